@@ -1,0 +1,10 @@
+// Original file: proto/tenantconfig/v1/config.proto
+
+
+export interface Heartbeat {
+  'cursor'?: (string);
+}
+
+export interface Heartbeat__Output {
+  'cursor': (string);
+}

@@ -1,0 +1,12 @@
+// Original file: proto/tenantconfig/v1/config.proto
+
+
+export interface WatchRequest {
+  'prefixes'?: (string)[];
+  'resume_cursor'?: (string);
+}
+
+export interface WatchRequest__Output {
+  'prefixes': (string)[];
+  'resume_cursor': (string);
+}
