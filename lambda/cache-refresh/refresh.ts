@@ -1,0 +1,173 @@
+import type { ConfigBackend } from '../../core/backend-port';
+import { parseChangeEvent, type ChangeEventContext, type ParameterChangeNotice, type TableChange } from '../../core/change-events';
+import type { TenantId } from '../../core/tenant';
+import { changeFromItem, type ApplyResult, type CacheChange, type VersionedCache } from '../../core/versioned-cache';
+
+/**
+ * The cache-refresh use case: one change event in, at most one cache change out.
+ *
+ * - DynamoDB stream record: the image carries the value and its version, so the change
+ *   goes straight to the cache, with no store read.
+ * - Parameter Store Change: the event names the parameter only, so the value and
+ *   version come from one read through the SSM backend (absent → tombstone).
+ *
+ * Duplicated, late and out-of-order events are harmless: the cache takes a change only
+ * if it is newer than what it holds. Malformed or foreign events are logged (never with
+ * values) and dropped; a failing cache or store throws, so the caller's retry policy and
+ * DLQ take over.
+ */
+
+/** Powertools' Logger fits; so does `console`. */
+export interface RefreshLogger {
+  info(message: string, ...attributes: Record<string, unknown>[]): void;
+  warn(message: string, ...attributes: Record<string, unknown>[]): void;
+}
+
+/** Powertools' Metrics fits (units are CloudWatch's: 'Count', 'Milliseconds'). */
+export interface RefreshMetrics {
+  addMetric(name: string, unit: 'Count' | 'Milliseconds', value: number): unknown;
+}
+
+export const REFRESH_METRICS = {
+  lag: 'RefreshLagMs',
+  applied: 'Applied',
+  ignored: 'Ignored',
+  dropped: 'Dropped',
+} as const;
+
+export interface CacheRefreshDependencies {
+  readonly cache: VersionedCache;
+  /** Reads a Parameter Store key (the SSM backend); secret tags come back decrypted. */
+  readonly parameters: Pick<ConfigBackend, 'get'>;
+  readonly events: ChangeEventContext;
+  readonly logger: RefreshLogger;
+  readonly metrics: RefreshMetrics;
+  /** @default Date.now */
+  readonly now?: () => number;
+}
+
+export type RefreshOutcome =
+  | {
+      readonly outcome: 'applied';
+      readonly source: 'dynamodb' | 'ssm';
+      readonly tenant: string;
+      readonly key: string;
+      readonly version: number;
+      readonly deleted: boolean;
+      readonly cursor?: string;
+      readonly lagMs: number;
+    }
+  | {
+      readonly outcome: 'ignored';
+      readonly source: 'dynamodb' | 'ssm';
+      readonly tenant: string;
+      readonly key: string;
+      readonly version: number;
+      readonly deleted: boolean;
+    }
+  | { readonly outcome: 'dropped'; readonly kind: 'foreign' | 'malformed'; readonly reason: string };
+
+/** Who deleted a parameter is not in the event; the cache entry still needs a writer. */
+const UNKNOWN_WRITER = 'unknown';
+
+export class CacheRefresher {
+  private readonly now: () => number;
+
+  constructor(private readonly deps: CacheRefreshDependencies) {
+    this.now = deps.now ?? Date.now;
+  }
+
+  async refresh(event: unknown): Promise<RefreshOutcome> {
+    const parsed = parseChangeEvent(event, this.deps.events);
+    switch (parsed.kind) {
+      case 'table-change':
+        return this.fromTable(parsed);
+      case 'parameter-change':
+        return this.fromParameterStore(parsed);
+      default: {
+        this.deps.metrics.addMetric(REFRESH_METRICS.dropped, 'Count', 1);
+        this.deps.logger.warn('change event dropped', { kind: parsed.kind, reason: parsed.reason, ...eventIdentity(event) });
+        return { outcome: 'dropped', kind: parsed.kind, reason: parsed.reason };
+      }
+    }
+  }
+
+  private async fromTable(change: TableChange): Promise<RefreshOutcome> {
+    // No modifiedAtMs: the table's versions never go backwards (deletes are versioned
+    // tombstones), so the version alone orders its changes, free of clock skew.
+    const result = await this.deps.cache.apply(change.tenant, {
+      key: change.key.raw,
+      version: change.version,
+      deleted: change.deleted,
+      valueJson: change.valueJson,
+      updatedAt: change.updatedAt,
+      updatedBy: change.updatedBy,
+    });
+    return this.report('dynamodb', change.tenant, change.key.raw, change.version, change.deleted, change.modifiedAtMs, result);
+  }
+
+  private async fromParameterStore(notice: ParameterChangeNotice): Promise<RefreshOutcome> {
+    const { tenant, key } = notice;
+    const item = await this.deps.parameters.get(tenant, key);
+    const held = await this.deps.cache.get(tenant, key.raw);
+    if (item) {
+      const change = changeFromItem(item);
+      const heldTime = held.kind === 'hit' ? Date.parse(held.item.updatedAt) : NaN;
+      if (held.kind === 'hit' && held.item.version > item.version && change.modifiedAtMs !== undefined && heldTime < change.modifiedAtMs) {
+        // A lower version written later: the key was deleted and re-created (Parameter Store
+        // restarts at 1) while the cache held the old value. Record the delete first, at a
+        // time between the two writes, so the re-created value can win over it.
+        await this.apply(tenant, this.tombstone(key.raw, held.item.version, change.modifiedAtMs - 1));
+      }
+      const result = await this.apply(tenant, change);
+      return this.report('ssm', tenant, key.raw, item.version, false, notice.modifiedAtMs, result);
+    }
+    if (held.kind === 'absent' && held.reason === 'tombstone') {
+      // Already known deleted: a duplicate or late event, nothing to log again.
+      return this.report('ssm', tenant, key.raw, held.version ?? 0, true, notice.modifiedAtMs, { applied: false });
+    }
+    // A delete carries the version it deleted; the store no longer knows it, the cache may.
+    const deletedVersion = held.kind === 'hit' ? held.item.version : 0;
+    const result = await this.apply(tenant, this.tombstone(key.raw, deletedVersion, this.now()));
+    return this.report('ssm', tenant, key.raw, deletedVersion, true, notice.modifiedAtMs, result);
+  }
+
+  /** A tombstone observed at `atMs` (the cache orders a delete by when absence was seen). */
+  private tombstone(key: string, version: number, atMs: number): CacheChange {
+    return { key, version, deleted: true, updatedAt: new Date(atMs).toISOString(), updatedBy: UNKNOWN_WRITER, modifiedAtMs: atMs };
+  }
+
+  private apply(tenant: TenantId, change: CacheChange): Promise<ApplyResult> {
+    return this.deps.cache.apply(tenant, change);
+  }
+
+  private report(
+    source: 'dynamodb' | 'ssm',
+    tenant: string,
+    key: string,
+    version: number,
+    deleted: boolean,
+    changedAtMs: number,
+    result: ApplyResult,
+  ): RefreshOutcome {
+    const { metrics, logger } = this.deps;
+    if (!result.applied) {
+      metrics.addMetric(REFRESH_METRICS.ignored, 'Count', 1);
+      logger.info('change already in the cache or older than it', { source, tenant, key, version, deleted });
+      return { outcome: 'ignored', source, tenant, key, version, deleted };
+    }
+    const lagMs = Math.max(0, this.now() - changedAtMs);
+    metrics.addMetric(REFRESH_METRICS.applied, 'Count', 1);
+    metrics.addMetric(REFRESH_METRICS.lag, 'Milliseconds', lagMs);
+    logger.info('cache refreshed', { source, tenant, key, version, deleted, lagMs, cursor: result.cursor });
+    return { outcome: 'applied', source, tenant, key, version, deleted, cursor: result.cursor, lagMs };
+  }
+}
+
+/** What identifies an event in a log line: never its detail, which may hold values. */
+function eventIdentity(event: unknown): Record<string, unknown> {
+  if (typeof event !== 'object' || event === null) return { eventType: typeof event };
+  const e = event as Record<string, unknown>;
+  const text = (v: unknown) => (typeof v === 'string' ? v.slice(0, 128) : undefined);
+  return { eventId: text(e.id), source: text(e.source), detailType: text(e['detail-type']) };
+}

@@ -1,0 +1,136 @@
+/**
+ * Reading the parts of an HTTP API (payload v2) request: the body of a PUT, query
+ * parameters and headers. Everything here turns bad input into a typed 4xx error
+ * before any backend is called.
+ */
+import type { APIGatewayProxyEventV2 } from 'aws-lambda';
+import { InvalidRequestError, InvalidValueError } from '../../core/errors';
+import type { JsonValue } from '../../core/item';
+import { EdgeProblem } from '../shared/problem';
+
+/** Requests bigger than this are refused unread (413): every tag's values are far smaller. */
+export const MAX_REQUEST_BODY_BYTES = 64 * 1024;
+/**
+ * Deepest nesting a value may have. JSON.stringify and schema validation recurse, so a
+ * 64 KiB body of brackets would overflow the stack (a 500 for bad input) without it.
+ */
+export const MAX_VALUE_DEPTH = 32;
+
+const tooLarge = (limit: number) => new EdgeProblem('request-too-large', `request body exceeds the limit of ${limit} bytes`);
+
+type HeaderMap = APIGatewayProxyEventV2['headers'];
+
+/** HTTP API lower-cases header names; the local front does too. Lookup stays case-insensitive for safety. */
+export function header(headers: HeaderMap | undefined, name: string): string | undefined {
+  if (!headers) return undefined;
+  const direct = headers[name];
+  if (direct !== undefined) return direct;
+  const lower = name.toLowerCase();
+  for (const [k, v] of Object.entries(headers)) if (k.toLowerCase() === lower) return v;
+  return undefined;
+}
+
+function bodyBytes(event: Pick<APIGatewayProxyEventV2, 'body' | 'isBase64Encoded'>, limit: number): Buffer {
+  const body = event.body ?? '';
+  if (event.isBase64Encoded) {
+    const compact = body.replace(/\s+/g, '');
+    // Refuse by the encoded length first, so an oversized body is never decoded.
+    if (Math.floor((compact.length * 3) / 4) - 2 > limit) throw tooLarge(limit);
+    if (!/^[A-Za-z0-9+/]*={0,2}$/.test(compact) || compact.length % 4 === 1) {
+      throw new InvalidRequestError('request body is marked base64-encoded but is not valid base64');
+    }
+    const bytes = Buffer.from(compact, 'base64');
+    if (bytes.length > limit) throw tooLarge(limit);
+    return bytes;
+  }
+  const size = Buffer.byteLength(body, 'utf8');
+  if (size > limit) throw tooLarge(limit);
+  return Buffer.from(body, 'utf8');
+}
+
+/** Deepest `[`/`{` nesting of a JSON text, counted outside strings, without recursion. */
+export function jsonDepth(text: string): number {
+  let depth = 0;
+  let max = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text.charCodeAt(i);
+    if (inString) {
+      if (ch === 0x5c) i++; // backslash: skip the escaped character
+      else if (ch === 0x22) inString = false;
+    } else if (ch === 0x22) inString = true;
+    else if (ch === 0x5b || ch === 0x7b) max = Math.max(max, ++depth);
+    else if (ch === 0x5d || ch === 0x7d) depth--;
+  }
+  return max;
+}
+
+/** Names from the caller, shortened and made printable before they go into an error detail. */
+function printableName(s: string): string {
+  const cut = s.length > 40 ? `${s.slice(0, 40)}…` : s;
+  return cut.replace(/[^\x20-\x7e]/g, '?');
+}
+
+const BODY_SHAPE = 'expected a JSON object {"value": <any JSON>}';
+
+/**
+ * The value of a PUT body `{"value": <json>}`. Nothing of the body's content is echoed
+ * in errors (it may be a secret), except the names of unexpected members.
+ */
+export function readPutValue(event: Pick<APIGatewayProxyEventV2, 'body' | 'isBase64Encoded'>, limit = MAX_REQUEST_BODY_BYTES): JsonValue {
+  const bytes = bodyBytes(event, limit);
+  if (bytes.length === 0) throw new InvalidRequestError(`request body is empty: ${BODY_SHAPE}`);
+  let text: string;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    throw new InvalidRequestError('request body is not valid UTF-8');
+  }
+  // The body object itself is one level; the value gets the rest.
+  if (jsonDepth(text) > MAX_VALUE_DEPTH + 1) {
+    throw new InvalidValueError(`value nests deeper than ${MAX_VALUE_DEPTH} levels`);
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    throw new InvalidRequestError(`request body is not valid JSON: ${BODY_SHAPE}`);
+  }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
+    throw new InvalidRequestError(`request body is not a JSON object: ${BODY_SHAPE}`);
+  }
+  const members = Object.keys(parsed);
+  const extra = members.filter((m) => m !== 'value');
+  if (extra.length > 0) {
+    throw new InvalidRequestError(
+      `request body has unexpected member${extra.length > 1 ? 's' : ''} ${extra.slice(0, 5).map((m) => `'${printableName(m)}'`).join(', ')}: ${BODY_SHAPE}`,
+    );
+  }
+  if (!members.includes('value')) throw new InvalidRequestError(`request body has no 'value' member: ${BODY_SHAPE}`);
+  return (parsed as { value: JsonValue }).value;
+}
+
+/**
+ * Query parameters of a route. Unknown names are refused, so a typo (`prefx=`) is a 400
+ * rather than a silently different listing. HTTP API joins repeated names with commas,
+ * which no valid prefix, limit or token contains, so a repeat fails validation too.
+ */
+export function readQuery<N extends string>(event: Pick<APIGatewayProxyEventV2, 'queryStringParameters'>, allowed: readonly N[]): Partial<Record<N, string>> {
+  const params = event.queryStringParameters ?? {};
+  const result: Partial<Record<N, string>> = {};
+  for (const [name, value] of Object.entries(params)) {
+    if (!(allowed as readonly string[]).includes(name)) {
+      const accepted = allowed.length > 0 ? `this route accepts ${allowed.join(', ')}` : 'this route takes no query parameters';
+      throw new InvalidRequestError(`unknown query parameter '${printableName(name)}': ${accepted}`);
+    }
+    if (value !== undefined) result[name as N] = value;
+  }
+  return result;
+}
+
+/** `limit` as given, or undefined; the use case checks the range and says it. */
+export function parseLimit(raw: string | undefined, max: number): number | undefined {
+  if (raw === undefined) return undefined;
+  if (!/^[0-9]{1,6}$/.test(raw)) throw new InvalidRequestError(`limit must be an integer from 1 to ${max}`);
+  return Number(raw);
+}

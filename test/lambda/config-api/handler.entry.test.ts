@@ -1,0 +1,92 @@
+/**
+ * The Lambda entry point `handler`: configuration read from the environment on the first
+ * invocation, SDK clients from the standard AWS variables, a bad setting named in the failure.
+ */
+import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { createTenantTableInput } from '../../../adapters/dynamodb/table-definition';
+import type { ConfigApiHandler } from '../../../lambda/config-api/handler';
+import { startLocalParameterStore, type LocalParameterStore } from '../../../local/parameter-store';
+import { localClientConfig, startDynalite, type RunningServer } from '../../support/servers';
+import { adminClaims, apiEvent } from '../support/api-event';
+
+const VARIABLES = ['TABLE_NAME', 'SSM_ROOT', 'STAGE', 'PAGE_TOKEN_SECRET', 'TENANT_CLAIM', 'ADMIN_GROUP', 'AWS_ENDPOINT_URL_DYNAMODB', 'AWS_ENDPOINT_URL_SSM'];
+
+/** A fresh copy of the module, so its once-per-process state starts empty. */
+function freshHandler(): ConfigApiHandler {
+  let loaded: ConfigApiHandler | undefined;
+  jest.isolateModules(() => {
+    loaded = (require('../../../lambda/config-api/handler') as typeof import('../../../lambda/config-api/handler')).handler;
+  });
+  return loaded!;
+}
+
+describe('config-api Lambda entry point', () => {
+  let dynalite: RunningServer;
+  let parameterStore: LocalParameterStore;
+  const saved: Record<string, string | undefined> = {};
+
+  beforeAll(async () => {
+    for (const name of VARIABLES) saved[name] = process.env[name];
+    [dynalite, parameterStore] = await Promise.all([startDynalite({ inMemory: true }), startLocalParameterStore()]);
+    const client = new DynamoDBClient(localClientConfig(dynalite.endpoint));
+    await client.send(new CreateTableCommand(createTenantTableInput('entry-test-table')));
+    client.destroy();
+  });
+
+  afterAll(async () => {
+    for (const name of VARIABLES) {
+      if (saved[name] === undefined) delete process.env[name];
+      else process.env[name] = saved[name];
+    }
+    await Promise.all([dynalite?.stop(), parameterStore?.close()]);
+  });
+
+  beforeEach(() => {
+    Object.assign(process.env, {
+      TABLE_NAME: 'entry-test-table',
+      SSM_ROOT: 'tenant-config',
+      STAGE: 'test',
+      PAGE_TOKEN_SECRET: 'entry-test-page-token-secret',
+      AWS_ENDPOINT_URL_DYNAMODB: dynalite.endpoint,
+      AWS_ENDPOINT_URL_SSM: parameterStore.endpoint,
+    });
+    delete process.env.TENANT_CLAIM;
+    delete process.env.ADMIN_GROUP;
+  });
+
+  it('builds its dependencies from the environment and serves both backends', async () => {
+    const handler = freshHandler();
+
+    const put = await handler(apiEvent({ method: 'PUT', path: '/v1/config/paramconfig:db/max', body: '{"value": 7}' }));
+    const put2 = await handler(apiEvent({ method: 'PUT', path: '/v1/config/tenantconfig:plan', body: '{"value": "gold"}' }));
+    const list = await handler(apiEvent({ method: 'GET', path: '/v1/config' }));
+
+    expect([put.statusCode, put2.statusCode, list.statusCode]).toEqual([201, 201, 200]);
+    expect(JSON.parse(list.body!).items.map((i: { key: string }) => i.key)).toEqual(['tenantconfig:plan', 'paramconfig:db/max']);
+  });
+
+  it('honours TENANT_CLAIM and ADMIN_GROUP', async () => {
+    process.env.TENANT_CLAIM = 'custom:tenant_id';
+    process.env.ADMIN_GROUP = 'ops';
+    const handler = freshHandler();
+    const claims = { sub: 'u1', 'custom:tenant_id': 'initech', 'cognito:groups': '[ops]' };
+
+    const asOps = await handler(apiEvent({ method: 'PUT', path: '/v1/config/tenantconfig:x', body: '{"value": 1}', claims }));
+    const defaultClaimOnly = await handler(apiEvent({ method: 'GET', path: '/v1/config', claims: adminClaims('initech') }));
+
+    expect(asOps.statusCode).toBe(201);
+    expect(defaultClaimOnly.statusCode).toBe(403);
+  });
+
+  it.each([
+    ['TABLE_NAME', undefined],
+    ['PAGE_TOKEN_SECRET', 'too-short'],
+    ['STAGE', 'a/b'],
+  ])('a bad %s fails the invocation with the variable\'s name', async (name, value) => {
+    if (value === undefined) delete process.env[name];
+    else process.env[name] = value;
+    const handler = freshHandler();
+
+    await expect(handler(apiEvent({ method: 'GET', path: '/v1/config' }))).rejects.toThrow(name);
+  });
+});

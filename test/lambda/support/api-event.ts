@@ -1,0 +1,112 @@
+/**
+ * Payload v2 events shaped like the ones API Gateway HTTP API sends after its JWT
+ * authorizer has verified a token, built independently of the handler's own router.
+ */
+import type { APIGatewayProxyEventV2WithJWTAuthorizer } from 'aws-lambda';
+
+export type Claims = Record<string, string | number | boolean | string[]>;
+
+export interface ApiRequest {
+  readonly method: string;
+  /** The path as the client sent it (percent-encoded), without the query string. */
+  readonly path: string;
+  readonly query?: Record<string, string>;
+  readonly headers?: Record<string, string>;
+  readonly body?: string;
+  readonly isBase64Encoded?: boolean;
+  /** `null` = no authorizer at all; default: an admin of tenant `acme`. */
+  readonly claims?: Claims | null;
+  /**
+   * - 'route': a declared route key such as `GET /v1/config/{key+}` with `pathParameters.key` (the default);
+   * - '$default': the catch-all route, no path parameters.
+   */
+  readonly routing?: 'route' | '$default';
+  /**
+   * How `rawPath` arrives: 'encoded' as the client sent it, or 'decoded' (what HTTP API
+   * and the local front are reported to do). Path parameters are always decoded.
+   */
+  readonly rawPathStyle?: 'encoded' | 'decoded';
+  /** A named stage prefixes `rawPath` with `/<stage>`. @default '$default' */
+  readonly stage?: string;
+}
+
+export const adminClaims = (tenant: string, sub = `admin-of-${tenant}`): Claims => ({
+  sub,
+  tenant_id: tenant,
+  'cognito:groups': '[config-admins]',
+  token_use: 'access',
+  client_id: 'local-dev-client',
+});
+
+export const readerClaims = (tenant: string, sub = `reader-of-${tenant}`): Claims => ({
+  sub,
+  tenant_id: tenant,
+  'cognito:groups': '[readers]',
+  token_use: 'access',
+  client_id: 'local-dev-client',
+});
+
+let counter = 0;
+
+/** A malformed escape stays as it is: the test is then about the handler's own decoding. */
+function safeDecode(path: string): string {
+  try {
+    return decodeURIComponent(path);
+  } catch {
+    return path;
+  }
+}
+
+/** What API Gateway would have matched, from the literal route table of DESIGN §4. */
+function declaredRoute(method: string, decodedPath: string): { routeKey: string; key?: string } | undefined {
+  if (decodedPath === '/v1/config' && method === 'GET') return { routeKey: 'GET /v1/config' };
+  const keyed: Array<[string, string[]]> = [
+    ['/v1/config/', ['GET', 'PUT', 'DELETE']],
+    ['/v1/history/', ['GET']],
+  ];
+  for (const [literal, methods] of keyed) {
+    if (decodedPath.startsWith(literal) && decodedPath.length > literal.length && methods.includes(method)) {
+      return { routeKey: `${method} ${literal}{key+}`, key: decodedPath.slice(literal.length) };
+    }
+  }
+  return undefined;
+}
+
+export function apiEvent(req: ApiRequest): APIGatewayProxyEventV2WithJWTAuthorizer {
+  counter += 1;
+  const decodedPath = safeDecode(req.path);
+  const stagePrefix = req.stage && req.stage !== '$default' ? `/${req.stage}` : '';
+  const rawPath = stagePrefix + ((req.rawPathStyle ?? 'encoded') === 'encoded' ? req.path : decodedPath);
+  const declared = (req.routing ?? 'route') === 'route' ? declaredRoute(req.method, decodedPath) : undefined;
+  const routeKey = declared?.routeKey ?? '$default';
+  const query = req.query ?? {};
+  const rawQueryString = new URLSearchParams(query).toString();
+  const requestId = `req-${counter}`;
+  const claims = req.claims === undefined ? adminClaims('acme') : req.claims;
+  const event = {
+    version: '2.0',
+    routeKey,
+    rawPath,
+    rawQueryString,
+    headers: { host: 'api.example.com', 'content-type': 'application/json', ...(req.headers ?? {}) },
+    ...(Object.keys(query).length > 0 ? { queryStringParameters: { ...query } } : {}),
+    ...(declared?.key !== undefined ? { pathParameters: { key: declared.key } } : {}),
+    requestContext: {
+      accountId: '123456789012',
+      apiId: 'api',
+      ...(claims === null ? {} : { authorizer: { jwt: { claims, scopes: null } } }),
+      domainName: 'api.example.com',
+      domainPrefix: 'api',
+      http: { method: req.method, path: rawPath, protocol: 'HTTP/1.1', sourceIp: '192.0.2.1', userAgent: 'jest' },
+      requestId,
+      routeKey,
+      stage: req.stage ?? '$default',
+      time: '22/Nov/2026:19:00:00 +0000',
+      timeEpoch: 1795374000000,
+    },
+    ...(req.body !== undefined ? { body: req.body } : {}),
+    isBase64Encoded: req.isBase64Encoded ?? false,
+  };
+  // The type makes `authorizer` mandatory; events without one are exactly what some tests need.
+  return event as APIGatewayProxyEventV2WithJWTAuthorizer;
+}
