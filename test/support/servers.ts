@@ -5,7 +5,7 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Server } from 'node:http';
@@ -100,7 +100,6 @@ export async function startRedis(): Promise<RunningServer> {
   });
   const deadline = Date.now() + 10000;
   // redis speaks RESP, not HTTP: poll with a TCP connect.
-  const { connect } = await import('node:net');
   for (;;) {
     if (child.exitCode !== null) throw new Error(`redis-server exited with code ${child.exitCode}`);
     const ok = await new Promise<boolean>((resolve) => {
