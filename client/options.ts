@@ -1,0 +1,190 @@
+/**
+ * ConfigClient options: every default in one place, checked once at construction so a
+ * misconfigured service fails at boot with the option's name, not later at the first outage.
+ */
+import * as grpc from '@grpc/grpc-js';
+import { ConfigClientOptionsError } from './errors';
+import type { ConfigClientLogger } from './types';
+
+export interface ConfigClientOptions {
+  /** The fanout's gRPC address, `host:port` (e.g. `127.0.0.1:50051`). */
+  readonly grpcTarget: string;
+  /**
+   * The HTTP API's base URL (e.g. `https://abc.execute-api.eu-west-1.amazonaws.com`). When set,
+   * the state is loaded with `GET /v1/config` while the stream cannot be had.
+   * @default no HTTP fallback
+   */
+  readonly httpBaseUrl?: string;
+  /** Returns a current access token; called for every connection attempt and HTTP load. */
+  readonly token: () => string | Promise<string>;
+  /**
+   * Key prefixes to follow, e.g. `['tenantconfig:', 'paramconfig:db/']`.
+   * @default every key of the tenant
+   */
+  readonly prefixes?: readonly string[];
+  /**
+   * `true` for TLS with the system roots, `false` for plaintext, or credentials of your own.
+   * @default false for a loopback target (127.0.0.1, localhost, [::1]), true otherwise, so a token never crosses a network in clear
+   */
+  readonly tls?: boolean | grpc.ChannelCredentials;
+  /**
+   * Grace: an outage longer than this turns the status from `interrupted` to `stale`.
+   * Must be shorter than `backoffCapMs` (DESIGN §4), so a client waiting out a long backoff says so.
+   * @default 30_000
+   */
+  readonly staleAfterMs?: number;
+  /** @default 250 */
+  readonly backoffBaseMs?: number;
+  /** @default 60_000 */
+  readonly backoffCapMs?: number;
+  /**
+   * A `reconnect` notice (server draining) is obeyed after a random delay in [0, this), so a
+   * drained server's clients do not all land on the next one in the same millisecond.
+   * @default 1_000
+   */
+  readonly reconnectJitterMs?: number;
+  /**
+   * A connection attempt that has neither connected nor been answered in this time counts as failed
+   * (a black-holed address would otherwise hold the first attempt for the transport's own timeout).
+   * @default 10_000
+   */
+  readonly connectTimeoutMs?: number;
+  /**
+   * UNAUTHENTICATED is retried at once with a fresh token this many times in a row; after that
+   * it is an ordinary failure (backoff), and a pending `start()` rejects with ConfigClientAuthError.
+   * @default 3
+   */
+  readonly maxAuthRetries?: number;
+  /** How often the HTTP fallback reloads while the stream stays down. @default 30_000 */
+  readonly httpRefreshMs?: number;
+  /** Per HTTP request. @default 5_000 */
+  readonly httpTimeoutMs?: number;
+  /**
+   * Last-known-good state on disk: written after every snapshot (atomically), restored on a
+   * cold start while the service is down. Holds values in clear (mode 0600).
+   * @default no file
+   */
+  readonly snapshotFile?: string;
+  /** At most one snapshot-file write per this interval while changes arrive. @default 1_000 */
+  readonly snapshotFileIntervalMs?: number;
+  /** @default debug/info dropped, warn/error to the console */
+  readonly logger?: ConfigClientLogger;
+  /** In [0, 1); for tests that need known jitter. @default Math.random */
+  readonly random?: () => number;
+}
+
+export interface ResolvedOptions {
+  readonly grpcTarget: string;
+  readonly httpBaseUrl?: URL;
+  readonly token: () => string | Promise<string>;
+  readonly prefixes: readonly string[];
+  readonly credentials: grpc.ChannelCredentials;
+  readonly staleAfterMs: number;
+  readonly backoffBaseMs: number;
+  readonly backoffCapMs: number;
+  readonly reconnectJitterMs: number;
+  readonly connectTimeoutMs: number;
+  readonly maxAuthRetries: number;
+  readonly httpRefreshMs: number;
+  readonly httpTimeoutMs: number;
+  readonly snapshotFile?: string;
+  readonly snapshotFileIntervalMs: number;
+  readonly logger: ConfigClientLogger;
+  readonly random: () => number;
+}
+
+export const DEFAULTS = {
+  staleAfterMs: 30_000,
+  backoffBaseMs: 250,
+  backoffCapMs: 60_000,
+  reconnectJitterMs: 1_000,
+  connectTimeoutMs: 10_000,
+  maxAuthRetries: 3,
+  httpRefreshMs: 30_000,
+  httpTimeoutMs: 5_000,
+  snapshotFileIntervalMs: 1_000,
+} as const;
+
+const consoleLogger: ConfigClientLogger = {
+  debug: () => undefined,
+  info: () => undefined,
+  warn: (message, details) => console.warn(message, details ?? ''),
+  error: (message, details) => console.error(message, details ?? ''),
+};
+
+function fail(message: string): never {
+  throw new ConfigClientOptionsError(`ConfigClient: ${message}`);
+}
+
+function positive(name: string, value: number | undefined, fallback: number, allowZero = false): number {
+  const v = value ?? fallback;
+  if (typeof v !== 'number' || !Number.isFinite(v) || v < 0 || (!allowZero && v === 0)) {
+    fail(`${name} must be a ${allowZero ? 'non-negative' : 'positive'} number of milliseconds, got ${String(value)}`);
+  }
+  return v;
+}
+
+const LOOPBACK_HOST = /^(127\.\d+\.\d+\.\d+|localhost|\[::1\])(:\d+)?$/i;
+
+export function resolveOptions(options: ConfigClientOptions): ResolvedOptions {
+  if (typeof options !== 'object' || options === null) fail('options are required');
+  const { grpcTarget } = options;
+  if (typeof grpcTarget !== 'string' || grpcTarget.trim() === '') fail('grpcTarget is required (host:port of the fanout)');
+  if (typeof options.token !== 'function') fail('token must be a function returning the access token');
+
+  let httpBaseUrl: URL | undefined;
+  if (options.httpBaseUrl !== undefined) {
+    try {
+      httpBaseUrl = new URL(options.httpBaseUrl);
+    } catch {
+      fail(`httpBaseUrl is not a URL: '${options.httpBaseUrl}'`);
+    }
+    if (httpBaseUrl.protocol !== 'http:' && httpBaseUrl.protocol !== 'https:') fail(`httpBaseUrl must be http(s), got '${options.httpBaseUrl}'`);
+  }
+
+  const prefixes = options.prefixes ?? [];
+  if (!Array.isArray(prefixes) || prefixes.some((p) => typeof p !== 'string')) fail('prefixes must be an array of strings');
+
+  const backoffBaseMs = positive('backoffBaseMs', options.backoffBaseMs, DEFAULTS.backoffBaseMs);
+  const backoffCapMs = positive('backoffCapMs', options.backoffCapMs, DEFAULTS.backoffCapMs);
+  const staleAfterMs = positive('staleAfterMs', options.staleAfterMs, DEFAULTS.staleAfterMs);
+  if (backoffCapMs < backoffBaseMs) fail(`backoffCapMs (${backoffCapMs}) must not be below backoffBaseMs (${backoffBaseMs})`);
+  if (staleAfterMs >= backoffCapMs) {
+    fail(
+      `staleAfterMs (${staleAfterMs}) must be shorter than backoffCapMs (${backoffCapMs}): ` +
+        'a client waiting out its longest backoff must already report stale (DESIGN §4)',
+    );
+  }
+
+  const maxAuthRetries = options.maxAuthRetries ?? DEFAULTS.maxAuthRetries;
+  if (!Number.isInteger(maxAuthRetries) || maxAuthRetries < 0) fail(`maxAuthRetries must be a non-negative integer, got ${String(maxAuthRetries)}`);
+  if (options.snapshotFile !== undefined && (typeof options.snapshotFile !== 'string' || options.snapshotFile === '')) {
+    fail('snapshotFile must be a file path');
+  }
+  if (options.random !== undefined && typeof options.random !== 'function') fail('random must be a function returning [0, 1)');
+
+  let credentials: grpc.ChannelCredentials;
+  if (options.tls instanceof grpc.ChannelCredentials) credentials = options.tls;
+  else if (options.tls ?? !LOOPBACK_HOST.test(grpcTarget)) credentials = grpc.credentials.createSsl();
+  else credentials = grpc.credentials.createInsecure();
+
+  return {
+    grpcTarget,
+    httpBaseUrl,
+    token: options.token,
+    prefixes: [...new Set(prefixes)],
+    credentials,
+    staleAfterMs,
+    backoffBaseMs,
+    backoffCapMs,
+    reconnectJitterMs: positive('reconnectJitterMs', options.reconnectJitterMs, DEFAULTS.reconnectJitterMs, true),
+    connectTimeoutMs: positive('connectTimeoutMs', options.connectTimeoutMs, DEFAULTS.connectTimeoutMs),
+    maxAuthRetries,
+    httpRefreshMs: positive('httpRefreshMs', options.httpRefreshMs, DEFAULTS.httpRefreshMs),
+    httpTimeoutMs: positive('httpTimeoutMs', options.httpTimeoutMs, DEFAULTS.httpTimeoutMs),
+    snapshotFile: options.snapshotFile,
+    snapshotFileIntervalMs: positive('snapshotFileIntervalMs', options.snapshotFileIntervalMs, DEFAULTS.snapshotFileIntervalMs, true),
+    logger: options.logger ?? consoleLogger,
+    random: options.random ?? Math.random,
+  };
+}

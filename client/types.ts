@@ -1,0 +1,57 @@
+/**
+ * What a consuming service sees of its configuration. Defined here, not imported from
+ * core/: the SDK ships to services that have none of the server's code (DESIGN §6).
+ */
+
+/** One configuration entry as the client holds it. `version` increases on every write of the key. */
+export interface ClientItem<T = unknown> {
+  readonly key: string;
+  readonly value: T;
+  readonly version: number;
+  /** ISO-8601 instant of the write. */
+  readonly updatedAt: string;
+  readonly updatedBy: string;
+}
+
+/** One applied change, as change listeners receive it. */
+export interface ConfigChange<T = unknown> {
+  readonly key: string;
+  /** The new value; `undefined` when deleted. */
+  readonly value: T | undefined;
+  /** The version written, or the version deleted. */
+  readonly version: number;
+  readonly deleted: boolean;
+  /** What the client held before, when it held the key. */
+  readonly previous?: { readonly value: T; readonly version: number };
+}
+
+/**
+ * - `initializing`: no stream yet and no outage either (start() has not run or is connecting);
+ * - `live`: a Watch stream is up and the state is what the service last sent;
+ * - `interrupted`: the stream cannot be had; reads serve the last state (see `source`);
+ * - `stale`: interrupted for longer than the grace (`staleAfterMs`).
+ */
+export type ConfigClientStatus = 'initializing' | 'live' | 'interrupted' | 'stale';
+
+/** Where the state `get` serves came from. */
+export type StateSource = 'none' | 'stream' | 'http' | 'snapshot-file';
+
+export interface StatusReport {
+  readonly status: ConfigClientStatus;
+  readonly source: StateSource;
+  /** `Date.now()` when `status` took its current value. */
+  readonly since: number;
+  /** Why the stream is down, while it is. */
+  readonly lastError?: string;
+}
+
+export type ChangeListener<T = unknown> = (change: ConfigChange<T>) => void;
+export type StatusListener = (status: ConfigClientStatus, report: StatusReport) => void;
+
+/** Structured logging as Powertools Logger and `console` both accept it. */
+export interface ConfigClientLogger {
+  debug(message: string, details?: Record<string, unknown>): void;
+  info(message: string, details?: Record<string, unknown>): void;
+  warn(message: string, details?: Record<string, unknown>): void;
+  error(message: string, details?: Record<string, unknown>): void;
+}

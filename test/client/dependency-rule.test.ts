@@ -1,0 +1,88 @@
+/**
+ * DESIGN §6: the SDK (client/) depends on the proto types only — never on core/, lambda/,
+ * fanout/, local/ — plus @grpc/grpc-js, @grpc/proto-loader and Node built-ins. It ships to
+ * services that have none of the server's code.
+ */
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { builtinModules } from 'node:module';
+import { dirname, join, relative, resolve } from 'node:path';
+
+const ROOT = resolve(__dirname, '..', '..');
+const CLIENT = join(ROOT, 'client');
+const PROTO = join(ROOT, 'proto');
+const ALLOWED_PACKAGES = new Set(['@grpc/grpc-js', '@grpc/proto-loader']);
+
+function sourceFiles(dir: string): string[] {
+  return readdirSync(dir).flatMap((name) => {
+    const path = join(dir, name);
+    if (statSync(path).isDirectory()) return sourceFiles(path);
+    return /\.(ts|js|mts|cts)$/.test(name) ? [path] : [];
+  });
+}
+
+function resolveSource(base: string): string {
+  for (const candidate of [`${base}.ts`, join(base, 'index.ts'), base]) {
+    if (existsSync(candidate) && statSync(candidate).isFile()) return candidate;
+  }
+  throw new Error(`cannot resolve ${relative(ROOT, base)}`);
+}
+
+/** Every module specifier: import/export ... from, import('...'), require('...'). */
+function specifiers(source: string): string[] {
+  const found: string[] = [];
+  const patterns = [/\b(?:import|export)\s[^'"]*?\bfrom\s*['"]([^'"]+)['"]/g, /\bimport\s*['"]([^'"]+)['"]/g, /\b(?:import|require)\s*\(\s*['"]([^'"]+)['"]\s*\)/g];
+  for (const pattern of patterns) for (const m of source.matchAll(pattern)) found.push(m[1]);
+  return found;
+}
+
+function violation(file: string, specifier: string): string | undefined {
+  if (specifier.startsWith('.')) {
+    const target = resolve(dirname(file), specifier);
+    const inside = (root: string): boolean => !relative(root, target).startsWith('..');
+    return inside(CLIENT) || inside(PROTO) ? undefined : `${relative(ROOT, file)} imports ${specifier} (${relative(ROOT, target)})`;
+  }
+  if (specifier.startsWith('node:') || builtinModules.includes(specifier)) return undefined;
+  const pkg = specifier.startsWith('@') ? specifier.split('/').slice(0, 2).join('/') : specifier.split('/')[0];
+  return ALLOWED_PACKAGES.has(pkg) ? undefined : `${relative(ROOT, file)} imports package ${specifier}`;
+}
+
+describe('client/ dependency rule', () => {
+  it('the scanner catches what it must (checked on made-up sources)', () => {
+    const file = join(CLIENT, 'x.ts');
+    const bad = "import { a } from '../core/key';\nimport type { B } from '../fanout/hub';\nconst c = require('ioredis');\nexport * from '../local/start';";
+
+    const found = specifiers(bad).map((s) => violation(file, s)).filter(Boolean);
+
+    expect(found).toHaveLength(4);
+    expect(violation(file, '../proto/load')).toBeUndefined();
+    expect(violation(file, 'node:http')).toBeUndefined();
+  });
+
+  it('imports only client/, proto/, @grpc/grpc-js, @grpc/proto-loader and Node built-ins', () => {
+    const files = sourceFiles(CLIENT);
+    expect(files.length).toBeGreaterThan(0);
+
+    const violations = files.flatMap((file) => specifiers(readFileSync(file, 'utf8')).map((s) => violation(file, s))).filter(Boolean);
+
+    expect(violations).toEqual([]);
+  });
+
+  it('what it reaches in proto/, followed import by import, stays inside the rule too', () => {
+    const seen = new Set<string>();
+    const pending = sourceFiles(CLIENT);
+    const violations: string[] = [];
+    while (pending.length > 0) {
+      const file = pending.pop() as string;
+      if (seen.has(file)) continue;
+      seen.add(file);
+      for (const specifier of specifiers(readFileSync(file, 'utf8'))) {
+        const problem = violation(file, specifier);
+        if (problem) violations.push(problem);
+        else if (specifier.startsWith('.')) pending.push(resolveSource(resolve(dirname(file), specifier)));
+      }
+    }
+
+    expect(violations).toEqual([]);
+    expect([...seen].some((f) => f.startsWith(PROTO))).toBe(true);
+  });
+});

@@ -1,0 +1,25 @@
+/** Polls until `condition` holds; fails with `what` after `timeoutMs`. */
+export async function waitUntil(condition: () => boolean, what: string, timeoutMs = 5_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for: ${what}`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** A logger that keeps every line, for assertions; prints nothing. */
+export function recordingLogger(): {
+  lines: Array<{ level: string; message: string; details?: Record<string, unknown> }>;
+  debug(message: string, details?: Record<string, unknown>): void;
+  info(message: string, details?: Record<string, unknown>): void;
+  warn(message: string, details?: Record<string, unknown>): void;
+  error(message: string, details?: Record<string, unknown>): void;
+} {
+  const lines: Array<{ level: string; message: string; details?: Record<string, unknown> }> = [];
+  const at = (level: string) => (message: string, details?: Record<string, unknown>) => {
+    lines.push({ level, message, details });
+  };
+  return { lines, debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
+}
