@@ -2,7 +2,10 @@
  * The in-memory copy of the tenant's configuration, version-guarded: per key, nothing older
  * than what is held is ever applied, so duplicated or replayed events (a resume overlapping
  * what was already seen, a snapshot older than an HTTP load) can never move a key back in time.
- * Versions of a key are assumed to increase across a delete, as the cache's guard assumes (DESIGN §3).
+ * A key's versions increase across a delete made through the API (both backends keep a tombstone).
+ * Parameter Store restarts at version 1 when a parameter is deleted behind the API's back and
+ * re-created: like the cache's guard, a value written after the delete (by `updatedAt`) then replaces
+ * the tombstone even with a lower version, while a late copy of an older write still cannot.
  */
 import type { ClientItem, ConfigChange } from './types';
 
@@ -26,8 +29,8 @@ function deepFreeze<T>(value: T): T {
 
 export class ConfigStore {
   private readonly items = new Map<string, ClientItem>();
-  /** Version of each key deleted by a change, so a late duplicate of an older write stays ignored. */
-  private readonly tombstones = new Map<string, number>();
+  /** Each key deleted by a change, so a late duplicate of an older write stays ignored. */
+  private readonly tombstones = new Map<string, { version: number; updatedAt: string }>();
 
   get size(): number {
     return this.items.size;
@@ -51,16 +54,22 @@ export class ConfigStore {
     if (change.deleted) {
       // A delete carries the version it removed (or a later one): equal is a real delete.
       if (!held) {
-        this.tombstones.set(change.key, Math.max(this.tombstones.get(change.key) ?? 0, change.version));
+        const known = this.tombstones.get(change.key);
+        if (!known || change.version > known.version) this.tombstones.set(change.key, { version: change.version, updatedAt: change.updatedAt });
         return undefined;
       }
       if (change.version < held.version) return undefined;
       this.items.delete(change.key);
-      this.tombstones.set(change.key, change.version);
+      this.tombstones.set(change.key, { version: change.version, updatedAt: change.updatedAt });
       return { key: change.key, value: undefined, version: change.version, deleted: true, previous: { value: held.value, version: held.version } };
     }
-    const floor = held?.version ?? this.tombstones.get(change.key) ?? 0;
-    if (change.version <= floor) return undefined;
+    if (held) {
+      if (change.version <= held.version) return undefined;
+    } else {
+      const tombstone = this.tombstones.get(change.key);
+      const recreatedAfter = tombstone !== undefined && Date.parse(change.updatedAt) > Date.parse(tombstone.updatedAt); // NaN → false
+      if (tombstone && change.version <= tombstone.version && !recreatedAfter) return undefined;
+    }
     const item: ClientItem = deepFreeze({
       key: change.key,
       value: change.value,

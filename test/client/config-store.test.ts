@@ -103,3 +103,27 @@ describe('ConfigStore version guard', () => {
     );
   });
 });
+
+describe('ConfigStore after a delete made behind the API (Parameter Store restarts versions)', () => {
+  const at = (key: string, value: unknown, version: number, updatedAt: string, deleted = false): IncomingChange => ({
+    key, value, version, deleted, updatedAt, updatedBy: 'u',
+  });
+
+  it('applies a re-created key written after the delete even with a lower version', () => {
+    const store = new ConfigStore();
+    store.apply(at('p', 'v5', 5, '2026-01-01T00:00:05Z'));
+    store.apply(at('p', undefined, 5, '2026-01-01T00:00:06Z', true));
+    const change = store.apply(at('p', 'new', 1, '2026-01-01T00:00:07.250Z'));
+    expect(change).toMatchObject({ key: 'p', value: 'new', version: 1, deleted: false });
+    expect(store.get('p')?.value).toBe('new');
+  });
+
+  it('still ignores a late copy of a write made before the delete', () => {
+    const store = new ConfigStore();
+    store.apply(at('p', 'v5', 5, '2026-01-01T00:00:05Z'));
+    store.apply(at('p', undefined, 5, '2026-01-01T00:00:06Z', true));
+    expect(store.apply(at('p', 'v4-late', 4, '2026-01-01T00:00:04Z'))).toBeUndefined();
+    expect(store.apply(at('p', 'v5-dup', 5, '2026-01-01T00:00:05Z'))).toBeUndefined();
+    expect(store.get('p')).toBeUndefined();
+  });
+});
