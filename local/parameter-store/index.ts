@@ -1,0 +1,2 @@
+export { startLocalParameterStore, type LocalParameterStore, type LocalParameterStoreOptions } from './server';
+export type { ParameterChange, ParameterType } from './parameter-store';
