@@ -1,0 +1,128 @@
+/**
+ * What API Gateway's HTTP API JWT authorizer does, on aws-jwt-verify: take the token from
+ * `Authorization` (bare or after `Bearer `), check the RS256 signature against the issuer's
+ * JWKS, `iss`, `aud` — or `client_id` when there is no `aud`, as API Gateway does for
+ * Cognito access tokens —, `exp` (required), `nbf` and `iat`. It does not look at
+ * `token_use` or the tenant claim: the handler does that, as on AWS.
+ */
+import { JwtRsaVerifier } from 'aws-jwt-verify';
+import { SimpleJwksCache } from 'aws-jwt-verify/jwk';
+import type { Jwks } from 'aws-jwt-verify/jwk';
+import type { JwtPayload } from 'aws-jwt-verify/jwt-model';
+import {
+  JwtExpiredError,
+  JwtInvalidAudienceError,
+  JwtInvalidIssuerError,
+  JwtInvalidSignatureAlgorithmError,
+  JwtInvalidSignatureError,
+  JwtNotBeforeError,
+  JwtWithoutValidKidError,
+  KidNotFoundInJwksError,
+} from 'aws-jwt-verify/error';
+
+export interface JwtAuthorizerConfig {
+  /** The user pool's issuer URL, exactly as tokens carry it in `iss`. */
+  readonly issuer: string;
+  /** Accepted app client ids: matched against `aud`, or `client_id` when `aud` is absent. */
+  readonly audience: readonly string[];
+  /** The pool's public keys; the authorizer never fetches them. */
+  readonly jwks: unknown;
+  /** Only a cache key for the JWKS. @default `${issuer}/.well-known/jwks.json` */
+  readonly jwksUri?: string;
+}
+
+export type AuthorizationResult =
+  | { readonly authorized: true; readonly claims: JwtPayload }
+  | {
+      readonly authorized: false;
+      /** API Gateway's `www-authenticate` value for this failure. */
+      readonly wwwAuthenticate: string;
+      /** Why, for logs; also in `wwwAuthenticate`. */
+      readonly reason: string;
+    };
+
+export interface JwtAuthorizer {
+  authorize(authorizationHeader: string | undefined): Promise<AuthorizationResult>;
+}
+
+class ClaimError extends Error {}
+
+/** Builds the authorizer; throws at once when the JWKS is not a usable JWKS. */
+export function createJwtAuthorizer(config: JwtAuthorizerConfig): JwtAuthorizer {
+  if (config.audience.length === 0) throw new Error('JWT authorizer: at least one audience (app client id) is required');
+  const jwksUri = config.jwksUri ?? `${config.issuer.replace(/\/$/, '')}/.well-known/jwks.json`;
+  const allowed = new Set(config.audience);
+  // A fetcher that refuses: a token with an unknown kid must fail at once, not reach out to the network.
+  const jwksCache = new SimpleJwksCache({
+    fetcher: {
+      fetch: async () => {
+        throw new Error('JWKS is pinned; not fetching');
+      },
+    },
+  });
+  const verifier = JwtRsaVerifier.create(
+    {
+      issuer: config.issuer,
+      jwksUri,
+      // aws-jwt-verify only knows `aud`; the aud-or-client_id rule is checked below.
+      audience: null,
+      customJwtCheck: ({ payload }) => checkApiGatewayClaims(payload, allowed),
+    },
+    { jwksCache },
+  );
+  verifier.cacheJwks(config.jwks as Jwks);
+
+  return {
+    async authorize(header) {
+      const token = extractToken(header);
+      if (token === undefined) return { authorized: false, wwwAuthenticate: 'Bearer', reason: 'no token' };
+      try {
+        const claims = verifier.verifySync(token);
+        return { authorized: true, claims };
+      } catch (e) {
+        const reason = describeFailure(e);
+        return {
+          authorized: false,
+          reason,
+          wwwAuthenticate: `Bearer scope="" error="invalid_token" error_description="${reason}"`,
+        };
+      }
+    },
+  };
+}
+
+/** API Gateway accepts the identity source as the bare token or prefixed with `Bearer `. */
+function extractToken(header: string | undefined): string | undefined {
+  if (header === undefined) return undefined;
+  const trimmed = header.trim();
+  const token = /^bearer(\s+|$)/i.test(trimmed) ? trimmed.replace(/^bearer\s*/i, '') : trimmed;
+  return token.length > 0 ? token : undefined;
+}
+
+function checkApiGatewayClaims(payload: JwtPayload, allowed: ReadonlySet<string>): void {
+  const now = Date.now() / 1000;
+  if (typeof payload.exp !== 'number') throw new ClaimError('the token has no expiry');
+  if (typeof payload.iat === 'number' && payload.iat > now) throw new ClaimError('the token was issued in the future');
+  // API Gateway evaluates `aud` when present, and `client_id` only when it is not.
+  const audiences =
+    payload.aud !== undefined
+      ? Array.isArray(payload.aud)
+        ? payload.aud
+        : [payload.aud]
+      : typeof payload.client_id === 'string'
+        ? [payload.client_id]
+        : [];
+  if (!audiences.some((a) => allowed.has(a))) throw new ClaimError('the token does not have a valid audience');
+}
+
+function describeFailure(e: unknown): string {
+  if (e instanceof ClaimError) return e.message;
+  if (e instanceof JwtExpiredError) return 'the token has expired';
+  if (e instanceof JwtNotBeforeError) return 'the token is not valid yet';
+  if (e instanceof JwtInvalidIssuerError) return 'the token does not have a valid issuer';
+  if (e instanceof JwtInvalidAudienceError) return 'the token does not have a valid audience';
+  if (e instanceof JwtInvalidSignatureAlgorithmError) return 'the token signing algorithm is not supported';
+  if (e instanceof JwtInvalidSignatureError) return 'the token signature is invalid';
+  if (e instanceof JwtWithoutValidKidError || e instanceof KidNotFoundInJwksError) return 'the token is not signed by a known key';
+  return 'the token is malformed';
+}

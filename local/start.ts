@@ -1,0 +1,103 @@
+/**
+ * `npm start`: the whole system on this machine, no AWS account needed (DESIGN §5).
+ *
+ * Environment: PORT (8080), GRPC_PORT (50051), LOCAL_DIR (.local), STAGE (local),
+ * SSM_ROOT (tenant-config), PAGE_TOKEN_SECRET (a dev secret kept in LOCAL_DIR),
+ * DYNAMODB_PORT and SSM_PORT (free ports by default).
+ */
+import { relative } from 'node:path';
+import { localDirFromEnv } from './local-dir';
+import { DEFAULT_GRPC_PORT, DEFAULT_HTTP_PORT, startLocalSystem, type LocalSystem } from './system';
+
+const DEMO_TOKEN_TTL_SECONDS = 12 * 3600;
+
+function portFromEnv(name: string, fallback: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const port = Number(raw);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    process.stderr.write(`${name} must be a port number from 0 to 65535, got '${raw}'\n`);
+    process.exit(2);
+  }
+  return port;
+}
+
+function banner(system: LocalSystem): string {
+  const { endpoints: e, signer } = system;
+  const token = (tenant: string, admin: boolean) => signer.signToken({ tenant, admin, ttlSeconds: DEMO_TOKEN_TTL_SECONDS });
+  const dir = relative(process.cwd(), system.dir) || '.';
+  return `
+Tenant configuration service — running locally
+
+  HTTP API          ${e.http}/v1/config
+  gRPC Watch        ${e.grpc}   (reserved; the fanout is not part of this build yet)
+  DynamoDB          ${e.dynamodb}   table ${e.table}   (dynalite, data in ${dir}/dynamodb)
+  Parameter Store   ${e.ssm}   /${e.ssmRoot}/<stage>/tenants/<tenant>/...   (data in ${dir}/ssm.json)
+  Region            ${e.region}
+  Endpoints file    ${relative(process.cwd(), system.endpointsFile)}
+
+Demo tokens (valid 12 h; make more with: npm run -s token -- --tenant acme [--admin])
+  acme admin     ${token('acme', true)}
+  acme reader    ${token('acme', false)}
+  globex admin   ${token('globex', true)}
+  globex reader  ${token('globex', false)}
+
+Try it:
+  TOKEN=$(npm run -s token -- --tenant acme --admin)
+  curl -s -X PUT ${e.http}/v1/config/tenantconfig:plan -H "authorization: Bearer $TOKEN" \\
+       -H 'content-type: application/json' -d '{"value":{"tier":"gold","seats":25}}'
+  curl -s ${e.http}/v1/config/tenantconfig:plan -H "authorization: Bearer $TOKEN"
+  curl -s '${e.http}/v1/config?prefix=tenantconfig:' -H "authorization: Bearer $TOKEN"
+  aws --endpoint-url ${e.dynamodb} --region ${e.region} dynamodb scan --table-name ${e.table}
+  aws --endpoint-url ${e.ssm} --region ${e.region} ssm get-parameters-by-path --path /${e.ssmRoot} --recursive
+
+Ctrl-C stops everything; the data stays in ${dir}/ for the next start.
+`;
+}
+
+async function main(): Promise<void> {
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+  const system = await startLocalSystem({
+    dir: localDirFromEnv(),
+    port: portFromEnv('PORT', DEFAULT_HTTP_PORT),
+    grpcPort: portFromEnv('GRPC_PORT', DEFAULT_GRPC_PORT),
+    dynamodbPort: portFromEnv('DYNAMODB_PORT', 0),
+    ssmPort: portFromEnv('SSM_PORT', 0),
+    stage: process.env.STAGE || undefined,
+    ssmRoot: process.env.SSM_ROOT || undefined,
+    pageTokenSecret: process.env.PAGE_TOKEN_SECRET || undefined,
+  });
+  process.stdout.write(banner(system));
+
+  let stoppingSince: number | undefined;
+  const shutdown = (signal: NodeJS.Signals) => {
+    // Ctrl-C reaches every process of the group (npx, tsx, node) and tsx relays it too,
+    // so one keypress can arrive twice: only a repeat after a pause means "hurry up".
+    if (stoppingSince !== undefined) {
+      if (Date.now() - stoppingSince < 2000) return;
+      process.stderr.write(`\n${signal} again: exiting without waiting\n`);
+      process.exit(130);
+    }
+    stoppingSince = Date.now();
+    process.stdout.write(`\n${signal}: stopping...\n`);
+    system.stop().then(
+      () => {
+        process.stdout.write('stopped; data kept.\n');
+        process.exit(0);
+      },
+      (e: unknown) => {
+        process.stderr.write(`error while stopping: ${(e as Error).message}\n`);
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGINT', shutdown);
+  process.on('SIGTERM', shutdown);
+}
+
+main().catch((e: unknown) => {
+  const error = e as NodeJS.ErrnoException;
+  const hint = error.code === 'EADDRINUSE' ? ' (a port is taken: set PORT / GRPC_PORT, or stop the other process)' : '';
+  process.stderr.write(`npm start failed: ${error.message}${hint}\n`);
+  process.exit(1);
+});
