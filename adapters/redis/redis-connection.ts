@@ -1,0 +1,232 @@
+/**
+ * ioredis clients for the cache, built from one validated config: standalone or cluster mode
+ * (ElastiCache Serverless is cluster mode), TLS, AUTH (the secret read once through Powertools
+ * Parameters), timeouts, and reconnects with capped backoff. The offline queue is off, so a
+ * dead cache fails fast and reads fall back to the backend instead of waiting.
+ */
+import { readFileSync } from 'node:fs';
+import type { ConnectionOptions } from 'node:tls';
+import { getParameter } from '@aws-lambda-powertools/parameters/ssm';
+import { Cluster, Redis, type ClusterOptions, type RedisOptions } from 'ioredis';
+
+export type RedisClient = Redis | Cluster;
+
+export interface RedisConnectionConfig {
+  readonly host: string;
+  /** @default 6379 */
+  readonly port: number;
+  readonly tls: boolean;
+  /** PEM of a private CA to trust (local tests); ElastiCache certificates verify against the system store. */
+  readonly tlsCa?: string;
+  /** ioredis Cluster (cluster-mode ElastiCache, including Serverless) instead of a single node. */
+  readonly cluster: boolean;
+  /** ACL user (ElastiCache RBAC); the `default` user when absent. */
+  readonly username?: string;
+  /** The password itself (local use); prefer `passwordParameter`. */
+  readonly password?: string;
+  /**
+   * SSM parameter holding the password: a SecureString, or `/aws/reference/secretsmanager/<secret id>`
+   * for a Secrets Manager secret (plain text, or JSON with `password` and optionally `username`).
+   */
+  readonly passwordParameter?: string;
+  /** @default 2000 */
+  readonly connectTimeoutMs: number;
+  /** A command without a reply after this long fails (and the read goes to the backend). @default 500 */
+  readonly commandTimeoutMs: number;
+  /** Cap of the reconnect backoff. @default 2000 */
+  readonly maxReconnectDelayMs: number;
+}
+
+export const REDIS_CONFIG_DEFAULTS = { port: 6379, connectTimeoutMs: 2000, commandTimeoutMs: 500, maxReconnectDelayMs: 2000 } as const;
+
+/**
+ * The connection settings from environment variables:
+ * CACHE_REDIS_URL (`redis://` or `rediss://`, user and password allowed) or CACHE_REDIS_HOST + CACHE_REDIS_PORT;
+ * CACHE_REDIS_TLS, CACHE_REDIS_CLUSTER (`true`/`false`); CACHE_REDIS_USERNAME; CACHE_REDIS_PASSWORD (local only);
+ * CACHE_REDIS_PASSWORD_PARAMETER; CACHE_REDIS_TLS_CA_FILE; CACHE_REDIS_CONNECT_TIMEOUT_MS;
+ * CACHE_REDIS_COMMAND_TIMEOUT_MS; CACHE_REDIS_MAX_RECONNECT_DELAY_MS.
+ * Returns undefined when neither URL nor host is set (no cache configured).
+ */
+export function redisConfigFromEnv(env: Readonly<Record<string, string | undefined>>): RedisConnectionConfig | undefined {
+  const url = env.CACHE_REDIS_URL || undefined;
+  const hostVar = env.CACHE_REDIS_HOST || undefined;
+  if (!url && !hostVar) return undefined;
+  if (url && hostVar) throw new Error('set either CACHE_REDIS_URL or CACHE_REDIS_HOST, not both');
+  const bool = (name: string, fallback: boolean): boolean => {
+    const raw = env[name];
+    if (raw === undefined || raw === '') return fallback;
+    if (raw === 'true' || raw === 'false') return raw === 'true';
+    throw new Error(`environment variable ${name} must be 'true' or 'false', got '${raw}'`);
+  };
+  const int = (name: string, fallback: number, max = 65535 * 1000): number => {
+    const raw = env[name];
+    if (raw === undefined || raw === '') return fallback;
+    const v = Number(raw);
+    if (!/^[0-9]+$/.test(raw) || v < 1 || v > max) throw new Error(`environment variable ${name} must be an integer from 1 to ${max}, got '${raw}'`);
+    return v;
+  };
+  let host = hostVar ?? '';
+  let port = int('CACHE_REDIS_PORT', REDIS_CONFIG_DEFAULTS.port, 65535);
+  let tlsFromUrl = false;
+  let username = env.CACHE_REDIS_USERNAME || undefined;
+  let password = env.CACHE_REDIS_PASSWORD || undefined;
+  if (url) {
+    let parsed: URL;
+    try {
+      parsed = new URL(url);
+    } catch {
+      throw new Error('environment variable CACHE_REDIS_URL is not a URL');
+    }
+    if (parsed.protocol !== 'redis:' && parsed.protocol !== 'rediss:') throw new Error('CACHE_REDIS_URL must start with redis:// or rediss://');
+    host = parsed.hostname;
+    port = parsed.port ? Number(parsed.port) : REDIS_CONFIG_DEFAULTS.port;
+    tlsFromUrl = parsed.protocol === 'rediss:';
+    username = decodeURIComponent(parsed.username) || username;
+    password = decodeURIComponent(parsed.password) || password;
+  }
+  const caFile = env.CACHE_REDIS_TLS_CA_FILE || undefined;
+  return {
+    host,
+    port,
+    tls: bool('CACHE_REDIS_TLS', tlsFromUrl),
+    tlsCa: caFile ? readFileSync(caFile, 'utf8') : undefined,
+    cluster: bool('CACHE_REDIS_CLUSTER', false),
+    username,
+    password,
+    passwordParameter: env.CACHE_REDIS_PASSWORD_PARAMETER || undefined,
+    connectTimeoutMs: int('CACHE_REDIS_CONNECT_TIMEOUT_MS', REDIS_CONFIG_DEFAULTS.connectTimeoutMs),
+    commandTimeoutMs: int('CACHE_REDIS_COMMAND_TIMEOUT_MS', REDIS_CONFIG_DEFAULTS.commandTimeoutMs),
+    maxReconnectDelayMs: int('CACHE_REDIS_MAX_RECONNECT_DELAY_MS', REDIS_CONFIG_DEFAULTS.maxReconnectDelayMs),
+  };
+}
+
+/** Reads an SSM parameter, decrypted; Powertools caches it, and we ask once per connector anyway. */
+export type ParameterReader = (name: string) => Promise<string | undefined>;
+
+const powertoolsReader: ParameterReader = (name) => getParameter(name, { decrypt: true, maxAge: 300 });
+
+/** The password and user after reading the secret, if one was configured. */
+async function resolveCredentials(config: RedisConnectionConfig, read: ParameterReader): Promise<{ username?: string; password?: string }> {
+  if (!config.passwordParameter) return { username: config.username, password: config.password };
+  let secret: string | undefined;
+  try {
+    secret = await read(config.passwordParameter);
+  } catch (e) {
+    throw new Error(`cache: could not read the password parameter '${config.passwordParameter}': ${(e as Error).message}`, { cause: e });
+  }
+  if (!secret) throw new Error(`cache: the password parameter '${config.passwordParameter}' is empty`);
+  // Secrets Manager secrets made by CDK are JSON documents; a SecureString is the password itself.
+  if (secret.trimStart().startsWith('{')) {
+    try {
+      const doc = JSON.parse(secret) as { password?: unknown; username?: unknown };
+      if (typeof doc.password === 'string') {
+        return { username: typeof doc.username === 'string' ? doc.username : config.username, password: doc.password };
+      }
+    } catch {
+      // Not JSON after all: a password that starts with '{'.
+    }
+  }
+  return { username: config.username, password: secret };
+}
+
+export type ConnectionRole = 'commands' | 'blocking';
+
+export interface RedisLogger {
+  warn(message: string, ...attributes: Record<string, unknown>[]): void;
+}
+
+/**
+ * Makes clients that share one config and one secret read. `connect('commands')` is the
+ * client for cache reads and writes (command timeout on); `connect('blocking')` is for the
+ * change-log follower, whose XREAD BLOCK must not hit the command timeout.
+ */
+export class RedisConnector {
+  private constructor(
+    readonly config: RedisConnectionConfig,
+    private readonly credentials: { username?: string; password?: string },
+    private readonly logger?: RedisLogger,
+  ) {}
+
+  static async create(config: RedisConnectionConfig, options: { readParameter?: ParameterReader; logger?: RedisLogger } = {}): Promise<RedisConnector> {
+    const credentials = await resolveCredentials(config, options.readParameter ?? powertoolsReader);
+    return new RedisConnector(config, credentials, options.logger);
+  }
+
+  connect(role: ConnectionRole = 'commands'): RedisClient {
+    const c = this.config;
+    const tls: ConnectionOptions | undefined = c.tls ? (c.tlsCa ? { ca: c.tlsCa } : {}) : undefined;
+    const common: RedisOptions = {
+      username: this.credentials.username,
+      password: this.credentials.password,
+      tls,
+      connectTimeout: c.connectTimeoutMs,
+      // Blocking reads wait up to their BLOCK time; ioredis adds a grace period on top.
+      commandTimeout: role === 'blocking' ? undefined : c.commandTimeoutMs,
+      blockingTimeout: role === 'blocking' ? c.connectTimeoutMs : undefined,
+      // A command in flight when the connection drops fails, instead of being resent to whatever
+      // server answers next: the breaker counts it, and a follower re-checks the log it was reading.
+      maxRetriesPerRequest: 0,
+      autoResendUnfulfilledCommands: false,
+      // RESP2 works on every ElastiCache engine version.
+      protocol: 2,
+      connectionName: `tenant-config-${role}`,
+    };
+    const retryStrategy = (times: number) => reconnectDelay(times, c.maxReconnectDelayMs);
+    let client: RedisClient;
+    if (c.cluster) {
+      const options: ClusterOptions = {
+        enableOfflineQueue: false,
+        clusterRetryStrategy: retryStrategy,
+        // ElastiCache's TLS certificates name the configuration endpoint; keep the host names as given.
+        dnsLookup: (address, callback) => callback(null, address),
+        slotsRefreshTimeout: c.connectTimeoutMs,
+        redisOptions: common,
+      };
+      client = new Cluster([{ host: c.host, port: c.port }], options);
+    } else {
+      client = new Redis({ ...common, host: c.host, port: c.port, enableOfflineQueue: false, retryStrategy });
+    }
+    // Without a listener ioredis prints every connection error; the breaker counts them instead.
+    let lastWarn = 0;
+    client.on('error', (error: Error) => {
+      const now = Date.now();
+      if (now - lastWarn < 10_000) return;
+      lastWarn = now;
+      this.logger?.warn('cache: redis connection error', { role, error: error.message });
+    });
+    return client;
+  }
+}
+
+/** Exponential from 50 ms, capped, with jitter so a fleet does not reconnect in step. */
+export function reconnectDelay(times: number, capMs: number): number {
+  const base = Math.min(capMs, 50 * 2 ** Math.min(times - 1, 16));
+  return Math.round(base / 2 + Math.random() * (base / 2));
+}
+
+/** Resolves when the client is ready; rejects after `timeoutMs`, or at once when the client is closed for good. */
+export function waitUntilReady(client: RedisClient, timeoutMs: number): Promise<void> {
+  if (client.status === 'ready') return Promise.resolve();
+  if (client.status === 'end') return Promise.reject(new Error('cache: redis client is closed'));
+  return new Promise((resolve, reject) => {
+    const done = () => {
+      clearTimeout(timer);
+      client.off('ready', onReady);
+      client.off('end', onEnd);
+    };
+    const onReady = () => {
+      done();
+      resolve();
+    };
+    const onEnd = () => {
+      done();
+      reject(new Error('cache: redis client is closed'));
+    };
+    const timer = setTimeout(() => {
+      done();
+      reject(new Error(`cache: redis not ready within ${timeoutMs} ms (status ${client.status})`));
+    }, timeoutMs);
+    client.once('ready', onReady);
+    client.once('end', onEnd);
+  });
+}
