@@ -7,6 +7,7 @@
  */
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
+import { SSMClient } from '@aws-sdk/client-ssm';
 import type { CacheRefresher, RefreshOutcome } from './refresh';
 import { readCacheRefreshEnvironment } from './environment';
 import { buildCacheRefresher, connectCacheFromEnvironment } from './wiring';
@@ -14,23 +15,41 @@ import { buildCacheRefresher, connectCacheFromEnvironment } from './wiring';
 const logger = new Logger({ serviceName: 'cache-refresh' });
 const metrics = new Metrics({ serviceName: 'cache-refresh', namespace: process.env.POWERTOOLS_METRICS_NAMESPACE ?? 'TenantConfig' });
 
-let refresher: Promise<CacheRefresher> | undefined;
+interface Built {
+  readonly refresher: CacheRefresher;
+  close(): Promise<void>;
+}
 
-async function build(): Promise<CacheRefresher> {
+let built: Promise<Built> | undefined;
+
+async function build(): Promise<Built> {
   const environment = readCacheRefreshEnvironment();
-  const cache = await connectCacheFromEnvironment(process.env, logger);
-  return buildCacheRefresher({ environment, cache, logger, metrics });
+  const { cache, disconnect } = await connectCacheFromEnvironment(process.env, logger);
+  const ssm = new SSMClient({});
+  return {
+    refresher: buildCacheRefresher({ environment, cache, ssm, logger, metrics }),
+    close: async () => {
+      ssm.destroy();
+      await disconnect();
+    },
+  };
 }
 
 export async function handler(event: unknown): Promise<RefreshOutcome> {
-  // A failed start (cache not reachable yet) is retried by the next invocation, not cached.
-  const pending = (refresher ??= build().catch((e: unknown) => {
-    refresher = undefined;
+  // A failed start (cache not reachable yet) is retried by the next invocation, not kept.
+  const pending = (built ??= build().catch((e: unknown) => {
+    built = undefined;
     throw e;
   }));
-  try {
-    return await (await pending).refresh(event);
-  } finally {
-    metrics.publishStoredMetrics();
-  }
+  const outcome = await (await pending).refresher.refresh(event);
+  // Every outcome counts itself; a thrown failure shows in the function's Errors metric instead.
+  metrics.publishStoredMetrics();
+  return outcome;
+}
+
+/** Closes the connections. The Lambda runtime never needs it; tests and local runs do. */
+export async function dispose(): Promise<void> {
+  const current = built;
+  built = undefined;
+  if (current) await (await current.catch(() => undefined))?.close();
 }

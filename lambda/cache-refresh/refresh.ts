@@ -108,31 +108,24 @@ export class CacheRefresher {
 
   private async fromParameterStore(notice: ParameterChangeNotice): Promise<RefreshOutcome> {
     const { tenant, key } = notice;
+    // If the read finds nothing, this is the tombstone's time: absence held at some instant
+    // during the read, and the send time can never be later than a re-creation the read
+    // missed, so such a re-created value always wins over the tombstone.
+    const readSentAtMs = this.now();
     const item = await this.deps.parameters.get(tenant, key);
-    const held = await this.deps.cache.get(tenant, key.raw);
     if (item) {
-      const change = changeFromItem(item);
-      const heldTime = held.kind === 'hit' ? Date.parse(held.item.updatedAt) : NaN;
-      if (held.kind === 'hit' && held.item.version > item.version && change.modifiedAtMs !== undefined && heldTime < change.modifiedAtMs) {
-        // A lower version written later: the key was deleted and re-created (Parameter Store
-        // restarts at 1) while the cache held the old value. Record the delete first, at a
-        // time between the two writes, so the re-created value can win over it.
-        await this.apply(tenant, this.tombstone(key.raw, held.item.version, change.modifiedAtMs - 1));
-      }
-      const result = await this.apply(tenant, change);
+      // Store time (LastModifiedDate) orders it: Parameter Store restarts versions after a delete.
+      const result = await this.apply(tenant, changeFromItem(item, true));
       return this.report('ssm', tenant, key.raw, item.version, false, notice.modifiedAtMs, result);
     }
-    if (held.kind === 'absent' && held.reason === 'tombstone') {
-      // Already known deleted: a duplicate or late event, nothing to log again.
-      return this.report('ssm', tenant, key.raw, held.version ?? 0, true, notice.modifiedAtMs, { applied: false });
-    }
     // A delete carries the version it deleted; the store no longer knows it, the cache may.
-    const deletedVersion = held.kind === 'hit' ? held.item.version : 0;
-    const result = await this.apply(tenant, this.tombstone(key.raw, deletedVersion, this.now()));
+    const held = await this.deps.cache.get(tenant, key.raw);
+    const deletedVersion = held.kind === 'hit' ? held.item.version : held.kind === 'absent' ? (held.version ?? 0) : 0;
+    const result = await this.apply(tenant, this.tombstone(key.raw, deletedVersion, readSentAtMs));
     return this.report('ssm', tenant, key.raw, deletedVersion, true, notice.modifiedAtMs, result);
   }
 
-  /** A tombstone observed at `atMs` (the cache orders a delete by when absence was seen). */
+  /** A tombstone with the instant absence was seen (the cache orders Parameter Store deletes by it). */
   private tombstone(key: string, version: number, atMs: number): CacheChange {
     return { key, version, deleted: true, updatedAt: new Date(atMs).toISOString(), updatedBy: UNKNOWN_WRITER, modifiedAtMs: atMs };
   }

@@ -100,11 +100,25 @@ export function buildCacheRefresher(options: CacheRefresherOptions): CacheRefres
 }
 
 /** The Lambda's cache: Redis / ElastiCache from the CACHE_* variables; it must be configured. */
-export async function connectCacheFromEnvironment(env: Readonly<Record<string, string | undefined>>, logger: RefreshLogger): Promise<VersionedCache> {
+export async function connectCacheFromEnvironment(
+  env: Readonly<Record<string, string | undefined>>,
+  logger: RefreshLogger,
+): Promise<{ cache: VersionedCache; disconnect: () => Promise<void> }> {
   const config = redisConfigFromEnv(env);
   if (!config) throw new Error('CACHE_REDIS_URL or CACHE_REDIS_HOST is not set: cache-refresh has no cache to refresh');
+  const settings = cacheSettingsFromEnv(env);
   const connector = await RedisConnector.create(config, { logger });
   const client = connector.connect('commands');
-  await waitUntilReady(client, config.connectTimeoutMs);
-  return new RedisVersionedCache(client, cacheSettingsFromEnv(env));
+  try {
+    await waitUntilReady(client, config.connectTimeoutMs);
+  } catch (e) {
+    client.disconnect();
+    throw e;
+  }
+  return {
+    cache: new RedisVersionedCache(client, settings),
+    disconnect: async () => {
+      await client.quit().catch(() => client.disconnect());
+    },
+  };
 }

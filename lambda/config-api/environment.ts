@@ -10,8 +10,13 @@ export interface ConfigApiEnvironment {
   /** First segment of every parameter: `/<ssmRoot>/<stage>/tenants/<tenantId>/<name>`. */
   readonly ssmRoot: string;
   readonly stage: string;
-  /** HMAC secret of `nextToken`s; every instance must share it. At least 16 characters. */
-  readonly pageTokenSecret: string;
+  /**
+   * HMAC secret of `nextToken`s; every instance must share it. At least 16 characters.
+   * Given directly (PAGE_TOKEN_SECRET, local runs) or read once at cold start from
+   * PAGE_TOKEN_SECRET_PARAMETER (a SecureString, or `/aws/reference/secretsmanager/<id>`).
+   */
+  readonly pageTokenSecret?: string;
+  readonly pageTokenSecretParameter?: string;
   /** @default 'tenant_id' */
   readonly tenantClaim: string;
   /** @default 'config-admins' */
@@ -57,9 +62,21 @@ export function readConfigApiEnvironment(env: Env = process.env): ConfigApiEnvir
   const ssmRoot = matching('SSM_ROOT', required(env, 'SSM_ROOT').replace(/^\/+|\/+$/g, ''), PATH_SEGMENT, 'one path segment of [A-Za-z0-9_.-]');
   const stage = matching('STAGE', required(env, 'STAGE'), PATH_SEGMENT, 'one path segment of [A-Za-z0-9_.-]');
   const pageTokenSecret = env.PAGE_TOKEN_SECRET ?? '';
-  if (pageTokenSecret.length === 0) throw new ConfigurationError('PAGE_TOKEN_SECRET', 'is not set');
-  if (pageTokenSecret.length < 16) throw new ConfigurationError('PAGE_TOKEN_SECRET', 'must be at least 16 characters');
+  const pageTokenSecretParameter = optional(env, 'PAGE_TOKEN_SECRET_PARAMETER');
+  if (pageTokenSecret.length === 0 && !pageTokenSecretParameter) {
+    throw new ConfigurationError('PAGE_TOKEN_SECRET', 'is not set (nor PAGE_TOKEN_SECRET_PARAMETER)');
+  }
+  if (pageTokenSecret.length > 0 && pageTokenSecret.length < 16) throw new ConfigurationError('PAGE_TOKEN_SECRET', 'must be at least 16 characters');
   const tenantClaim = matching('TENANT_CLAIM', optional(env, 'TENANT_CLAIM') ?? DEFAULT_TENANT_CLAIM, CLAIM_NAME, 'a claim name');
   const adminGroup = matching('ADMIN_GROUP', optional(env, 'ADMIN_GROUP') ?? DEFAULT_ADMIN_GROUP, GROUP_NAME, 'a group name without whitespace');
-  return { tableName, ssmRoot, stage, pageTokenSecret, tenantClaim, adminGroup, ssmKmsKeyId: optional(env, 'SSM_KMS_KEY_ID') };
+  return {
+    tableName,
+    ssmRoot,
+    stage,
+    pageTokenSecret: pageTokenSecret || undefined,
+    pageTokenSecretParameter: pageTokenSecret ? undefined : pageTokenSecretParameter,
+    tenantClaim,
+    adminGroup,
+    ssmKmsKeyId: optional(env, 'SSM_KMS_KEY_ID'),
+  };
 }

@@ -17,7 +17,7 @@ import { formatEtag, noneMatchHolds, parseIfMatch, parseIfNoneMatch } from './et
 import { header, MAX_REQUEST_BODY_BYTES, parseLimit, readPutValue, readQuery } from './request';
 import { matchRoute, type MatchedRoute, type RouteName } from './routes';
 import { readConfigApiEnvironment } from './environment';
-import { buildConfigApiDeps } from './wiring';
+import { buildConfigApiDepsFromEnvironment } from './wiring';
 
 export interface ConfigApiDeps {
   readonly service: ConfigService;
@@ -27,6 +27,8 @@ export interface ConfigApiDeps {
   readonly logger: Logger;
   /** @default MAX_REQUEST_BODY_BYTES (64 KiB) */
   readonly maxBodyBytes?: number;
+  /** Releases what the dependencies hold open (the cache connection). */
+  readonly dispose?: () => Promise<void>;
   /** Milliseconds, for the latency in the access log. @default performance.now */
   readonly now?: () => number;
 }
@@ -203,7 +205,8 @@ export function createHandler(deps: ConfigApiDeps): ConfigApiHandler {
   };
 }
 
-let processHandler: ConfigApiHandler | undefined;
+let processDeps: Promise<ConfigApiDeps> | undefined;
+let processHandler: Promise<ConfigApiHandler> | undefined;
 
 /**
  * The Lambda entry point. Dependencies are built on the first invocation and kept for
@@ -211,6 +214,21 @@ let processHandler: ConfigApiHandler | undefined;
  * of the variable at fault.
  */
 export const handler: ConfigApiHandler = async (event, context) => {
-  processHandler ??= createHandler(buildConfigApiDeps(readConfigApiEnvironment(process.env)));
-  return processHandler(event, context);
+  if (!processHandler) {
+    processDeps = buildConfigApiDepsFromEnvironment(readConfigApiEnvironment(process.env), process.env);
+    processHandler = processDeps.then(createHandler);
+  }
+  // A failed start is not kept: the next invocation tries again (e.g. after a throttled secret read).
+  const ready = await processHandler.catch((e: unknown) => {
+    processHandler = processDeps = undefined;
+    throw e;
+  });
+  return ready(event, context);
+};
+
+/** Closes the process-wide connections (tests and local runs; a Lambda process just ends). */
+export const dispose = async (): Promise<void> => {
+  const deps = await processDeps?.catch(() => undefined);
+  processHandler = processDeps = undefined;
+  await deps?.dispose?.();
 };

@@ -3,6 +3,7 @@
  * router and the use cases. Nothing here runs per request.
  */
 import { Logger } from '@aws-lambda-powertools/logger';
+import { getParameter } from '@aws-lambda-powertools/parameters/ssm';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { DynamoDbConfigBackend } from '../../adapters/dynamodb/dynamodb-config-backend';
@@ -14,7 +15,11 @@ import { PageTokenCodec } from '../../core/page-token';
 import { TagRegistry, type BackendKind } from '../../core/tag-registry';
 import { TagRouter } from '../../core/tag-router';
 import type { ConfigApiDeps } from './handler';
-import type { ConfigApiEnvironment } from './environment';
+import { RedisConnector, redisConfigFromEnv, waitUntilReady } from '../../adapters/redis/redis-connection';
+import { RedisVersionedCache } from '../../adapters/redis/redis-versioned-cache';
+import { CachedItemReader, readerPoliciesFromRegistry } from '../../core/cached-item-reader';
+import { cacheSettingsFromEnv } from '../../core/versioned-cache';
+import { ConfigurationError, type ConfigApiEnvironment } from './environment';
 
 /** SDK clients, injectable so tests and the local runtime can point them at local endpoints. */
 export interface AwsClients {
@@ -58,8 +63,58 @@ export function buildConfigApiDeps(
   logger: Logger = new Logger({ serviceName: 'config-api' }),
   reader?: ItemReader,
 ): ConfigApiDeps {
+  if (!env.pageTokenSecret) throw new ConfigurationError('PAGE_TOKEN_SECRET', 'is not resolved (see resolvePageTokenSecret)');
   const registry = TagRegistry.default();
   const router = new TagRouter(registry, buildBackends(env, clients, registry));
   const service = new ConfigService(router, new PageTokenCodec(env.pageTokenSecret), reader);
   return { service, registry, principal: { tenantClaim: env.tenantClaim, adminGroup: env.adminGroup }, logger };
+}
+
+/** Reads PAGE_TOKEN_SECRET_PARAMETER once (decrypted) when the secret is not given directly. */
+export async function resolvePageTokenSecret(
+  env: ConfigApiEnvironment,
+  read: (name: string) => Promise<string | undefined> = (name) => getParameter(name, { decrypt: true, maxAge: 3600 }),
+): Promise<ConfigApiEnvironment> {
+  if (env.pageTokenSecret || !env.pageTokenSecretParameter) return env;
+  let secret: string;
+  try {
+    secret = (await read(env.pageTokenSecretParameter))?.trim() ?? '';
+  } catch (e) {
+    throw new ConfigurationError('PAGE_TOKEN_SECRET_PARAMETER', `('${env.pageTokenSecretParameter}') could not be read: ${(e as Error).message}`);
+  }
+  if (secret.length < 16) throw new ConfigurationError('PAGE_TOKEN_SECRET_PARAMETER', 'names a secret shorter than 16 characters');
+  return { ...env, pageTokenSecret: secret };
+}
+
+/**
+ * The read path from the CACHE_* variables: a version-guarded Redis / ElastiCache cache in
+ * front of the backends, or direct backend reads when no cache is configured. A cache that is
+ * down at cold start is not fatal: the breaker sends reads to the backends until it answers.
+ */
+export async function connectReadPath(
+  vars: Readonly<Record<string, string | undefined>>,
+  registry: TagRegistry,
+  logger: Logger,
+): Promise<{ reader?: ItemReader; close(): Promise<void> }> {
+  const config = redisConfigFromEnv(vars);
+  if (!config) return { close: async () => undefined };
+  const connector = await RedisConnector.create(config, { logger });
+  const client = connector.connect('commands');
+  await waitUntilReady(client, config.connectTimeoutMs).catch((e: Error) =>
+    logger.warn('cache: not ready at start; reads go to the backends until it is', { error: e.message }),
+  );
+  return {
+    reader: new CachedItemReader(new RedisVersionedCache(client, cacheSettingsFromEnv(vars)), { ...readerPoliciesFromRegistry(registry), logger }),
+    close: async () => {
+      await client.quit().catch(() => client.disconnect());
+    },
+  };
+}
+
+/** Everything the Lambda needs, from its environment: secrets resolved, cache connected. */
+export async function buildConfigApiDepsFromEnvironment(env: ConfigApiEnvironment, vars: Readonly<Record<string, string | undefined>>): Promise<ConfigApiDeps> {
+  const logger = new Logger({ serviceName: 'config-api' });
+  const resolved = await resolvePageTokenSecret(env);
+  const readPath = await connectReadPath(vars, TagRegistry.default(), logger);
+  return { ...buildConfigApiDeps(resolved, defaultClients(), logger, readPath.reader), dispose: readPath.close };
 }

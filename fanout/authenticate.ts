@@ -1,0 +1,44 @@
+/**
+ * Who is watching: the tenant of a Watch call comes from the verified token in the
+ * `authorization` metadata and from nowhere else (never from the request).
+ */
+import type { Metadata } from '@grpc/grpc-js';
+import { InvalidTenantError, UnauthenticatedError } from '../core/errors';
+import { parseTenantId, type TenantId } from '../core/tenant';
+import type { TokenVerifier } from './token-verifier';
+
+export const DEFAULT_TENANT_CLAIM = 'tenant_id';
+
+export interface Watcher {
+  readonly tenant: TenantId;
+  readonly subject: string;
+  /** When the token stops being valid: the stream is ended with UNAUTHENTICATED then. */
+  readonly expiresAtMs: number;
+}
+
+/** A token long enough to hold a real RS256 JWT with room to spare, and no longer. */
+const MAX_TOKEN_LENGTH = 16 * 1024;
+
+export function bearerToken(metadata: Metadata): string {
+  const values = metadata.get('authorization');
+  if (values.length === 0) throw new UnauthenticatedError("a Bearer token is required in the 'authorization' metadata");
+  if (values.length > 1) throw new UnauthenticatedError("'authorization' metadata must be sent once");
+  const raw = values[0];
+  const match = typeof raw === 'string' ? /^Bearer +([A-Za-z0-9\-_.]+)$/i.exec(raw.trim()) : null;
+  if (!match || match[1].length > MAX_TOKEN_LENGTH) {
+    throw new UnauthenticatedError("'authorization' metadata must be 'Bearer <JWT>'");
+  }
+  return match[1];
+}
+
+export async function authenticate(metadata: Metadata, verifier: TokenVerifier, tenantClaim: string): Promise<Watcher> {
+  const claims = await verifier.verify(bearerToken(metadata));
+  const raw = claims[tenantClaim];
+  if (raw === undefined || raw === '') throw new InvalidTenantError(`the token carries no '${tenantClaim}' claim`);
+  if (typeof raw !== 'string') throw new InvalidTenantError(`the token's '${tenantClaim}' claim is not a string`);
+  const tenant = parseTenantId(raw);
+  const exp = claims.exp;
+  if (typeof exp !== 'number' || !Number.isFinite(exp)) throw new UnauthenticatedError('the token has no expiry');
+  const subject = typeof claims.sub === 'string' ? claims.sub : typeof claims.client_id === 'string' ? claims.client_id : '';
+  return { tenant, subject, expiresAtMs: exp * 1000 };
+}

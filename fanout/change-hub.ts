@@ -1,0 +1,139 @@
+/**
+ * The one change-log reader of a fanout process. It follows every shard of the log and
+ * hands each change to the subscribers of that change's tenant, in memory, synchronously:
+ * a subscriber only queues (see StreamSender), so a slow stream can never hold up the
+ * reader or the other streams. Never one log reader per stream.
+ */
+import type { ChangeEvent, ChangeLog, ChangeLogFollower, ParsedCursor } from '../core/change-log';
+import type { TenantId } from '../core/tenant';
+import type { WatchEvent } from '../proto/generated/tenantconfig/v1/WatchEvent';
+import type { FanoutMetrics } from './metrics';
+
+/** A change with its cursor parsed once by the hub, not once per subscriber. */
+export interface HubChange {
+  readonly event: ChangeEvent;
+  readonly cursor: ParsedCursor;
+  /**
+   * The WatchEvent message, built by the first stream that sends it and shared by the rest:
+   * one object for all streams is also what lets the server encode it once (server.ts).
+   */
+  message?: WatchEvent;
+}
+
+export interface HubSubscriber {
+  /** Called in log order for every change of the tenant; must not throw or block. */
+  onChange(change: HubChange): void;
+  /** Changes of the tenant's shard may have been lost (the log was re-created): resync. */
+  onGap(): void;
+}
+
+export interface HubLogger {
+  warn(message: string, attributes?: Record<string, unknown>): void;
+  error(message: string, attributes?: Record<string, unknown>): void;
+}
+
+export class ChangeHub {
+  private readonly byTenant = new Map<string, Set<HubSubscriber>>();
+  /** Per shard: the newest cursor handed to subscribers. Only advanced after dispatch. */
+  private readonly positions = new Map<number, ParsedCursor>();
+  private follower?: ChangeLogFollower;
+
+  constructor(
+    private readonly log: ChangeLog,
+    private readonly metrics: FanoutMetrics,
+    private readonly logger?: HubLogger,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  /**
+   * Starts following at the newest entry of every shard (streams catch up from older cursors
+   * themselves). Resolves once the start positions are fixed: no stream may take a log head
+   * before that, or the changes between its head and the hub's start would reach it from nobody.
+   */
+  async start(): Promise<void> {
+    this.follower ??= this.log.follow('now', (events) => this.dispatch(events), {
+      onGap: (shard) => this.gap(shard),
+      onError: (error) => this.logger?.warn('change log read failed; retrying', { error: String(error) }),
+    });
+    // Startup waits for the log; say so instead of hanging silently when it is unreachable.
+    const slow = setInterval(() => this.logger?.warn('still waiting for the change log to be readable'), 10_000);
+    try {
+      await this.follower.ready;
+    } finally {
+      clearInterval(slow);
+    }
+  }
+
+  async stop(): Promise<void> {
+    const follower = this.follower;
+    this.follower = undefined;
+    await follower?.stop();
+  }
+
+  /** Adds a subscriber; the returned function removes it (call it on cancel and on end). */
+  subscribe(tenant: TenantId, subscriber: HubSubscriber): () => void {
+    let set = this.byTenant.get(tenant);
+    if (!set) {
+      set = new Set();
+      this.byTenant.set(tenant, set);
+    }
+    set.add(subscriber);
+    return () => {
+      const current = this.byTenant.get(tenant);
+      if (!current) return;
+      current.delete(subscriber);
+      if (current.size === 0) this.byTenant.delete(tenant);
+    };
+  }
+
+  /**
+   * The newest cursor of `shard` this hub has dispatched. A subscriber whose queue is empty
+   * has been handed every change of its tenant up to here, so it may heartbeat with it.
+   */
+  position(shard: number): ParsedCursor | undefined {
+    return this.positions.get(shard);
+  }
+
+  get subscriberCount(): number {
+    let n = 0;
+    for (const set of this.byTenant.values()) n += set.size;
+    return n;
+  }
+
+  private dispatch(events: readonly ChangeEvent[]): void {
+    const now = this.now();
+    for (const event of events) {
+      let cursor: ParsedCursor;
+      try {
+        cursor = this.log.parseCursor(event.cursor);
+      } catch (error) {
+        this.logger?.error('change log entry with a malformed cursor skipped', { cursor: event.cursor, error: String(error) });
+        continue;
+      }
+      const changedAt = Date.parse(event.updatedAt);
+      if (Number.isFinite(changedAt)) this.metrics.logLag(Math.max(0, now - changedAt));
+      const subscribers = this.byTenant.get(event.tenant);
+      if (subscribers) {
+        const change: HubChange = { event, cursor };
+        // A copy: a subscriber may unsubscribe (be cut off) while we iterate.
+        for (const s of [...subscribers]) {
+          try {
+            s.onChange(change);
+          } catch (error) {
+            this.logger?.error('subscriber failed on a change', { error: String(error) });
+          }
+        }
+      }
+      this.positions.set(cursor.shard, cursor);
+    }
+  }
+
+  private gap(shard: number): void {
+    this.logger?.warn('change log shard lost entries; its streams resync', { shard });
+    this.positions.delete(shard);
+    for (const [tenant, set] of this.byTenant) {
+      if (this.log.shardOf(tenant) !== shard) continue;
+      for (const s of [...set]) s.onGap();
+    }
+  }
+}

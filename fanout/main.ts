@@ -1,0 +1,143 @@
+/**
+ * The fanout process (the Fargate task's entry, and a child process in tests): settings
+ * from the environment once, SDK and Redis clients once, the server, and SIGTERM → drain →
+ * exit. `startFanoutServer` is re-exported for the local runtime and tests.
+ */
+import { randomBytes } from 'node:crypto';
+import { Logger } from '@aws-lambda-powertools/logger';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { SSMClient } from '@aws-sdk/client-ssm';
+import { DynamoDbConfigBackend } from '../adapters/dynamodb/dynamodb-config-backend';
+import { RedisChangeLog } from '../adapters/redis/redis-change-log';
+import { RedisConnector, waitUntilReady } from '../adapters/redis/redis-connection';
+import { DynamoDbWriteLease } from '../adapters/ssm/dynamodb-write-lease';
+import { SsmConfigBackend } from '../adapters/ssm/ssm-config-backend';
+import { ConfigService } from '../core/config-service';
+import { PageTokenCodec } from '../core/page-token';
+import { TagRegistry } from '../core/tag-registry';
+import { TagRouter } from '../core/tag-router';
+import { readFanoutEnvironment, type FanoutEnvironment } from './environment';
+import { EmfFanoutMetrics, InMemoryFanoutMetrics } from './metrics';
+import { startFanoutServer, type FanoutServer } from './server';
+import { configServiceSnapshotSource } from './snapshot-source';
+import { createJwtVerifier } from './token-verifier';
+
+export { startFanoutServer, type FanoutDeps, type FanoutServer } from './server';
+
+/** The narrow logger the fanout modules take, on Powertools' structured Logger. */
+export interface FanoutLogger {
+  info(message: string, attributes?: Record<string, unknown>): void;
+  warn(message: string, attributes?: Record<string, unknown>): void;
+  error(message: string, attributes?: Record<string, unknown>): void;
+}
+
+export function fanoutLogger(logger: Logger): FanoutLogger {
+  return {
+    info: (message, attributes = {}) => logger.info({ message, ...attributes }),
+    warn: (message, attributes = {}) => logger.warn({ message, ...attributes }),
+    error: (message, attributes = {}) => logger.error({ message, ...attributes }),
+  };
+}
+
+export interface RunningFanout {
+  readonly server: FanoutServer;
+  /** Drains the server, then closes the change log and the clients. */
+  shutdown(): Promise<void>;
+}
+
+/** Builds every dependency from validated settings and starts listening. */
+export async function runFanout(env: FanoutEnvironment, logger: FanoutLogger): Promise<RunningFanout> {
+  const registry = TagRegistry.default();
+
+  const connector = await RedisConnector.create(env.redis, { logger });
+  const redis = connector.connect('commands');
+  await waitUntilReady(redis, env.redis.connectTimeoutMs * 5);
+  const changeLog = new RedisChangeLog(redis, env.cache, { blockingConnection: () => connector.connect('blocking') });
+
+  // Region, credentials and endpoints (AWS_ENDPOINT_URL_*) from the standard AWS environment.
+  const dynamodb = new DynamoDBClient({});
+  const ssm = new SSMClient({});
+  const { tableName, ssmRoot, stage, ssmKmsKeyId } = env.backends;
+  const router = new TagRouter(registry, {
+    dynamodb: new DynamoDbConfigBackend({ client: dynamodb, tableName, tags: registry }),
+    ssm: new SsmConfigBackend({
+      ssm,
+      lease: new DynamoDbWriteLease({ client: dynamodb, tableName }),
+      registry,
+      root: ssmRoot,
+      stage,
+      kmsKeyId: ssmKmsKeyId,
+    }),
+  });
+  // Snapshot page tokens never leave this process: a per-process secret is enough.
+  const service = new ConfigService(router, new PageTokenCodec(randomBytes(32).toString('hex')));
+
+  const verifier = createJwtVerifier(env.jwt);
+  try {
+    await verifier.hydrate();
+  } catch (error) {
+    // Not fatal: the keys are fetched again on the first call that needs them.
+    logger.warn('could not fetch the JWKS at start', { error: String(error) });
+  }
+
+  const metrics = env.metrics === 'emf' ? new EmfFanoutMetrics() : new InMemoryFanoutMetrics();
+  const server = await startFanoutServer(
+    {
+      verifier,
+      changeLog,
+      snapshots: configServiceSnapshotSource(service),
+      registry,
+      metrics,
+      logger,
+      watch: env.watch,
+      connection: env.connection,
+    },
+    { host: env.host, port: env.port },
+  );
+
+  let closing: Promise<void> | undefined;
+  return {
+    server,
+    shutdown: () =>
+      (closing ??= (async () => {
+        await server.drain();
+        if (metrics instanceof EmfFanoutMetrics) metrics.stop();
+        await changeLog.close();
+        redis.disconnect();
+        dynamodb.destroy();
+        ssm.destroy();
+      })()),
+  };
+}
+
+async function main(): Promise<void> {
+  const logger = fanoutLogger(new Logger({ serviceName: 'fanout' }));
+  let env: FanoutEnvironment;
+  try {
+    env = readFanoutEnvironment(process.env);
+  } catch (error) {
+    process.stderr.write(`fanout: ${(error as Error).message}\n`);
+    process.exit(2);
+  }
+  const running = await runFanout(env, logger);
+  logger.info('fanout ready', { port: running.server.port });
+  const stop = (signal: string) => {
+    logger.info('draining', { signal });
+    running.shutdown().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        logger.error('drain failed', { error: String(error) });
+        process.exit(1);
+      },
+    );
+  };
+  process.once('SIGTERM', () => stop('SIGTERM'));
+  process.once('SIGINT', () => stop('SIGINT'));
+}
+
+if (require.main === module) {
+  main().catch((error: unknown) => {
+    process.stderr.write(`fanout: failed to start: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.exit(1);
+  });
+}

@@ -1,0 +1,184 @@
+/**
+ * The fanout gRPC server: ConfigWatch and grpc.health.v1 on one port, the one change-log
+ * reader, and the drain that a deploy relies on (SIGTERM → stop accepting → `reconnect` to
+ * every stream → let the writes flush → exit before the deadline).
+ */
+import * as grpc from '@grpc/grpc-js';
+import type { ChangeLog } from '../core/change-log';
+import type { TagRegistry } from '../core/tag-registry';
+import { loadConfigProto } from '../proto/load';
+import { ChangeHub, type HubLogger } from './change-hub';
+import { HealthStatus, loadHealthProto } from './health';
+import { InMemoryFanoutMetrics, type FanoutMetrics } from './metrics';
+import type { SnapshotSource } from './snapshot-source';
+import type { TokenVerifier } from './token-verifier';
+import { DEFAULT_WATCH_SETTINGS, WatchService, type WatchServiceSettings } from './watch-service';
+
+export const WATCH_SERVICE_NAME = 'tenantconfig.v1.ConfigWatch';
+
+export interface ConnectionSettings {
+  /**
+   * GOAWAY after this long (grpc-js adds ±10 % jitter), so a client's next stream opens a new
+   * connection, which the NLB may place on another task: how load rebalances after scaling.
+   * @default 30 min
+   */
+  readonly maxConnectionAgeMs: number;
+  /**
+   * Time the streams of a GOAWAY'd connection get before it is closed hard. It outlasts the
+   * longest stream age, so streams end through their own `reconnect` rather than a reset.
+   * @default maxStreamAgeMs + 1 min
+   */
+  readonly maxConnectionAgeGraceMs?: number;
+  /**
+   * Server pings after this much silence on a connection, to find clients that vanished
+   * without a FIN (NAT/NLB state lost, host gone). Well under the NLB's 350 s TCP idle timeout.
+   * @default 60 s
+   */
+  readonly keepaliveTimeMs: number;
+  /** A ping not answered within this closes the connection. @default 20 s */
+  readonly keepaliveTimeoutMs: number;
+  /** How long a drain waits for streams to flush before closing what is left. @default 20 s (ECS gives 30 s by default) */
+  readonly drainDeadlineMs: number;
+}
+
+export const DEFAULT_CONNECTION_SETTINGS: ConnectionSettings = {
+  maxConnectionAgeMs: 30 * 60_000,
+  keepaliveTimeMs: 60_000,
+  keepaliveTimeoutMs: 20_000,
+  drainDeadlineMs: 20_000,
+};
+
+export interface FanoutDeps {
+  readonly verifier: TokenVerifier;
+  readonly changeLog: ChangeLog;
+  readonly snapshots: SnapshotSource;
+  readonly registry: TagRegistry;
+  /** @default a fresh InMemoryFanoutMetrics */
+  readonly metrics?: FanoutMetrics;
+  readonly logger?: HubLogger & { info(message: string, attributes?: Record<string, unknown>): void };
+  readonly watch?: Partial<WatchServiceSettings>;
+  readonly connection?: Partial<ConnectionSettings>;
+}
+
+export interface FanoutServer {
+  readonly port: number;
+  readonly metrics: FanoutMetrics;
+  /** Health NOT_SERVING, no new connections or streams, `reconnect` to every stream, flush, stop. Idempotent. */
+  drain(): Promise<void>;
+  /** Closes everything at once (tests, and the drain's deadline). */
+  forceStop(): void;
+}
+
+/** gRPC server options: each keepalive and age setting explained where it is chosen. */
+export function serverOptions(c: ConnectionSettings, maxStreamAgeMs: number): grpc.ServerOptions {
+  return {
+    'grpc.max_connection_age_ms': c.maxConnectionAgeMs,
+    'grpc.max_connection_age_grace_ms': c.maxConnectionAgeGraceMs ?? maxStreamAgeMs + 60_000,
+    'grpc.keepalive_time_ms': c.keepaliveTimeMs,
+    'grpc.keepalive_timeout_ms': c.keepaliveTimeoutMs,
+    // Watch connections sit idle between heartbeats, and a dead one must still be found:
+    // keepalive pings go out with or without calls in flight. (grpc-js 1.14's server pings
+    // every connection anyway and only its client reads this; set so the intent holds for
+    // any transport that does read it.)
+    'grpc.keepalive_permit_without_calls': 1,
+    // The floor for clients' own pings (the SDK pings every 30 s at most). grpc-js 1.14 does
+    // not enforce it (no ping strikes); C-core servers and proxies that honour it will.
+    'grpc.http2.min_ping_interval_without_data_ms': 10_000,
+    // A snapshot is one message; the service's keys are bounded (tag limits ≤ 8 KB per value).
+    'grpc.max_send_message_length': 64 * 1024 * 1024,
+  };
+}
+
+/**
+ * One change goes to every stream of its tenant as the same message object; encoding it once
+ * instead of once per stream is most of the cost of a broadcast to thousands of streams.
+ */
+export function encodeSharedMessagesOnce<T extends grpc.ServiceDefinition>(service: T): T {
+  const wrapped: Record<string, grpc.MethodDefinition<object, object>> = {};
+  for (const [name, method] of Object.entries(service)) {
+    if (!method.responseStream) {
+      wrapped[name] = method;
+      continue;
+    }
+    const encoded = new WeakMap<object, Buffer>();
+    const serialize = method.responseSerialize;
+    wrapped[name] = {
+      ...method,
+      responseSerialize: (value: object) => {
+        let bytes = encoded.get(value);
+        if (!bytes) {
+          bytes = serialize(value);
+          encoded.set(value, bytes);
+        }
+        return bytes;
+      },
+    };
+  }
+  return wrapped as unknown as T;
+}
+
+export async function startFanoutServer(deps: FanoutDeps, listen: { host: string; port: number }): Promise<FanoutServer> {
+  const metrics = deps.metrics ?? new InMemoryFanoutMetrics();
+  const watchSettings: WatchServiceSettings = { ...DEFAULT_WATCH_SETTINGS, ...deps.watch };
+  const connection: ConnectionSettings = { ...DEFAULT_CONNECTION_SETTINGS, ...deps.connection };
+
+  const hub = new ChangeHub(deps.changeLog, metrics, deps.logger);
+  const watch = new WatchService(
+    { log: deps.changeLog, hub, snapshots: deps.snapshots, metrics, logger: deps.logger, verifier: deps.verifier, registry: deps.registry },
+    watchSettings,
+  );
+  const health = new HealthStatus([WATCH_SERVICE_NAME]);
+
+  const server = new grpc.Server(serverOptions(connection, watchSettings.maxStreamAgeMs));
+  server.addService(encodeSharedMessagesOnce(loadConfigProto().tenantconfig.v1.ConfigWatch.service), watch.handlers());
+  server.addService(loadHealthProto().service, health.handlers());
+
+  await hub.start();
+  const port = await new Promise<number>((resolve, reject) => {
+    server.bindAsync(`${listen.host}:${listen.port}`, grpc.ServerCredentials.createInsecure(), (error, bound) =>
+      error ? reject(error) : resolve(bound),
+    );
+  }).catch(async (error: unknown) => {
+    await hub.stop();
+    throw error;
+  });
+  deps.logger?.info('fanout listening', { host: listen.host, port });
+
+  let stopped = false;
+  const forceStop = (): void => {
+    if (stopped) return;
+    stopped = true;
+    health.endWatches();
+    watch.reconnectAll('the server is stopping');
+    server.forceShutdown();
+    void hub.stop();
+  };
+
+  let draining: Promise<void> | undefined;
+  const drain = (): Promise<void> => {
+    draining ??= (async () => {
+      health.setAll('NOT_SERVING');
+      // Stop accepting first: tryShutdown closes the listener and sends GOAWAY on every
+      // connection, so clients that reconnect after `reconnect` open a new connection
+      // (to another task) instead of a new stream on this one.
+      const closed = new Promise<void>((resolve) => server.tryShutdown(() => resolve()));
+      health.endWatches();
+      watch.reconnectAll('the server is draining (deploy or scale-in); reconnect and resume from your cursor');
+      let deadline: NodeJS.Timeout | undefined;
+      const timedOut = new Promise<'timeout'>((resolve) => {
+        deadline = setTimeout(() => resolve('timeout'), connection.drainDeadlineMs);
+      });
+      // tryShutdown completes once every stream has ended and its writes have flushed.
+      const outcome = await Promise.race([closed.then(() => 'flushed' as const), timedOut]);
+      clearTimeout(deadline);
+      if (outcome === 'timeout') {
+        deps.logger?.warn('drain deadline reached; closing the remaining connections', { openStreams: watch.openStreams });
+      }
+      forceStop();
+      await hub.stop();
+    })();
+    return draining;
+  };
+
+  return { port, metrics, drain, forceStop };
+}

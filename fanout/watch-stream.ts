@@ -1,0 +1,294 @@
+/**
+ * One Watch stream, from its first event to its status.
+ *
+ * Start: subscribe to the hub first (its changes are held back in `pending`), then either
+ * take the log head and a snapshot consistent with it (no resume cursor, or a trimmed one),
+ * or catch up from the resume cursor through `readAfter`. Then the held-back changes follow,
+ * minus those already sent: a change is sent once, by cursor, and a snapshot item is not
+ * repeated by a later change of the same or an older version. If too many changes pile up
+ * while starting, they are dropped and read back from the log instead: never a gap.
+ *
+ * Live: each change of the tenant matching the prefixes is queued for sending; heartbeats
+ * carry the newest cursor passed when idle; the stream ends with UNAUTHENTICATED when the
+ * token expires, with `reconnect` at its maximum age or on drain, and with RESOURCE_EXHAUSTED
+ * when its consumer falls a whole queue behind.
+ */
+import { status as grpcStatus, type StatusObject } from '@grpc/grpc-js';
+import { compareStreamIds, type ChangeEvent, type ChangeLog, type ParsedCursor } from '../core/change-log';
+import type { KeyPrefix } from '../core/key';
+import type { TenantId } from '../core/tenant';
+import type { ChangeHub, HubChange, HubLogger, HubSubscriber } from './change-hub';
+import { toStatus } from './grpc-status';
+import type { FanoutMetrics } from './metrics';
+import type { SnapshotSource } from './snapshot-source';
+import { StreamSender, type WatchCall } from './stream-sender';
+import { changeEvent, heartbeatEvent, reconnectEvent, snapshotEvent, type SnapshotReason } from './watch-events';
+
+export interface WatchStreamSettings {
+  /** An idle stream gets a heartbeat this often. @default 15000 */
+  readonly heartbeatIntervalMs: number;
+  /**
+   * Events waiting to be written before the consumer counts as too slow and is cut off. Keep it
+   * above the largest burst one hub batch can carry for one tenant (the follower's batch size,
+   * 500 by default): a batch is queued before any of it can reach the socket. @default 1024
+   */
+  readonly maxQueueEvents: number;
+  /** Events per `readAfter` while catching up from a resume cursor. @default 500 */
+  readonly catchUpPageSize: number;
+  /** A stream older than this is sent `reconnect` and ended, so load rebalances; 0 = never. @default 30 min */
+  readonly maxStreamAgeMs: number;
+  /** The maximum age is shortened by up to this fraction, at random per stream. @default 0.2 */
+  readonly streamAgeSpread: number;
+}
+
+export interface WatchStreamDeps {
+  readonly log: ChangeLog;
+  readonly hub: ChangeHub;
+  readonly snapshots: SnapshotSource;
+  readonly metrics: FanoutMetrics;
+  readonly logger?: HubLogger;
+}
+
+export interface WatchStart {
+  readonly tenant: TenantId;
+  readonly expiresAtMs: number;
+  readonly prefixes: readonly KeyPrefix[];
+  /** A cursor of the tenant's shard, already checked. */
+  readonly resume?: ParsedCursor;
+}
+
+/** setTimeout's limit; longer delays fire at once. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+export class WatchStream implements HubSubscriber {
+  private state: 'starting' | 'live' | 'ended' = 'starting';
+  private readonly sender: StreamSender;
+  private unsubscribe?: () => void;
+  private opened = false;
+  private tenant?: TenantId;
+  private shard = 0;
+  private prefixes: readonly KeyPrefix[] = [];
+  /** Hub changes that arrived while starting, in log order. */
+  private pending: HubChange[] = [];
+  private pendingOverflowed = false;
+  /** The newest cursor this stream has passed (sent, filtered out, or covered by the snapshot). */
+  private last?: ParsedCursor;
+  /** Versions of the snapshot's items, until a change of that key has been sent. */
+  private snapshotVersions?: Map<string, number>;
+  private readonly timers: NodeJS.Timeout[] = [];
+  private heartbeatTimer?: NodeJS.Timeout;
+
+  constructor(
+    call: WatchCall,
+    private readonly deps: WatchStreamDeps,
+    private readonly settings: WatchStreamSettings,
+    private readonly onEnded: (stream: WatchStream) => void,
+  ) {
+    this.sender = new StreamSender(call, settings.maxQueueEvents, deps.metrics);
+    call.on('cancelled', () => this.cleanUp(() => this.sender.abandon()));
+  }
+
+  get isEnded(): boolean {
+    return this.state === 'ended';
+  }
+
+  async run(start: WatchStart): Promise<void> {
+    if (this.isEnded) return;
+    this.tenant = start.tenant;
+    this.shard = this.deps.log.shardOf(start.tenant);
+    this.prefixes = start.prefixes;
+    this.opened = true;
+    this.deps.metrics.streamOpened();
+    this.armTokenExpiry(start.expiresAtMs);
+    this.armMaxAge();
+    this.unsubscribe = this.deps.hub.subscribe(start.tenant, this);
+
+    this.last = start.resume;
+    let snapshot: SnapshotReason | undefined = start.resume ? undefined : 'INITIAL';
+    for (;;) {
+      if (snapshot) {
+        await this.sendSnapshot(snapshot);
+        snapshot = undefined;
+      } else if (!(await this.catchUp())) {
+        snapshot = 'CURSOR_EXPIRED';
+        continue;
+      }
+      if (this.isEnded) return;
+      if (!this.pendingOverflowed) break;
+      // Too many live changes arrived meanwhile: they are in the log, read them from there.
+      this.pendingOverflowed = false;
+    }
+    this.state = 'live';
+    const held = this.pending;
+    this.pending = [];
+    for (const change of held) this.deliver(change);
+    this.armHeartbeat();
+  }
+
+  onChange(change: HubChange): void {
+    if (this.state === 'live') {
+      this.deliver(change);
+    } else if (this.state === 'starting' && !this.pendingOverflowed) {
+      if (this.pending.length >= this.settings.maxQueueEvents) {
+        this.pending = [];
+        this.pendingOverflowed = true;
+      } else {
+        this.pending.push(change);
+      }
+    }
+  }
+
+  onGap(): void {
+    // Resuming with a cursor of the lost log yields a CURSOR_EXPIRED snapshot: the client resyncs.
+    this.reconnect('the change log was restarted; reconnect and resume from your cursor');
+  }
+
+  /** Graceful end: `reconnect` after everything queued, then OK. */
+  reconnect(reason: string): void {
+    this.finish('ok', true, reconnectEvent(reason));
+  }
+
+  /** Ends the stream with the status of an error (domain errors mapped in one table). */
+  fail(error: unknown): void {
+    const status = toStatus(error);
+    if (status.code === grpcStatus.INTERNAL) this.deps.logger?.error('watch stream failed', { error: String(error) });
+    this.finish(status, false);
+  }
+
+  private async sendSnapshot(reason: SnapshotReason): Promise<void> {
+    const tenant = this.tenant!;
+    // Head first: every change up to it is already in the backends the snapshot reads.
+    const head = this.deps.log.parseCursor(await this.deps.log.head(tenant));
+    const items = await this.deps.snapshots.snapshot(tenant, this.prefixes);
+    if (this.isEnded) return;
+    this.snapshotVersions = new Map(items.map((item) => [item.key, item.version]));
+    this.last = head;
+    await this.sender.waitForRoom();
+    this.offer(snapshotEvent(items, head.raw, reason));
+  }
+
+  /** Sends the tenant's changes after `last` from the log; false when they were trimmed away. */
+  private async catchUp(): Promise<boolean> {
+    const log = this.deps.log;
+    for (;;) {
+      const page = await log.readAfter(this.tenant!, this.last!.raw, this.settings.catchUpPageSize);
+      if (this.isEnded) return true;
+      if (page.trimmed) return false;
+      for (const event of page.events) {
+        await this.sender.waitForRoom();
+        if (this.isEnded) return true;
+        this.deliver({ event, cursor: log.parseCursor(event.cursor) });
+      }
+      // The read may have passed other tenants' entries after our last event.
+      const stoppedAt = log.parseCursor(page.cursor);
+      if (this.isAfterLast(stoppedAt)) this.last = stoppedAt;
+      if (!page.more) return true;
+    }
+  }
+
+  private deliver(change: HubChange): void {
+    const { event, cursor } = change;
+    if (this.state === 'ended') return;
+    if (this.last && cursor.epoch !== this.last.epoch) {
+      this.onGap();
+      return;
+    }
+    if (!this.isAfterLast(cursor)) return;
+    this.last = cursor;
+    if (!this.matches(event.key)) return;
+    if (this.coveredBySnapshot(event)) return;
+    this.offer((change.message ??= changeEvent(event)));
+  }
+
+  private coveredBySnapshot(event: ChangeEvent): boolean {
+    const held = this.snapshotVersions?.get(event.key);
+    if (held === undefined) return false;
+    // A value at or below the snapshot's version, or a delete of an older version, is already reflected.
+    if (event.deleted ? event.version < held : event.version <= held) return true;
+    // From the first newer change on, log order alone decides.
+    this.snapshotVersions!.delete(event.key);
+    return false;
+  }
+
+  private offer(event: Parameters<StreamSender['offer']>[0]): void {
+    if (this.sender.offer(event)) return;
+    this.deps.metrics.slowConsumerCut();
+    this.finish(
+      {
+        code: grpcStatus.RESOURCE_EXHAUSTED,
+        details:
+          `consumer too slow: more than ${this.settings.maxQueueEvents} events were waiting to be sent; ` +
+          'resync by calling Watch again with resume_cursor set to the cursor of the last event you applied',
+      },
+      false,
+    );
+  }
+
+  private matches(key: string): boolean {
+    return this.prefixes.length === 0 || this.prefixes.some((p) => key.startsWith(p.raw));
+  }
+
+  private isAfterLast(cursor: ParsedCursor): boolean {
+    return !this.last || (cursor.epoch === this.last.epoch && compareStreamIds(cursor.id, this.last.id) > 0);
+  }
+
+  private armHeartbeat(): void {
+    const interval = this.settings.heartbeatIntervalMs;
+    const tick = (): void => {
+      if (this.state !== 'live') return;
+      const idleMs = Date.now() - this.sender.lastWriteAt;
+      if (idleMs >= interval && this.sender.queued === 0) {
+        // Every change of the tenant up to the hub's position was handed to this stream and written.
+        const hub = this.deps.hub.position(this.shard);
+        if (hub && this.isAfterLast(hub)) this.last = hub;
+        this.offer(heartbeatEvent(this.last!.raw));
+      }
+      if (this.state === 'live') {
+        // A stalled stream (queue not empty) is looked at again a full interval later, not in a busy loop.
+        const idle = Date.now() - this.sender.lastWriteAt;
+        this.heartbeatTimer = setTimeout(tick, idle >= interval ? interval : interval - idle);
+      }
+    };
+    this.heartbeatTimer = setTimeout(tick, interval);
+  }
+
+  private armTokenExpiry(expiresAtMs: number): void {
+    const delay = Math.min(Math.max(0, expiresAtMs - Date.now()), MAX_TIMER_MS);
+    this.timers.push(
+      setTimeout(
+        () =>
+          this.finish(
+            { code: grpcStatus.UNAUTHENTICATED, details: 'the token expired; reconnect with a fresh token and resume from your cursor' },
+            false,
+          ),
+        delay,
+      ),
+    );
+  }
+
+  private armMaxAge(): void {
+    const { maxStreamAgeMs, streamAgeSpread } = this.settings;
+    if (maxStreamAgeMs <= 0) return;
+    // Spread so that streams opened together (after a deploy) do not all reconnect together.
+    const age = maxStreamAgeMs * (1 - streamAgeSpread * Math.random());
+    this.timers.push(setTimeout(() => this.reconnect('maximum stream age reached; reconnect to rebalance'), Math.min(age, MAX_TIMER_MS)));
+  }
+
+  private finish(status: Pick<StatusObject, 'code' | 'details'> | 'ok', flush: boolean, lastEvent?: Parameters<StreamSender['offer']>[0]): void {
+    this.cleanUp(() => this.sender.end(status, flush, lastEvent));
+  }
+
+  private cleanUp(endSender: () => void): void {
+    if (this.state === 'ended') return;
+    this.state = 'ended';
+    this.unsubscribe?.();
+    for (const t of this.timers) clearTimeout(t);
+    clearTimeout(this.heartbeatTimer);
+    this.timers.length = 0;
+    this.pending = [];
+    this.snapshotVersions = undefined;
+    endSender();
+    if (this.opened) this.deps.metrics.streamClosed();
+    this.onEnded(this);
+  }
+}

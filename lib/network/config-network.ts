@@ -1,0 +1,95 @@
+import { RemovalPolicy } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+
+export interface ConfigNetworkProps {
+  /**
+   * NAT gateways (one per AZ up to `maxAzs`). The fanout needs egress to the Cognito JWKS
+   * URL, a public endpoint with no documented PrivateLink path; see docs/architecture.md.
+   * @default 1
+   */
+  readonly natGateways?: number;
+  /** @default 2 (an environment-agnostic stack gets at most 2 AZs anyway) */
+  readonly maxAzs?: number;
+  /**
+   * Interface endpoints in the isolated subnets, for the Lambdas that have no route out.
+   * @default SSM only: Parameter Store, and the secrets too, which the runtime reads through
+   * Parameter Store's `/aws/reference/secretsmanager/…` references
+   */
+  readonly interfaceEndpoints?: readonly ec2.InterfaceVpcEndpointAwsService[];
+  /** @default RetentionDays.ONE_MONTH */
+  readonly flowLogRetention?: logs.RetentionDays;
+  /** @default '10.40.0.0/16' */
+  readonly cidr?: string;
+}
+
+/**
+ * The VPC and its paths to AWS services.
+ *
+ * - isolated subnets (no route out): Lambda ENIs, the cache, the interface endpoints;
+ * - private subnets with NAT: the fanout tasks (they fetch the Cognito JWKS);
+ * - public subnets: the NAT gateways and an internet-facing NLB when the fanout is public.
+ *
+ * Gateway endpoints (DynamoDB, S3) are free and keep table and image-layer traffic off NAT.
+ */
+export class ConfigNetwork extends Construct {
+  readonly vpc: ec2.Vpc;
+  /** The VPC's CIDR as a literal (security group rules built from it stay readable, and checkable at synth). */
+  readonly cidr: string;
+  /** Lambdas, cache nodes and endpoint ENIs: no internet route. */
+  readonly isolatedSubnets: ec2.SubnetSelection = { subnetType: ec2.SubnetType.PRIVATE_ISOLATED };
+  /** Fanout tasks: egress through NAT. */
+  readonly egressSubnets: ec2.SubnetSelection = { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS };
+
+  constructor(scope: Construct, id: string, props: ConfigNetworkProps = {}) {
+    super(scope, id);
+    const natGateways = props.natGateways ?? 1;
+    this.cidr = props.cidr ?? '10.40.0.0/16';
+    if (!Number.isInteger(natGateways) || natGateways < 1) {
+      throw new Error(`ConfigNetwork: natGateways must be a positive integer (the fanout needs egress), got ${natGateways}`);
+    }
+
+    const flowLogGroup = new logs.LogGroup(this, 'FlowLogs', {
+      retention: props.flowLogRetention ?? logs.RetentionDays.ONE_MONTH,
+      // Flow logs are diagnostics, not data: they go with the stack.
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+
+    this.vpc = new ec2.Vpc(this, 'Vpc', {
+      ipAddresses: ec2.IpAddresses.cidr(this.cidr),
+      maxAzs: props.maxAzs ?? 2,
+      natGateways,
+      subnetConfiguration: [
+        { name: 'public', subnetType: ec2.SubnetType.PUBLIC, cidrMask: 24 },
+        { name: 'fanout', subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS, cidrMask: 22 },
+        { name: 'isolated', subnetType: ec2.SubnetType.PRIVATE_ISOLATED, cidrMask: 22 },
+      ],
+      gatewayEndpoints: {
+        DynamoDb: { service: ec2.GatewayVpcEndpointAwsService.DYNAMODB },
+        S3: { service: ec2.GatewayVpcEndpointAwsService.S3 },
+      },
+      flowLogs: {
+        all: { destination: ec2.FlowLogDestination.toCloudWatchLogs(flowLogGroup), trafficType: ec2.FlowLogTrafficType.ALL },
+      },
+    });
+
+    const endpoints = props.interfaceEndpoints ?? [ec2.InterfaceVpcEndpointAwsService.SSM];
+    for (const service of endpoints) {
+      // Private DNS makes the regional service name resolve here for every subnet of the VPC.
+      const endpoint = this.vpc.addInterfaceEndpoint(endpointId(service), {
+        service,
+        subnets: this.isolatedSubnets,
+        privateDnsEnabled: true,
+        open: false,
+      });
+      endpoint.connections.allowFrom(ec2.Peer.ipv4(this.cidr), ec2.Port.tcp(443), 'HTTPS from inside the VPC');
+    }
+  }
+}
+
+/** `com.amazonaws.<region>.secretsmanager` → `SecretsmanagerEndpoint` (stable logical ids). */
+function endpointId(service: ec2.InterfaceVpcEndpointAwsService): string {
+  const short = service.shortName.replace(/[^A-Za-z0-9]/g, '');
+  return `${short.charAt(0).toUpperCase()}${short.slice(1)}Endpoint`;
+}

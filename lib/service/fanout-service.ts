@@ -1,0 +1,255 @@
+import { Duration, IgnoreMode, RemovalPolicy } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import { Platform } from 'aws-cdk-lib/aws-ecr-assets';
+import * as ecs from 'aws-cdk-lib/aws-ecs';
+import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import { Construct } from 'constructs';
+import { acknowledge, WILDCARD_RESOURCE } from '../common/nag';
+import { METRICS_NAMESPACE, PROJECT_ROOT } from '../common/service-function';
+import type { CacheConnection } from './cache-connection';
+import type { StoreAccess } from './store-access';
+
+/** The gRPC port the fanout listens on (GRPC_PORT). */
+export const FANOUT_GRPC_PORT = 50051;
+
+export interface FanoutServiceProps {
+  /** `tenant-config-<stage>`. */
+  readonly name: string;
+  readonly stage: string;
+  readonly ssmRoot: string;
+  readonly tableName: string;
+  /** Token issuer and accepted app clients; the fanout verifies tokens itself. */
+  readonly issuer: string;
+  readonly audience: readonly string[];
+  readonly tenantClaim: string;
+  /** KMS key of SecureString parameters; set only when some tag is secret. */
+  readonly parameterKeyId?: string;
+  readonly storeAccess: StoreAccess;
+  readonly cache: CacheConnection;
+  readonly vpc: ec2.IVpc;
+  /** The VPC's CIDR: who may reach an internal load balancer. */
+  readonly vpcCidr: string;
+  /** Where the tasks run; they need egress for the Cognito JWKS. */
+  readonly taskSubnets: ec2.SubnetSelection;
+  /** A TLS listener on 443 with this certificate, and an internet-facing NLB. @default TCP on 50051, internal NLB */
+  readonly certificateArn?: string;
+  /** Dockerfile, relative to the repository root. @default 'fanout/Dockerfile' */
+  readonly dockerfile?: string;
+  /** How long a task drains (sends `reconnect`, waits for streams to close) on SIGTERM. @default 20 s */
+  readonly drain?: Duration;
+  /** @default 2 */
+  readonly minTasks?: number;
+  /** @default 10 */
+  readonly maxTasks?: number;
+  /** Target average open Watch streams per task. @default 2000 */
+  readonly streamsPerTask?: number;
+  /** @default 60 (%) */
+  readonly targetCpuPercent?: number;
+  /** @default 512 */
+  readonly cpu?: number;
+  /** @default 1024 */
+  readonly memoryMiB?: number;
+  /** @default RetentionDays.ONE_MONTH */
+  readonly logRetention?: logs.RetentionDays;
+}
+
+/**
+ * The gRPC Watch fanout on ECS Fargate (ARM64, Node.js 24 image built from the repository)
+ * behind a Network Load Balancer. gRPC streams are long-lived HTTP/2 connections, so the NLB
+ * (layer 4) passes them through untouched; with a certificate it terminates TLS (ALPN h2).
+ *
+ * Zero-downtime: the deregistration delay is longer than the fanout's drain, so a task leaving
+ * the target group keeps its streams until it has told every client to reconnect (with its
+ * cursor) and they have; the container's stop timeout covers the same drain.
+ */
+export class FanoutService extends Construct {
+  readonly cluster: ecs.Cluster;
+  readonly service: ecs.FargateService;
+  readonly loadBalancer: elbv2.NetworkLoadBalancer;
+  readonly targetGroup: elbv2.NetworkTargetGroup;
+  readonly listenerPort: number;
+  readonly taskSecurityGroup: ec2.SecurityGroup;
+  readonly logGroup: logs.LogGroup;
+
+  constructor(scope: Construct, id: string, props: FanoutServiceProps) {
+    super(scope, id);
+    const drain = props.drain ?? Duration.seconds(20);
+    const grace = drain.plus(Duration.seconds(10));
+    if (grace.toSeconds() > 120) throw new Error('FanoutService: drain must leave room within the 120 s Fargate stop timeout');
+    const minTasks = props.minTasks ?? 2;
+    const maxTasks = props.maxTasks ?? 10;
+    if (minTasks < 1 || maxTasks < minTasks) throw new Error(`FanoutService: need 1 <= minTasks (${minTasks}) <= maxTasks (${maxTasks})`);
+    const tls = props.certificateArn !== undefined;
+    this.listenerPort = tls ? 443 : FANOUT_GRPC_PORT;
+
+    this.cluster = new ecs.Cluster(this, 'Cluster', {
+      vpc: props.vpc,
+      containerInsightsV2: ecs.ContainerInsights.ENABLED,
+    });
+
+    this.logGroup = new logs.LogGroup(this, 'Logs', {
+      retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    const taskDefinition = new ecs.FargateTaskDefinition(this, 'Task', {
+      cpu: props.cpu ?? 512,
+      memoryLimitMiB: props.memoryMiB ?? 1024,
+      runtimePlatform: { cpuArchitecture: ecs.CpuArchitecture.ARM64, operatingSystemFamily: ecs.OperatingSystemFamily.LINUX },
+    });
+    // The context is the repository root (the fanout shares core/, adapters/ and proto/); its
+    // .dockerignore allowlists what the build needs, so unrelated edits never change the image hash.
+    const image = ecs.ContainerImage.fromAsset(PROJECT_ROOT, {
+      file: props.dockerfile ?? 'fanout/Dockerfile',
+      platform: Platform.LINUX_ARM64,
+      ignoreMode: IgnoreMode.DOCKER,
+    });
+    taskDefinition.addContainer('fanout', {
+      image,
+      essential: true,
+      readonlyRootFilesystem: true,
+      portMappings: [{ containerPort: FANOUT_GRPC_PORT, protocol: ecs.Protocol.TCP, name: 'grpc' }],
+      logging: ecs.LogDrivers.awsLogs({ logGroup: this.logGroup, streamPrefix: 'fanout', mode: ecs.AwsLogDriverMode.NON_BLOCKING }),
+      stopTimeout: grace,
+      environment: {
+        NODE_ENV: 'production',
+        GRPC_PORT: String(FANOUT_GRPC_PORT),
+        TABLE_NAME: props.tableName,
+        SSM_ROOT: props.ssmRoot,
+        STAGE: props.stage,
+        JWT_ISSUER: props.issuer,
+        JWT_AUDIENCE: props.audience.join(','),
+        TENANT_CLAIM: props.tenantClaim,
+        DRAIN_DEADLINE_MS: String(drain.toMilliseconds()),
+        FANOUT_METRICS: 'emf',
+        ...(props.parameterKeyId ? { SSM_KMS_KEY_ID: props.parameterKeyId } : {}),
+        POWERTOOLS_SERVICE_NAME: 'fanout',
+        ...props.cache.environment(),
+      },
+    });
+    acknowledge(
+      taskDefinition,
+      'AwsSolutions-ECS2',
+      'The environment holds names and endpoints only (table, parameter root, issuer, cache host); the cache password is read at start through the task role, never put in the task definition.',
+    );
+    props.storeAccess.grant(taskDefinition.taskRole, 'fanout');
+    props.cache.grantReadCredentials(this, taskDefinition.taskRole);
+    // ecr:GetAuthorizationToken (image pull) has no resource-level permissions.
+    acknowledge(taskDefinition, WILDCARD_RESOURCE, 'ecr:GetAuthorizationToken (execution role) supports no resource scoping; DescribeParameters (task role) returns metadata only.');
+
+    const lbSecurityGroup = new ec2.SecurityGroup(this, 'LoadBalancerGroup', {
+      vpc: props.vpc,
+      description: tls ? 'Fanout NLB: gRPC over TLS from anywhere' : 'Fanout NLB: gRPC from inside the VPC',
+      allowAllOutbound: false,
+    });
+    if (tls) {
+      lbSecurityGroup.addIngressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(this.listenerPort), 'gRPC over TLS (clients authenticate with a Cognito token)');
+      acknowledge(lbSecurityGroup, 'AwsSolutions-EC23', 'Public gRPC endpoint: TLS 1.2+ only, and every stream needs a valid Cognito access token.');
+    } else {
+      lbSecurityGroup.addIngressRule(ec2.Peer.ipv4(props.vpcCidr), ec2.Port.tcp(this.listenerPort), 'gRPC from the VPC');
+    }
+    this.taskSecurityGroup = new ec2.SecurityGroup(this, 'TaskGroup', {
+      vpc: props.vpc,
+      description: 'Fanout tasks: gRPC from the NLB only',
+      allowAllOutbound: true,
+    });
+    this.taskSecurityGroup.addIngressRule(lbSecurityGroup, ec2.Port.tcp(FANOUT_GRPC_PORT), 'gRPC and health checks from the NLB');
+    lbSecurityGroup.addEgressRule(this.taskSecurityGroup, ec2.Port.tcp(FANOUT_GRPC_PORT), 'to the fanout tasks');
+
+    this.service = new ecs.FargateService(this, 'Service', {
+      cluster: this.cluster,
+      taskDefinition,
+      desiredCount: minTasks,
+      minHealthyPercent: 100,
+      maxHealthyPercent: 200,
+      circuitBreaker: { enable: true, rollback: true },
+      vpcSubnets: props.taskSubnets,
+      securityGroups: [this.taskSecurityGroup, props.cache.props.clientSecurityGroup],
+      assignPublicIp: false,
+      healthCheckGracePeriod: Duration.seconds(30),
+      enableECSManagedTags: true,
+      propagateTags: ecs.PropagatedTagSource.SERVICE,
+    });
+
+    this.loadBalancer = new elbv2.NetworkLoadBalancer(this, 'LoadBalancer', {
+      vpc: props.vpc,
+      internetFacing: tls,
+      vpcSubnets: tls ? { subnetType: ec2.SubnetType.PUBLIC } : props.taskSubnets,
+      securityGroups: [lbSecurityGroup],
+      crossZoneEnabled: true,
+    });
+    this.targetGroup = new elbv2.NetworkTargetGroup(this, 'Targets', {
+      vpc: props.vpc,
+      port: FANOUT_GRPC_PORT,
+      protocol: elbv2.Protocol.TCP,
+      targetType: elbv2.TargetType.IP,
+      deregistrationDelay: grace,
+      connectionTermination: false,
+      healthCheck: {
+        protocol: elbv2.Protocol.TCP,
+        port: String(FANOUT_GRPC_PORT),
+        interval: Duration.seconds(10),
+        timeout: Duration.seconds(5),
+        healthyThresholdCount: 2,
+        unhealthyThresholdCount: 2,
+      },
+    });
+    this.targetGroup.addTarget(this.service.loadBalancerTarget({ containerName: 'fanout', containerPort: FANOUT_GRPC_PORT }));
+    if (tls) {
+      this.loadBalancer.addListener('Tls', {
+        port: 443,
+        protocol: elbv2.Protocol.TLS,
+        certificates: [elbv2.ListenerCertificate.fromArn(props.certificateArn!)],
+        sslPolicy: elbv2.SslPolicy.RECOMMENDED_TLS,
+        // gRPC is HTTP/2: negotiate h2 at the TLS layer the NLB terminates.
+        alpnPolicy: elbv2.AlpnPolicy.HTTP2_ONLY,
+        defaultTargetGroups: [this.targetGroup],
+      });
+      const accessLogs = new s3.Bucket(this, 'AccessLogs', {
+        encryption: s3.BucketEncryption.S3_MANAGED,
+        blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+        enforceSSL: true,
+        objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+        lifecycleRules: [{ expiration: Duration.days(90) }],
+        removalPolicy: RemovalPolicy.RETAIN,
+      });
+      acknowledge(accessLogs, 'AwsSolutions-S1', 'This bucket receives the NLB access logs; logging it to another bucket would only log the log delivery.');
+      this.loadBalancer.logAccessLogs(accessLogs, 'fanout-nlb');
+    } else {
+      this.loadBalancer.addListener('Tcp', { port: FANOUT_GRPC_PORT, protocol: elbv2.Protocol.TCP, defaultTargetGroups: [this.targetGroup] });
+      acknowledge(this.loadBalancer, 'AwsSolutions-ELB2', 'NLB access logs are written only for TLS listeners; this stage has no certificate, so its internal listener is TCP.');
+    }
+
+    const scaling = this.service.autoScaleTaskCount({ minCapacity: minTasks, maxCapacity: maxTasks });
+    scaling.scaleOnCpuUtilization('Cpu', {
+      targetUtilizationPercent: props.targetCpuPercent ?? 60,
+      scaleInCooldown: Duration.minutes(5),
+      scaleOutCooldown: Duration.minutes(1),
+    });
+    // Connections are the fanout's real load: each task publishes its open streams every minute.
+    scaling.scaleToTrackCustomMetric('OpenStreams', {
+      metric: this.openStreamsMetric(),
+      targetValue: props.streamsPerTask ?? 2000,
+      scaleInCooldown: Duration.minutes(10),
+      scaleOutCooldown: Duration.minutes(1),
+    });
+  }
+
+  /** Average open Watch streams per task (fanout's `StreamsOpen`, EMF). */
+  openStreamsMetric(): cloudwatch.Metric {
+    return new cloudwatch.Metric({
+      namespace: METRICS_NAMESPACE,
+      metricName: 'StreamsOpen',
+      dimensionsMap: { service: 'fanout' },
+      statistic: cloudwatch.Stats.AVERAGE,
+      period: Duration.minutes(1),
+    });
+  }
+
+  /** The gRPC endpoint clients dial: `host:port`. */
+  get endpoint(): string {
+    return `${this.loadBalancer.loadBalancerDnsName}:${this.listenerPort}`;
+  }
+}

@@ -1,0 +1,97 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import fc from 'fast-check';
+import { readStageConfig, STAGE_PATTERN, StageConfigError } from '../../lib/config/stage-config';
+import { PROJECT_ROOT } from './support/synth';
+
+const read = (context: Record<string, unknown>) => readStageConfig((key) => context[key]);
+
+describe('stage configuration', () => {
+  it('defaults to an environment-agnostic dev stage', () => {
+    expect(read({})).toEqual({
+      stage: 'dev',
+      ssmRoot: 'tenant-config',
+      account: undefined,
+      region: undefined,
+      certificateArn: undefined,
+      domainName: undefined,
+      natGateways: 1,
+      production: false,
+      alarmEmail: undefined,
+    });
+  });
+
+  it('treats the prod stage as production: NAT per AZ', () => {
+    expect(read({ stage: 'prod' })).toMatchObject({ production: true, natGateways: 2 });
+    expect(read({ stage: 'staging', production: 'true', natGateways: '3' })).toMatchObject({ production: true, natGateways: 3 });
+  });
+
+  it('accepts -c strings and cdk.json values alike', () => {
+    expect(read({ natGateways: 2, production: false })).toMatchObject({ natGateways: 2, production: false });
+    expect(read({ natGateways: '2', production: 'false' })).toMatchObject({ natGateways: 2, production: false });
+  });
+
+  it.each([
+    [{ stage: 'Prod' }, /context 'stage' must be 1-16 lower-case letters/],
+    [{ stage: 'my_stage' }, /context 'stage'/],
+    [{ stage: 'a--b' }, /context 'stage'/],
+    [{ stage: '9lives' }, /context 'stage'/],
+    [{ stage: 'a-very-long-stage-name' }, /context 'stage'/],
+    [{ stage: 42 }, /context 'stage' must be a string/],
+    [{ ssmRoot: 'aws-config' }, /context 'ssmRoot'.*not starting with 'aws' or 'ssm'/],
+    [{ ssmRoot: 'a/b' }, /context 'ssmRoot'/],
+    [{ account: '1234' }, /context 'account' must be a 12-digit AWS account id/],
+    [{ region: 'europe' }, /context 'region' must be an AWS region name/],
+    [{ certificateArn: 'arn:aws:iam::123456789012:role/x' }, /context 'certificateArn' must be an ACM certificate ARN/],
+    [{ domainName: 'config.example.com' }, /context 'domainName' \(config.example.com\) needs 'certificateArn'/],
+    [
+      { region: 'us-east-1', certificateArn: 'arn:aws:acm:eu-west-1:123456789012:certificate/abc' },
+      /'certificateArn' is in eu-west-1, but the stacks deploy to us-east-1/,
+    ],
+    [{ natGateways: 0 }, /context 'natGateways' must be an integer from 1 to 3/],
+    [{ natGateways: 'two' }, /context 'natGateways'/],
+    [{ production: 'yes' }, /context 'production' must be true or false/],
+    [{ alarmEmail: 'ops' }, /context 'alarmEmail' must be an e-mail address/],
+  ])('rejects %j with a message naming the setting', (context, message) => {
+    expect(() => read(context)).toThrow(StageConfigError);
+    expect(() => read(context)).toThrow(message);
+  });
+
+  it('accepts exactly the stage names that fit stack, cache and parameter names', () => {
+    fc.assert(
+      fc.property(fc.string({ maxLength: 24 }), (stage) => {
+        const accepted = (() => {
+          try {
+            read({ stage });
+            return true;
+          } catch {
+            return false;
+          }
+        })();
+        // Context values are trimmed; an empty one means the default stage.
+        const given = stage.trim();
+        expect(accepted).toBe(given === '' || STAGE_PATTERN.test(given));
+        if (accepted && given !== '') {
+          // `tenant-config-<stage>` is the ElastiCache name: ≤ 40 chars, no double hyphen, no trailing hyphen.
+          const cacheName = `tenant-config-${given}`;
+          expect(cacheName.length).toBeLessThanOrEqual(40);
+          expect(cacheName).not.toMatch(/--|-$/);
+        }
+      }),
+    );
+  });
+
+  it('stops `cdk synth` (the app entry) with a clear message for a bad stage, before building anything', () => {
+    const result = spawnSync(process.execPath, [join(PROJECT_ROOT, 'node_modules', 'tsx', 'dist', 'cli.mjs'), join(PROJECT_ROOT, 'bin', 'app.ts')], {
+      cwd: PROJECT_ROOT,
+      env: { ...process.env, CDK_CONTEXT_JSON: JSON.stringify({ stage: 'Bad_Stage' }), CDK_OUTDIR: mkdtempSync(join(tmpdir(), 'cdk-bad-stage-')) },
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    expect(result.status).toBe(1);
+    expect(result.stderr).toContain("Invalid deployment settings: context 'stage' must be 1-16 lower-case letters");
+    expect(result.stdout + result.stderr).not.toContain('Bundling');
+  });
+});

@@ -1,0 +1,109 @@
+/**
+ * The one change-log reader of a process: fans out by tenant, forgets subscribers that leave,
+ * keeps going when one subscriber fails, and measures how far behind the log it runs.
+ */
+import { InMemoryVersionedCache } from '../../core/memory-cache';
+import type { TenantId } from '../../core/tenant';
+import { ChangeHub, type HubChange } from '../../fanout/change-hub';
+import { InMemoryFanoutMetrics } from '../../fanout/metrics';
+import { sleep } from './harness';
+
+const acme = 'acme' as TenantId;
+const globex = 'globex' as TenantId;
+
+function change(key: string, version: number, updatedAt = new Date().toISOString()) {
+  return { key, version, deleted: false, valueJson: String(version), updatedAt, updatedBy: 'test' };
+}
+
+describe('ChangeHub', () => {
+  let log: InMemoryVersionedCache;
+  let metrics: InMemoryFanoutMetrics;
+  let hub: ChangeHub;
+  beforeEach(async () => {
+    log = new InMemoryVersionedCache({ shards: 2 });
+    metrics = new InMemoryFanoutMetrics();
+    hub = new ChangeHub(log, metrics);
+    await hub.start();
+  });
+  afterEach(async () => {
+    await hub.stop();
+    await log.close();
+  });
+
+  it("hands each change to its tenant's subscribers only, in log order", async () => {
+    // Arrange
+    const got = { acme: [] as string[], globex: [] as string[] };
+    hub.subscribe(acme, { onChange: (c) => got.acme.push(`${c.event.key}@${c.event.version}`), onGap: () => undefined });
+    hub.subscribe(globex, { onChange: (c) => got.globex.push(`${c.event.key}@${c.event.version}`), onGap: () => undefined });
+
+    // Act
+    await log.apply(acme, change('tenantconfig:a', 1));
+    await log.apply(globex, change('tenantconfig:a', 1));
+    await log.apply(acme, change('tenantconfig:a', 2));
+    await sleep(20);
+
+    // Assert
+    expect(got.acme).toEqual(['tenantconfig:a@1', 'tenantconfig:a@2']);
+    expect(got.globex).toEqual(['tenantconfig:a@1']);
+  });
+
+  it('forgets a subscriber once it unsubscribes', async () => {
+    // Arrange
+    const got: HubChange[] = [];
+    const unsubscribe = hub.subscribe(acme, { onChange: (c) => got.push(c), onGap: () => undefined });
+    await log.apply(acme, change('tenantconfig:a', 1));
+    await sleep(20);
+
+    // Act
+    unsubscribe();
+    await log.apply(acme, change('tenantconfig:a', 2));
+    await sleep(20);
+
+    // Assert
+    expect(got.map((c) => c.event.version)).toEqual([1]);
+    expect(hub.subscriberCount).toBe(0);
+  });
+
+  it('keeps delivering to the others when one subscriber throws', async () => {
+    // Arrange
+    const got: number[] = [];
+    hub.subscribe(acme, {
+      onChange: () => {
+        throw new Error('broken subscriber');
+      },
+      onGap: () => undefined,
+    });
+    hub.subscribe(acme, { onChange: (c) => got.push(c.event.version), onGap: () => undefined });
+
+    // Act
+    await log.apply(acme, change('tenantconfig:a', 1));
+    await log.apply(acme, change('tenantconfig:a', 2));
+    await sleep(20);
+
+    // Assert
+    expect(got).toEqual([1, 2]);
+  });
+
+  it('advances the shard position past other tenants, for heartbeats', async () => {
+    // Arrange
+    const shard = log.shardOf(acme);
+    const sameShard = ['t1', 't2', 't3', 't4', 't5', 't6'].find((t) => log.shardOf(t) === shard)! as TenantId;
+
+    // Act
+    const { cursor } = await log.apply(sameShard, change('tenantconfig:x', 1));
+    await sleep(20);
+
+    // Assert
+    expect(hub.position(shard)?.raw).toBe(cursor);
+  });
+
+  it('records how far behind the change time each change is dispatched', async () => {
+    // Act
+    await log.apply(acme, change('tenantconfig:a', 1, new Date(Date.now() - 1500).toISOString()));
+    await sleep(20);
+
+    // Assert
+    expect(metrics.maxLogLagMs).toBeGreaterThanOrEqual(1500);
+    expect(metrics.maxLogLagMs).toBeLessThan(5000);
+  });
+});

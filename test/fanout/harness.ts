@@ -1,0 +1,233 @@
+/**
+ * A real fanout server on 127.0.0.1 (free port) over an in-memory backend and change log,
+ * real dev-signer tokens, and real @grpc/grpc-js clients that record what they receive.
+ * The writer does what the API + cache-refresh do: write the backend, then apply the change
+ * to the versioned cache, which appends it to the change log.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as grpc from '@grpc/grpc-js';
+import type { ConfigBackend } from '../../core/backend-port';
+import type { ChangeLog } from '../../core/change-log';
+import { ConfigService } from '../../core/config-service';
+import type { ConfigItem, JsonValue } from '../../core/item';
+import { parseKey } from '../../core/key';
+import { InMemoryVersionedCache } from '../../core/memory-cache';
+import { PageTokenCodec } from '../../core/page-token';
+import { TagRegistry } from '../../core/tag-registry';
+import { TagRouter } from '../../core/tag-router';
+import type { TenantId } from '../../core/tenant';
+import { changeFromItem, type CacheSettings, type VersionedCache } from '../../core/versioned-cache';
+import { loadHealthProto } from '../../fanout/health';
+import type { FanoutMetrics } from '../../fanout/metrics';
+import { InMemoryFanoutMetrics } from '../../fanout/metrics';
+import { startFanoutServer, type FanoutDeps, type FanoutServer } from '../../fanout/server';
+import { configServiceSnapshotSource, type SnapshotSource } from '../../fanout/snapshot-source';
+import { createJwtVerifier } from '../../fanout/token-verifier';
+import { LOCAL_CLIENT_ID, LOCAL_ISSUER, openDevSigner, type DevSigner } from '../../local/dev-signer';
+import { loadConfigProto } from '../../proto/load';
+import type { WatchEvent__Output } from '../../proto/generated/tenantconfig/v1/WatchEvent';
+import type { WatchRequest } from '../../proto/generated/tenantconfig/v1/WatchRequest';
+import { InMemoryConfigBackend } from '../support/in-memory-backend';
+
+export const tenant = (t: string) => t as TenantId;
+
+/** Writes like the API + cache-refresh pipeline: backend first, then the version-guarded cache + log. */
+export class Writer {
+  constructor(
+    readonly backend: ConfigBackend,
+    private readonly cache: VersionedCache,
+  ) {}
+
+  async put(t: string, key: string, value: JsonValue): Promise<ConfigItem> {
+    const { item } = await this.backend.put(tenant(t), { key: parseKey(key), value, updatedBy: 'writer' });
+    await this.cache.apply(tenant(t), changeFromItem(item, false));
+    return item;
+  }
+
+  async remove(t: string, key: string): Promise<number> {
+    const { version } = await this.backend.delete(tenant(t), { key: parseKey(key), deletedBy: 'writer' });
+    const now = new Date().toISOString();
+    await this.cache.apply(tenant(t), { key, version, deleted: true, updatedAt: now, updatedBy: 'writer' });
+    return version;
+  }
+}
+
+export interface FinalStatus {
+  readonly code: grpc.status;
+  readonly details: string;
+}
+
+/** One Watch call and everything it received. */
+export class WatchRecorder {
+  readonly events: WatchEvent__Output[] = [];
+  readonly status: Promise<FinalStatus>;
+  readonly call: grpc.ClientReadableStream<WatchEvent__Output>;
+  private listeners: Array<() => void> = [];
+  done?: FinalStatus;
+
+  constructor(client: grpc.Client & { Watch: (req: WatchRequest, md: grpc.Metadata) => grpc.ClientReadableStream<WatchEvent__Output> }, token: string | undefined, request: WatchRequest) {
+    const md = new grpc.Metadata();
+    if (token !== undefined) md.set('authorization', `Bearer ${token}`);
+    this.call = client.Watch(request, md);
+    this.call.on('data', (e: WatchEvent__Output) => {
+      this.events.push(e);
+      this.notify();
+    });
+    // grpc-js emits 'error' for a non-OK status and 'status' always; the status is what we keep.
+    this.call.on('error', () => undefined);
+    this.status = new Promise((resolve) =>
+      this.call.on('status', (s: grpc.StatusObject) => {
+        this.done = { code: s.code, details: s.details };
+        resolve(this.done);
+        this.notify();
+      }),
+    );
+  }
+
+  get changes() {
+    return this.events.filter((e) => e.event === 'change').map((e) => e.change!);
+  }
+
+  get snapshots() {
+    return this.events.filter((e) => e.event === 'snapshot').map((e) => e.snapshot!);
+  }
+
+  /** The cursor of the newest event that carries one. */
+  get lastCursor(): string | undefined {
+    for (let i = this.events.length - 1; i >= 0; i--) {
+      const e = this.events[i];
+      const c = e.change?.cursor ?? e.snapshot?.cursor ?? e.heartbeat?.cursor;
+      if (c) return c;
+    }
+    return undefined;
+  }
+
+  /** Resolves once `predicate` holds (checked on every event and at the end). */
+  until(predicate: (r: this) => boolean, timeoutMs = 5000, what = 'condition'): Promise<void> {
+    if (predicate(this)) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.listeners = this.listeners.filter((l) => l !== check);
+        reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what}; got ${JSON.stringify(this.events.map((e) => e.event))} status ${JSON.stringify(this.done)}`));
+      }, timeoutMs);
+      const check = () => {
+        if (predicate(this)) {
+          clearTimeout(timer);
+          this.listeners = this.listeners.filter((l) => l !== check);
+          resolve();
+        }
+      };
+      this.listeners.push(check);
+    });
+  }
+
+  cancel(): void {
+    this.call.cancel();
+  }
+
+  private notify(): void {
+    for (const l of [...this.listeners]) l();
+  }
+}
+
+export type WatchClient = grpc.Client & { Watch: (req: WatchRequest, md: grpc.Metadata) => grpc.ClientReadableStream<WatchEvent__Output> };
+
+/** A client on its own connection (grpc-js would otherwise share one subchannel between clients). */
+export function watchClient(address: string): WatchClient {
+  const { ConfigWatch } = loadConfigProto().tenantconfig.v1;
+  return new ConfigWatch(address, grpc.credentials.createInsecure(), { 'grpc.use_local_subchannel_pool': 1 }) as unknown as WatchClient;
+}
+
+export function healthClient(address: string): grpc.Client & Record<string, (...args: unknown[]) => unknown> {
+  const { Client } = loadHealthProto();
+  return new Client(address, grpc.credentials.createInsecure(), { 'grpc.use_local_subchannel_pool': 1 }) as unknown as grpc.Client &
+    Record<string, (...args: unknown[]) => unknown>;
+}
+
+/** The versioned cache the writer applies to and the change log the server reads: one store. */
+export interface ChangeStore {
+  readonly cache: VersionedCache;
+  readonly log: ChangeLog;
+  close(): Promise<void>;
+}
+
+export function inMemoryStore(settings: Partial<CacheSettings> = {}): ChangeStore {
+  const store = new InMemoryVersionedCache(settings);
+  return { cache: store, log: store, close: () => store.close() };
+}
+
+export interface FanoutHarnessOptions {
+  /** @default in memory, with these settings */
+  readonly cache?: Partial<CacheSettings>;
+  /** A store to use instead of the in-memory one (e.g. Redis); the harness closes it. */
+  readonly store?: ChangeStore;
+  readonly watch?: FanoutDeps['watch'];
+  readonly connection?: FanoutDeps['connection'];
+  /** Wraps the snapshot source (e.g. to slow it down). */
+  readonly snapshots?: (inner: SnapshotSource) => SnapshotSource;
+  /** Wraps the change log the server reads (e.g. to count followers). */
+  readonly changeLog?: (inner: ChangeLog) => ChangeLog;
+}
+
+export interface FanoutHarness {
+  readonly signer: DevSigner;
+  readonly cache: VersionedCache;
+  readonly log: ChangeLog;
+  readonly writer: Writer;
+  readonly server: FanoutServer;
+  readonly metrics: InMemoryFanoutMetrics;
+  readonly address: string;
+  token(tenantId: string, ttlSeconds?: number): string;
+  watch(token: string | undefined, request?: WatchRequest): WatchRecorder;
+  close(): Promise<void>;
+}
+
+export async function startHarness(options: FanoutHarnessOptions = {}): Promise<FanoutHarness> {
+  const dir = mkdtempSync(join(tmpdir(), 'fanout-test-'));
+  const signer = openDevSigner(dir);
+  const registry = TagRegistry.default();
+  const backend = new InMemoryConfigBackend();
+  const service = new ConfigService(new TagRouter(registry, { dynamodb: backend, ssm: backend }), new PageTokenCodec('test-page-token-secret'));
+  const store = options.store ?? inMemoryStore(options.cache);
+  const metrics = new InMemoryFanoutMetrics();
+  const baseSnapshots = configServiceSnapshotSource(service);
+  const server = await startFanoutServer(
+    {
+      verifier: createJwtVerifier({ issuer: LOCAL_ISSUER, audience: [LOCAL_CLIENT_ID], jwks: signer.jwks }),
+      changeLog: options.changeLog ? options.changeLog(store.log) : store.log,
+      snapshots: options.snapshots ? options.snapshots(baseSnapshots) : baseSnapshots,
+      registry,
+      metrics: metrics as FanoutMetrics,
+      watch: options.watch,
+      connection: options.connection,
+    },
+    { host: '127.0.0.1', port: 0 },
+  );
+  const address = `127.0.0.1:${server.port}`;
+  const clients: grpc.Client[] = [];
+  return {
+    signer,
+    cache: store.cache,
+    log: store.log,
+    writer: new Writer(backend, store.cache),
+    server,
+    metrics,
+    address,
+    token: (tenantId, ttlSeconds) => signer.signToken({ tenant: tenantId, ttlSeconds }),
+    watch(token, request = {}) {
+      const client = watchClient(address);
+      clients.push(client);
+      return new WatchRecorder(client, token, request);
+    },
+    async close() {
+      for (const c of clients) c.close();
+      server.forceStop();
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

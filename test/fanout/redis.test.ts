@@ -1,0 +1,281 @@
+/**
+ * The fanout on the real change log in a private redis-server: the Watch basics in process,
+ * and zero loss across a deploy — fanout child processes (fanout/main.ts, as the Fargate task
+ * runs it) replaced while a writer keeps changing keys, a raw gRPC client resuming with its
+ * cursor every time it is told to reconnect.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as grpc from '@grpc/grpc-js';
+import { RedisChangeLog } from '../../adapters/redis/redis-change-log';
+import { RedisConnector, waitUntilReady } from '../../adapters/redis/redis-connection';
+import { RedisVersionedCache } from '../../adapters/redis/redis-versioned-cache';
+import { resolveCacheSettings } from '../../core/versioned-cache';
+import { LOCAL_CLIENT_ID, LOCAL_ISSUER, openDevSigner } from '../../local/dev-signer';
+import { backendOn, createTestTable } from '../adapters/dynamodb-test-table';
+import { describeIf, freePort, startDynalite, startRedis, type RunningServer } from '../support/servers';
+import { healthClient, sleep, startHarness, Writer, type ChangeStore, type FanoutHarness } from './harness';
+import { ResumingWatcher } from './resuming-client';
+
+let namespaces = 0;
+
+/** Clients made the way production makes them (RESP2, timeouts, a blocking connection for the follower). */
+async function redisConnector(server: RunningServer): Promise<RedisConnector> {
+  return RedisConnector.create({
+    host: '127.0.0.1',
+    port: server.port,
+    tls: false,
+    cluster: false,
+    connectTimeoutMs: 2000,
+    commandTimeoutMs: 2000,
+    maxReconnectDelayMs: 300,
+  });
+}
+
+async function redisStore(server: RunningServer, namespace?: string): Promise<ChangeStore & { loseLog(): Promise<void> }> {
+  namespaces += 1;
+  const settings = resolveCacheSettings({ namespace: namespace ?? `f${process.pid % 1000}n${namespaces}` });
+  const connector = await redisConnector(server);
+  const client = connector.connect('commands');
+  await waitUntilReady(client, 5000);
+  const cache = new RedisVersionedCache(client, settings);
+  const log = new RedisChangeLog(client, settings, { blockingConnection: () => connector.connect('blocking') });
+  return {
+    cache,
+    log,
+    // What a cache restart without persistence does to the log: gone, and re-created on the next write.
+    loseLog: async () => {
+      for (let shard = 0; shard < settings.shards; shard++) await client.del(cache.layout.logKey(shard), cache.layout.epochKey(shard));
+    },
+    close: async () => {
+      await log.close();
+      await cache.close();
+      client.disconnect();
+    },
+  };
+}
+
+describeIf('redis-server')('Watch on the Redis change log', () => {
+  let redis: RunningServer;
+  let h: FanoutHarness;
+  let store: Awaited<ReturnType<typeof redisStore>>;
+  beforeAll(async () => {
+    redis = await startRedis();
+    store = await redisStore(redis);
+    h = await startHarness({ store, watch: { heartbeatIntervalMs: 200 } });
+  });
+  afterAll(async () => {
+    await h?.close();
+    await redis?.stop();
+  });
+
+  it('sends a snapshot, then changes in order, and resumes with exactly the missed ones', async () => {
+    // Arrange
+    await h.writer.put('acme', 'tenantconfig:plan', 'gold');
+    const first = h.watch(h.token('acme'));
+    await first.until((r) => r.snapshots.length === 1);
+
+    // Act
+    await h.writer.put('acme', 'tenantconfig:plan', 'platinum');
+    await h.writer.put('globex', 'tenantconfig:plan', 'other tenant');
+    await h.writer.remove('acme', 'tenantconfig:plan');
+    await first.until((r) => r.changes.length === 2);
+    const cursor = first.lastCursor!;
+    first.cancel();
+    await h.writer.put('acme', 'tenantconfig:plan', 'back');
+    const second = h.watch(h.token('acme'), { resume_cursor: cursor });
+    await second.until((r) => r.changes.length === 1);
+    await sleep(50);
+
+    // Assert
+    expect(first.snapshots[0].items.map((i) => [i.key, i.version])).toEqual([['tenantconfig:plan', 1]]);
+    expect(first.changes.map((c) => [c.version, c.deleted])).toEqual([
+      [2, false],
+      [2, true],
+    ]);
+    expect(second.snapshots).toHaveLength(0);
+    expect(second.changes.map((c) => [c.version, c.value_json])).toEqual([[3, '"back"']]);
+    second.cancel();
+  });
+
+  it('heartbeats an idle stream with a cursor it can resume from', async () => {
+    // Arrange
+    const watch = h.watch(h.token('idle'));
+    await watch.until((r) => r.events.some((e) => e.event === 'heartbeat'), 3000, 'a heartbeat');
+    const beat = watch.events.find((e) => e.event === 'heartbeat')!.heartbeat!.cursor;
+    watch.cancel();
+
+    // Act
+    await h.writer.put('idle', 'tenantconfig:x', 1);
+    const resumed = h.watch(h.token('idle'), { resume_cursor: beat });
+    await resumed.until((r) => r.changes.length === 1);
+
+    // Assert
+    expect(beat).toBe(watch.snapshots[0].cursor);
+    expect(resumed.snapshots).toHaveLength(0);
+    expect(resumed.changes[0].key).toBe('tenantconfig:x');
+    resumed.cancel();
+  });
+});
+
+describeIf('redis-server')('a change log that was lost (cache restart)', () => {
+  let redis: RunningServer;
+  let h: FanoutHarness;
+  let store: Awaited<ReturnType<typeof redisStore>>;
+  beforeAll(async () => {
+    redis = await startRedis();
+    store = await redisStore(redis);
+    h = await startHarness({ store, watch: { heartbeatIntervalMs: 60_000 } });
+  });
+  afterAll(async () => {
+    await h?.close();
+    await redis?.stop();
+  });
+
+  it('tells the streams of its shard to reconnect, and their cursors then yield a CURSOR_EXPIRED snapshot', async () => {
+    // Arrange
+    await h.writer.put('gap', 'tenantconfig:a', 1);
+    const watch = h.watch(h.token('gap'));
+    await watch.until((r) => r.snapshots.length === 1);
+    const cursor = watch.lastCursor!;
+
+    // Act
+    await store.loseLog();
+    await h.writer.put('gap', 'tenantconfig:b', 1);
+    const status = await watch.status;
+    const resumed = h.watch(h.token('gap'), { resume_cursor: cursor });
+    await resumed.until((r) => r.snapshots.length === 1);
+
+    // Assert
+    expect(status.code).toBe(grpc.status.OK);
+    expect(watch.events.at(-1)?.event).toBe('reconnect');
+    expect(resumed.snapshots[0].reason).toBe('CURSOR_EXPIRED');
+    expect(resumed.snapshots[0].items.map((i) => i.key)).toEqual(['tenantconfig:a', 'tenantconfig:b']);
+    resumed.cancel();
+  });
+});
+
+describeIf('redis-server')('zero loss across a deploy (fanout child processes on Redis)', () => {
+  let redis: RunningServer;
+  let dynalite: RunningServer;
+  let dir: string;
+  const children: ChildProcess[] = [];
+
+  beforeAll(async () => {
+    [redis, dynalite] = await Promise.all([startRedis(), startDynalite({ inMemory: true })]);
+    dir = mkdtempSync(join(tmpdir(), 'fanout-deploy-'));
+  });
+  afterAll(async () => {
+    for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+    await redis?.stop();
+    await dynalite?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  /** Starts fanout/main.ts as its own process and waits until its health service says SERVING. */
+  async function startFanoutProcess(env: Record<string, string>): Promise<{ child: ChildProcess; address: string; exited: Promise<number | null> }> {
+    const port = await freePort();
+    const child = spawn(process.execPath, ['--require', require.resolve('tsx/cjs'), join(__dirname, '..', '..', 'fanout', 'main.ts')], {
+      env: { ...process.env, ...env, GRPC_HOST: '127.0.0.1', GRPC_PORT: String(port) },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    children.push(child);
+    let stderr = '';
+    child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    const address = `127.0.0.1:${port}`;
+    const deadline = Date.now() + 20_000;
+    for (;;) {
+      if (child.exitCode !== null) throw new Error(`fanout exited with ${child.exitCode}: ${stderr}`);
+      const client = healthClient(address);
+      const status = await new Promise<string | undefined>((resolve) =>
+        (client.Check as (r: object, o: object, cb: (e: unknown, r?: { status: string }) => void) => void)(
+          { service: '' },
+          { deadline: Date.now() + 500 },
+          (e, r) => resolve(e ? undefined : r?.status),
+        ),
+      );
+      client.close();
+      if (status === 'SERVING') return { child, address, exited };
+      if (Date.now() > deadline) throw new Error(`fanout at ${address} not SERVING within 20 s: ${stderr}`);
+      await sleep(100);
+    }
+  }
+
+  it('a client that resumes with its cursor ends with every version of every key, in order, once', async () => {
+    // Arrange: the shared stores, the writer, and fanout A.
+    const signer = openDevSigner(dir);
+    const table = await createTestTable(dynalite.endpoint);
+    const namespace = `deploy${process.pid % 1000}`;
+    const store = await redisStore(redis, namespace);
+    const writer = new Writer(backendOn(table), store.cache);
+    const env = {
+      JWT_ISSUER: LOCAL_ISSUER,
+      JWT_AUDIENCE: LOCAL_CLIENT_ID,
+      JWT_JWKS_FILE: join(dir, 'signer', 'jwks.json'),
+      CACHE_REDIS_URL: redis.endpoint,
+      CACHE_NAMESPACE: namespace,
+      TABLE_NAME: table.tableName,
+      SSM_ROOT: 'tenant-config',
+      STAGE: 'test',
+      AWS_ENDPOINT_URL_DYNAMODB: dynalite.endpoint,
+      FANOUT_METRICS: 'off',
+      POWERTOOLS_LOG_LEVEL: 'ERROR',
+      WATCH_HEARTBEAT_MS: '300',
+      DRAIN_DEADLINE_MS: '5000',
+    };
+    const a = await startFanoutProcess(env);
+    let target = a.address;
+    const watcher = new ResumingWatcher(() => target, () => signer.signToken({ tenant: 'deploy' }), ['tenantconfig:']);
+    watcher.start();
+    await watcher.until(() => watcher.snapshotReasons.length === 1, 10_000, 'the first snapshot');
+
+    // Act: keep writing while B starts, A is told SIGTERM and exits.
+    const keys = ['tenantconfig:k0', 'tenantconfig:k1', 'tenantconfig:k2', 'tenantconfig:k3'];
+    const written = new Map<string, number[]>(keys.map((k) => [k, []]));
+    let writing = true;
+    let count = 0;
+    const writes = (async () => {
+      for (let i = 0; writing; i++, count++) {
+        const key = keys[i % keys.length];
+        const item = await writer.put('deploy', key, { i });
+        written.get(key)!.push(item.version);
+        await sleep(3);
+      }
+    })();
+    await sleep(500);
+    const b = await startFanoutProcess(env);
+    target = b.address; // the load balancer now sends new connections to B
+    const writtenBeforeSigterm = count;
+    a.child.kill('SIGTERM');
+    const aExit = await a.exited;
+    await sleep(700);
+    writing = false;
+    await writes;
+    const finals = keys.map((k) => written.get(k)!.at(-1)!);
+    await watcher.until(
+      () => keys.every((k, i) => watcher.applied.get(k)?.at(-1) === finals[i]),
+      10_000,
+      'the last version of every key',
+    );
+    await sleep(300);
+    watcher.stop();
+    b.child.kill('SIGTERM');
+    const bExit = await b.exited;
+
+    // Assert
+    expect(aExit).toBe(0);
+    expect(bExit).toBe(0);
+    expect(watcher.reconnectsReceived).toBeGreaterThanOrEqual(1);
+    expect(watcher.snapshotReasons).toEqual(['INITIAL']);
+    expect(writtenBeforeSigterm).toBeGreaterThan(keys.length);
+    expect(count - writtenBeforeSigterm).toBeGreaterThan(keys.length);
+    for (const key of keys) expect(watcher.applied.get(key)).toEqual(written.get(key));
+    expect(watcher.statuses.every((s) => s.code === grpc.status.OK || s.code === grpc.status.CANCELLED)).toBe(true);
+
+    await store.close();
+    table.client.destroy();
+  });
+});
