@@ -7,11 +7,9 @@ import { randomBytes } from 'node:crypto';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SSMClient } from '@aws-sdk/client-ssm';
-import { DynamoDbConfigBackend } from '../adapters/dynamodb/dynamodb-config-backend';
+import { buildConfigBackends } from '../adapters/config-backends';
 import { RedisChangeLog } from '../adapters/redis/redis-change-log';
 import { RedisConnector, waitUntilReady } from '../adapters/redis/redis-connection';
-import { DynamoDbWriteLease } from '../adapters/ssm/dynamodb-write-lease';
-import { SsmConfigBackend } from '../adapters/ssm/ssm-config-backend';
 import { ConfigService } from '../core/config-service';
 import { PageTokenCodec } from '../core/page-token';
 import { TagRegistry } from '../core/tag-registry';
@@ -58,17 +56,7 @@ export async function runFanout(env: FanoutEnvironment, logger: FanoutLogger): P
   const dynamodb = new DynamoDBClient({});
   const ssm = new SSMClient({});
   const { tableName, ssmRoot, stage, ssmKmsKeyId } = env.backends;
-  const router = new TagRouter(registry, {
-    dynamodb: new DynamoDbConfigBackend({ client: dynamodb, tableName, tags: registry }),
-    ssm: new SsmConfigBackend({
-      ssm,
-      lease: new DynamoDbWriteLease({ client: dynamodb, tableName }),
-      registry,
-      root: ssmRoot,
-      stage,
-      kmsKeyId: ssmKmsKeyId,
-    }),
-  });
+  const router = new TagRouter(registry, buildConfigBackends({ tableName, ssmRoot, stage, ssmKmsKeyId }, { dynamodb, ssm }, registry));
   // Snapshot page tokens never leave this process: a per-process secret is enough.
   const service = new ConfigService(router, new PageTokenCodec(randomBytes(32).toString('hex')));
 

@@ -6,9 +6,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { getParameter } from '@aws-lambda-powertools/parameters/ssm';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SSMClient } from '@aws-sdk/client-ssm';
-import { DynamoDbConfigBackend } from '../../adapters/dynamodb/dynamodb-config-backend';
-import { DynamoDbWriteLease } from '../../adapters/ssm/dynamodb-write-lease';
-import { SsmConfigBackend } from '../../adapters/ssm/ssm-config-backend';
+import { buildConfigBackends } from '../../adapters/config-backends';
 import type { ConfigBackend } from '../../core/backend-port';
 import { ConfigService, type ItemReader } from '../../core/config-service';
 import { PageTokenCodec } from '../../core/page-token';
@@ -35,21 +33,9 @@ export function defaultClients(): AwsClients {
   return { dynamodb: new DynamoDBClient({}), ssm: new SSMClient({}) };
 }
 
-/**
- * One backend per kind the registry names. Parameter Store writes take their per-key
- * lease in the tenant table, so both backends share the DynamoDB client and table.
- */
+/** One backend per kind the registry names (adapters/config-backends.ts). */
 export function buildBackends(env: ConfigApiEnvironment, clients: AwsClients, registry: TagRegistry): Record<BackendKind, ConfigBackend> {
-  const dynamodb = new DynamoDbConfigBackend({ client: clients.dynamodb, tableName: env.tableName, tags: registry });
-  const ssm = new SsmConfigBackend({
-    ssm: clients.ssm,
-    lease: new DynamoDbWriteLease({ client: clients.dynamodb, tableName: env.tableName }),
-    registry,
-    root: env.ssmRoot,
-    stage: env.stage,
-    kmsKeyId: env.ssmKmsKeyId,
-  });
-  return { dynamodb, ssm };
+  return buildConfigBackends(env, clients, registry);
 }
 
 /**
