@@ -163,7 +163,8 @@ describe('DynamoDbWriteLease (dynalite)', () => {
     });
 
     expect(outcome.after).toBeGreaterThan(outcome.before);
-    expect(outcome.remaining).toBeGreaterThan(1900);
+    // Without the renewal at most 2000 - 1100 ms would be left; the margin absorbs a loaded machine.
+    expect(outcome.remaining).toBeGreaterThan(1000);
     expect(outcome.lost).toBeInstanceOf(ConflictError);
   });
 
