@@ -6,17 +6,9 @@
  * local dev signer's on one machine.
  */
 import { JwtRsaVerifier } from 'aws-jwt-verify';
-import { SimpleJwksCache, type Jwks } from 'aws-jwt-verify/jwk';
+import type { Jwks } from 'aws-jwt-verify/jwk';
 import type { JwtPayload } from 'aws-jwt-verify/jwt-model';
-import {
-  JwtExpiredError,
-  JwtInvalidIssuerError,
-  JwtInvalidSignatureAlgorithmError,
-  JwtInvalidSignatureError,
-  JwtNotBeforeError,
-  JwtWithoutValidKidError,
-  KidNotFoundInJwksError,
-} from 'aws-jwt-verify/error';
+import { ClaimError, checkExpiryAndAudience, describeJwtFailure, pinnedJwksCache } from '../adapters/jwt/cognito-jwt';
 import { UnauthenticatedError } from '../core/errors';
 
 export type TokenClaims = Readonly<Record<string, unknown>>;
@@ -40,8 +32,6 @@ export interface JwtVerifierSettings {
   readonly tokenUse?: 'access' | 'id' | null;
 }
 
-class ClaimError extends Error {}
-
 export interface JwtTokenVerifier extends TokenVerifier {
   /** Fetches the JWKS now (at start-up), so the first call does not pay for it. No-op when pinned. */
   hydrate(): Promise<void>;
@@ -54,15 +44,7 @@ export function createJwtVerifier(settings: JwtVerifierSettings): JwtTokenVerifi
   const allowed = new Set(settings.audience);
   const tokenUse = settings.tokenUse === undefined ? 'access' : settings.tokenUse;
   const pinned = settings.jwks !== undefined;
-  const jwksCache = pinned
-    ? new SimpleJwksCache({
-        fetcher: {
-          fetch: async () => {
-            throw new Error('JWKS is pinned; not fetching');
-          },
-        },
-      })
-    : undefined;
+  const jwksCache = pinned ? pinnedJwksCache() : undefined;
   const verifier = JwtRsaVerifier.create(
     {
       issuer: settings.issuer,
@@ -80,7 +62,7 @@ export function createJwtVerifier(settings: JwtVerifierSettings): JwtTokenVerifi
       try {
         return (await verifier.verify(token)) as TokenClaims;
       } catch (e) {
-        throw new UnauthenticatedError(describeFailure(e), { cause: e });
+        throw new UnauthenticatedError(describeJwtFailure(e), { cause: e });
       }
     },
     async hydrate() {
@@ -90,26 +72,6 @@ export function createJwtVerifier(settings: JwtVerifierSettings): JwtTokenVerifi
 }
 
 function checkClaims(payload: JwtPayload, allowed: ReadonlySet<string>, tokenUse: string | null): void {
-  if (typeof payload.exp !== 'number') throw new ClaimError('the token has no expiry');
-  const audiences =
-    payload.aud !== undefined
-      ? Array.isArray(payload.aud)
-        ? payload.aud
-        : [payload.aud]
-      : typeof payload.client_id === 'string'
-        ? [payload.client_id]
-        : [];
-  if (!audiences.some((a) => allowed.has(a))) throw new ClaimError('the token does not have a valid audience');
+  checkExpiryAndAudience(payload, allowed);
   if (tokenUse !== null && payload.token_use !== tokenUse) throw new ClaimError(`the token is not an ${tokenUse} token`);
-}
-
-function describeFailure(e: unknown): string {
-  if (e instanceof ClaimError) return e.message;
-  if (e instanceof JwtExpiredError) return 'the token has expired';
-  if (e instanceof JwtNotBeforeError) return 'the token is not valid yet';
-  if (e instanceof JwtInvalidIssuerError) return 'the token does not have a valid issuer';
-  if (e instanceof JwtInvalidSignatureAlgorithmError) return 'the token signing algorithm is not supported';
-  if (e instanceof JwtInvalidSignatureError) return 'the token signature is invalid';
-  if (e instanceof JwtWithoutValidKidError || e instanceof KidNotFoundInJwksError) return 'the token is not signed by a known key';
-  return 'the token is malformed';
 }

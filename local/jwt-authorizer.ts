@@ -6,19 +6,9 @@
  * `token_use` or the tenant claim: the handler does that, as on AWS.
  */
 import { JwtRsaVerifier } from 'aws-jwt-verify';
-import { SimpleJwksCache } from 'aws-jwt-verify/jwk';
 import type { Jwks } from 'aws-jwt-verify/jwk';
 import type { JwtPayload } from 'aws-jwt-verify/jwt-model';
-import {
-  JwtExpiredError,
-  JwtInvalidAudienceError,
-  JwtInvalidIssuerError,
-  JwtInvalidSignatureAlgorithmError,
-  JwtInvalidSignatureError,
-  JwtNotBeforeError,
-  JwtWithoutValidKidError,
-  KidNotFoundInJwksError,
-} from 'aws-jwt-verify/error';
+import { ClaimError, checkExpiryAndAudience, describeJwtFailure, pinnedJwksCache } from '../adapters/jwt/cognito-jwt';
 
 export interface JwtAuthorizerConfig {
   /** The user pool's issuer URL, exactly as tokens carry it in `iss`. */
@@ -45,21 +35,13 @@ export interface JwtAuthorizer {
   authorize(authorizationHeader: string | undefined): Promise<AuthorizationResult>;
 }
 
-class ClaimError extends Error {}
-
 /** Builds the authorizer; throws at once when the JWKS is not a usable JWKS. */
 export function createJwtAuthorizer(config: JwtAuthorizerConfig): JwtAuthorizer {
   if (config.audience.length === 0) throw new Error('JWT authorizer: at least one audience (app client id) is required');
   const jwksUri = config.jwksUri ?? `${config.issuer.replace(/\/$/, '')}/.well-known/jwks.json`;
   const allowed = new Set(config.audience);
   // A fetcher that refuses: a token with an unknown kid must fail at once, not reach out to the network.
-  const jwksCache = new SimpleJwksCache({
-    fetcher: {
-      fetch: async () => {
-        throw new Error('JWKS is pinned; not fetching');
-      },
-    },
-  });
+  const jwksCache = pinnedJwksCache();
   const verifier = JwtRsaVerifier.create(
     {
       issuer: config.issuer,
@@ -80,7 +62,7 @@ export function createJwtAuthorizer(config: JwtAuthorizerConfig): JwtAuthorizer 
         const claims = verifier.verifySync(token);
         return { authorized: true, claims };
       } catch (e) {
-        const reason = describeFailure(e);
+        const reason = describeJwtFailure(e);
         return {
           authorized: false,
           reason,
@@ -100,29 +82,6 @@ function extractToken(header: string | undefined): string | undefined {
 }
 
 function checkApiGatewayClaims(payload: JwtPayload, allowed: ReadonlySet<string>): void {
-  const now = Date.now() / 1000;
-  if (typeof payload.exp !== 'number') throw new ClaimError('the token has no expiry');
-  if (typeof payload.iat === 'number' && payload.iat > now) throw new ClaimError('the token was issued in the future');
-  // API Gateway evaluates `aud` when present, and `client_id` only when it is not.
-  const audiences =
-    payload.aud !== undefined
-      ? Array.isArray(payload.aud)
-        ? payload.aud
-        : [payload.aud]
-      : typeof payload.client_id === 'string'
-        ? [payload.client_id]
-        : [];
-  if (!audiences.some((a) => allowed.has(a))) throw new ClaimError('the token does not have a valid audience');
-}
-
-function describeFailure(e: unknown): string {
-  if (e instanceof ClaimError) return e.message;
-  if (e instanceof JwtExpiredError) return 'the token has expired';
-  if (e instanceof JwtNotBeforeError) return 'the token is not valid yet';
-  if (e instanceof JwtInvalidIssuerError) return 'the token does not have a valid issuer';
-  if (e instanceof JwtInvalidAudienceError) return 'the token does not have a valid audience';
-  if (e instanceof JwtInvalidSignatureAlgorithmError) return 'the token signing algorithm is not supported';
-  if (e instanceof JwtInvalidSignatureError) return 'the token signature is invalid';
-  if (e instanceof JwtWithoutValidKidError || e instanceof KidNotFoundInJwksError) return 'the token is not signed by a known key';
-  return 'the token is malformed';
+  if (typeof payload.iat === 'number' && payload.iat > Date.now() / 1000) throw new ClaimError('the token was issued in the future');
+  checkExpiryAndAudience(payload, allowed);
 }

@@ -1,0 +1,54 @@
+/**
+ * The parts of Cognito-token checking that API Gateway's JWT authorizer (the local front)
+ * and the fanout's own verifier share, on aws-jwt-verify.
+ */
+import { SimpleJwksCache } from 'aws-jwt-verify/jwk';
+import type { JwtPayload } from 'aws-jwt-verify/jwt-model';
+import {
+  JwtExpiredError,
+  JwtInvalidAudienceError,
+  JwtInvalidIssuerError,
+  JwtInvalidSignatureAlgorithmError,
+  JwtInvalidSignatureError,
+  JwtNotBeforeError,
+  JwtWithoutValidKidError,
+  KidNotFoundInJwksError,
+} from 'aws-jwt-verify/error';
+
+/** A claim check of ours failed; its message is safe to return to the caller. */
+export class ClaimError extends Error {}
+
+/**
+ * `exp` is required, and the audience is `aud` when present, else `client_id` — how API Gateway
+ * evaluates Cognito access tokens, which carry `client_id` and no `aud`.
+ */
+export function checkExpiryAndAudience(payload: JwtPayload, allowed: ReadonlySet<string>): void {
+  if (typeof payload.exp !== 'number') throw new ClaimError('the token has no expiry');
+  const audiences =
+    payload.aud !== undefined ? (Array.isArray(payload.aud) ? payload.aud : [payload.aud]) : typeof payload.client_id === 'string' ? [payload.client_id] : [];
+  if (!audiences.some((a) => allowed.has(a))) throw new ClaimError('the token does not have a valid audience');
+}
+
+/** Why a token was refused, in words fit for a 401 or an UNAUTHENTICATED status (never the token itself). */
+export function describeJwtFailure(e: unknown): string {
+  if (e instanceof ClaimError) return e.message;
+  if (e instanceof JwtExpiredError) return 'the token has expired';
+  if (e instanceof JwtNotBeforeError) return 'the token is not valid yet';
+  if (e instanceof JwtInvalidIssuerError) return 'the token does not have a valid issuer';
+  if (e instanceof JwtInvalidAudienceError) return 'the token does not have a valid audience';
+  if (e instanceof JwtInvalidSignatureAlgorithmError) return 'the token signing algorithm is not supported';
+  if (e instanceof JwtInvalidSignatureError) return 'the token signature is invalid';
+  if (e instanceof JwtWithoutValidKidError || e instanceof KidNotFoundInJwksError) return 'the token is not signed by a known key';
+  return 'the token is malformed';
+}
+
+/** A JWKS cache that never fetches: with a pinned JWKS an unknown `kid` fails at once instead of reaching the network. */
+export function pinnedJwksCache(): SimpleJwksCache {
+  return new SimpleJwksCache({
+    fetcher: {
+      fetch: async () => {
+        throw new Error('JWKS is pinned; not fetching');
+      },
+    },
+  });
+}
