@@ -3,10 +3,12 @@
  *
  * Environment: PORT (8080), GRPC_PORT (50051), LOCAL_DIR (.local), STAGE (local),
  * SSM_ROOT (tenant-config), PAGE_TOKEN_SECRET (a dev secret kept in LOCAL_DIR),
- * DYNAMODB_PORT and SSM_PORT (free ports by default).
+ * DYNAMODB_PORT and SSM_PORT (free ports by default), CACHE (auto: a private redis-server when
+ * one is on PATH, in memory otherwise; or redis | memory).
  */
 import { relative } from 'node:path';
 import { localDirFromEnv } from './local-dir';
+import { LOCAL_CACHE_MODES, type LocalCacheMode } from './local-cache';
 import { DEFAULT_GRPC_PORT, DEFAULT_HTTP_PORT, startLocalSystem, type LocalSystem } from './system';
 
 const DEMO_TOKEN_TTL_SECONDS = 12 * 3600;
@@ -22,17 +24,31 @@ function portFromEnv(name: string, fallback: number): number {
   return port;
 }
 
+function cacheModeFromEnv(): LocalCacheMode {
+  const raw = process.env.CACHE || 'auto';
+  if (!(LOCAL_CACHE_MODES as readonly string[]).includes(raw)) {
+    process.stderr.write(`CACHE must be one of ${LOCAL_CACHE_MODES.join(', ')}, got '${raw}'\n`);
+    process.exit(2);
+  }
+  return raw as LocalCacheMode;
+}
+
 function banner(system: LocalSystem): string {
   const { endpoints: e, signer } = system;
   const token = (tenant: string, admin: boolean) => signer.signToken({ tenant, admin, ttlSeconds: DEMO_TOKEN_TTL_SECONDS });
   const dir = relative(process.cwd(), system.dir) || '.';
+  const cache = e.redis ? `${e.redis}   (redis-server, nothing kept on disk)` : 'in-memory cache (no redis-server on PATH, or CACHE=memory)';
   return `
 Tenant configuration service — running locally
 
   HTTP API          ${e.http}/v1/config
-  gRPC Watch        ${e.grpc}   (reserved; the fanout is not part of this build yet)
-  DynamoDB          ${e.dynamodb}   table ${e.table}   (dynalite, data in ${dir}/dynamodb)
+  gRPC Watch        ${e.grpc}   tenantconfig.v1.ConfigWatch/Watch + grpc.health.v1.Health (plaintext, Bearer token)
+  DynamoDB          ${e.dynamodb}   table ${e.table}   (dynalite behind a stream proxy, data in ${dir}/dynamodb)
   Parameter Store   ${e.ssm}   /${e.ssmRoot}/<stage>/tenants/<tenant>/...   (data in ${dir}/ssm.json)
+  Cache             ${cache}
+  Change events     DynamoDB stream records (Pipe → config-changes bus) and Parameter Store Change events
+                    (default bus) → cache-refresh → cache + change log, for writes by any client
+  Fanout            gRPC Watch on ${e.grpc} reads the change log (one reader, in-memory fan-out)
   Region            ${e.region}
   Endpoints file    ${relative(process.cwd(), system.endpointsFile)}
 
@@ -51,6 +67,14 @@ Try it:
   aws --endpoint-url ${e.dynamodb} --region ${e.region} dynamodb scan --table-name ${e.table}
   aws --endpoint-url ${e.ssm} --region ${e.region} ssm get-parameters-by-path --path /${e.ssmRoot} --recursive
 
+Watch changes live (grpcurl is not needed; the SDK in client/, see client/README.md):
+  TOKEN=$(npm run -s token -- --tenant acme) npx tsx -e "
+    import { ConfigClient } from './client';
+    const c = new ConfigClient({ grpcTarget: '${e.grpc}', token: () => process.env.TOKEN! });
+    c.start().then(() => console.log(Object.fromEntries(c.keys().map((k) => [k, c.get(k)]))));
+    c.onChange((x) => console.log(x.key, x.deleted ? '(deleted)' : JSON.stringify(x.value), 'v' + x.version));"
+  then write with curl or the aws CLI above and watch the change arrive.
+
 Ctrl-C stops everything; the data stays in ${dir}/ for the next start.
 `;
 }
@@ -63,6 +87,7 @@ async function main(): Promise<void> {
     grpcPort: portFromEnv('GRPC_PORT', DEFAULT_GRPC_PORT),
     dynamodbPort: portFromEnv('DYNAMODB_PORT', 0),
     ssmPort: portFromEnv('SSM_PORT', 0),
+    cache: cacheModeFromEnv(),
     stage: process.env.STAGE || undefined,
     ssmRoot: process.env.SSM_ROOT || undefined,
     pageTokenSecret: process.env.PAGE_TOKEN_SECRET || undefined,

@@ -1,26 +1,38 @@
 /**
- * The whole system on one machine (DESIGN §5): dynalite for the tenant table, the local
- * Parameter Store, and the local API Gateway in front of the same config-api handler the
- * Lambda runs. Data lives under one directory, so a restart keeps it. `npm start` is a
- * thin script over {@link startLocalSystem}; tests call it with port 0 and a temp dir.
+ * The whole system on one machine (DESIGN §5): dynalite for the tenant table behind the
+ * stream proxy, the local Parameter Store, the cache (a private redis-server, or in memory),
+ * the local API Gateway in front of the same config-api handler the Lambda runs, change
+ * events routed to the same cache-refresh code, and the gRPC fanout over the cache's change
+ * log. Data lives under one directory, so a restart keeps it (the cache is rebuilt from the
+ * stores). `npm start` is a thin script over {@link startLocalSystem}; tests call it with
+ * port 0 and a temp dir.
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import type { Server } from 'node:http';
-import { createServer, type AddressInfo } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { CreateTableCommand, DescribeTableCommand, DynamoDBClient, ResourceNotFoundException } from '@aws-sdk/client-dynamodb';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import dynalite from 'dynalite';
 import { createTenantTableInput } from '../adapters/dynamodb/table-definition';
+import { CachedItemReader, readerPoliciesFromRegistry } from '../core/cached-item-reader';
+import { TagRegistry } from '../core/tag-registry';
+import { fanoutLogger, startFanoutServer, type FanoutServer } from '../fanout/main';
+import { configServiceSnapshotSource } from '../fanout/snapshot-source';
+import { createJwtVerifier } from '../fanout/token-verifier';
+import { buildCacheRefresher } from '../lambda/cache-refresh/wiring';
 import { createHandler } from '../lambda/config-api/handler';
 import { readConfigApiEnvironment } from '../lambda/config-api/environment';
 import { buildConfigApiDeps, type AwsClients } from '../lambda/config-api/wiring';
 import { ADMIN_GROUP, LOCAL_CLIENT_ID, LOCAL_ISSUER, TENANT_CLAIM, openDevSigner, type DevSigner } from './dev-signer';
+import { startLocalChangeEvents, type LocalChangeEvents } from './events';
 import { startHttpFront, type HttpFront } from './http-front';
 import { createJwtAuthorizer } from './jwt-authorizer';
+import { startLocalCache, type LocalCacheMode, type LocalRedis } from './local-cache';
 import { startLocalParameterStore, type LocalParameterStore } from './parameter-store';
+import { CountingRefreshMetrics } from './refresh-counters';
 
 /** What `.local/endpoints.json` holds (DESIGN §5); `redis` is absent while the cache is in memory. */
 export interface LocalEndpoints {
@@ -28,10 +40,14 @@ export interface LocalEndpoints {
   readonly http: string;
   /** `host:port` of the gRPC Watch service. */
   readonly grpc: string;
-  /** DynamoDB endpoint for SDKs and `aws --endpoint-url`. */
+  /**
+   * DynamoDB endpoint for SDKs and `aws --endpoint-url`: the stream proxy in front of dynalite,
+   * so a write by any client becomes a change event.
+   */
   readonly dynamodb: string;
   /** Parameter Store endpoint for SDKs and `aws --endpoint-url`. */
   readonly ssm: string;
+  /** `redis://127.0.0.1:<port>` of the private redis-server; absent while the cache is in memory. */
   readonly redis?: string;
   readonly region: string;
   /** The tenant table's name. */
@@ -47,9 +63,9 @@ export interface LocalSystemOptions {
   readonly host?: string;
   /** HTTP API port; 0 picks a free one. @default 8080 */
   readonly port?: number;
-  /** gRPC port written to endpoints.json; 0 picks a free one. @default 50051 */
+  /** The fanout's gRPC port; 0 picks a free one. @default 50051 */
   readonly grpcPort?: number;
-  /** @default 0 (a free port) */
+  /** Port of the advertised DynamoDB endpoint (the stream proxy; dynalite sits behind it). @default 0 (a free port) */
   readonly dynamodbPort?: number;
   /** @default 0 (a free port) */
   readonly ssmPort?: number;
@@ -63,6 +79,24 @@ export interface LocalSystemOptions {
   readonly pageTokenSecret?: string;
   /** The config-api's logger. @default a Powertools Logger (level from POWERTOOLS_LOG_LEVEL) */
   readonly logger?: Logger;
+  /** `auto`: a private redis-server when one is on PATH, in memory otherwise. @default 'auto' */
+  readonly cache?: LocalCacheMode;
+  /**
+   * How long the fanout's drain on stop() waits for streams to end after `reconnect`.
+   * @default 5000 (a local stop should not take the 20 s a Fargate task gets)
+   */
+  readonly fanoutDrainMs?: number;
+}
+
+/** The cache as the local system runs it, for the start-up banner and fault tests. */
+export interface LocalCacheStatus {
+  readonly kind: 'redis' | 'memory';
+  /** The API's read path: its counters and breaker state show what the cache answered. */
+  readonly reader: CachedItemReader;
+  /** Change events applied / ignored / dropped by the cache refresh. */
+  readonly refreshes: CountingRefreshMetrics;
+  /** The private redis-server (kind `redis` only): kill it and start a new one on the same port. */
+  readonly redis?: LocalRedis;
 }
 
 export interface LocalSystem {
@@ -70,8 +104,10 @@ export interface LocalSystem {
   /** Absolute path of the data directory. */
   readonly dir: string;
   readonly endpointsFile: string;
-  /** The dev signer whose tokens the HTTP front accepts. */
+  /** The dev signer whose tokens the HTTP front and the fanout accept. */
   readonly signer: DevSigner;
+  readonly cache: LocalCacheStatus;
+  readonly fanout: FanoutServer;
   /** Stops every server, in reverse order of start, and removes endpoints.json. Idempotent. */
   stop(): Promise<void>;
 }
@@ -110,11 +146,10 @@ export async function startLocalSystem(options: LocalSystemOptions = {}): Promis
   try {
     const signer = openDevSigner(dir);
 
-    const dynamo = await startDynalite(join(dir, 'dynamodb'), host, options.dynamodbPort ?? 0);
+    // dynalite itself is internal; DYNAMODB_PORT is the advertised endpoint, the stream proxy's.
+    const dynamo = await startDynalite(join(dir, 'dynamodb'), host, 0);
     stops.push(dynamo.close);
-    const dynamodbClient = new DynamoDBClient({ endpoint: dynamo.endpoint, region, credentials: LOCAL_CREDENTIALS });
-    stops.push(async () => dynamodbClient.destroy());
-    await ensureTable(dynamodbClient, table);
+    await ensureTable(dynamo.endpoint, region, table);
 
     const parameterStore: LocalParameterStore = await startLocalParameterStore({
       host,
@@ -125,6 +160,40 @@ export async function startLocalSystem(options: LocalSystemOptions = {}): Promis
     const ssmClient = new SSMClient({ endpoint: parameterStore.endpoint, region, credentials: LOCAL_CREDENTIALS });
     stops.push(async () => ssmClient.destroy());
 
+    const logger = options.logger ?? new Logger({ serviceName: 'config-api' });
+    const registry = TagRegistry.default();
+    const local = await startLocalCache({ mode: options.cache ?? 'auto', dataDir: join(dir, 'redis'), host, logger });
+    stops.push(() => local.close());
+
+    // Change events for a write by any client: the stream proxy sees every DynamoDB write,
+    // the Parameter Store reports its own; both reach the same cache-refresh code as on AWS.
+    const refreshes = new CountingRefreshMetrics();
+    const refresher = buildCacheRefresher({
+      environment: { ssmRoot, stage },
+      cache: local.cache,
+      ssm: ssmClient,
+      registry,
+      logger: new Logger({ serviceName: 'cache-refresh' }),
+      metrics: refreshes,
+    });
+    const events: LocalChangeEvents = await startLocalChangeEvents({
+      dynaliteEndpoint: dynamo.endpoint,
+      tableName: table,
+      region,
+      ssmRoot,
+      stage,
+      target: (event) => refresher.refresh(event),
+      parameterStore,
+      proxyPort: options.dynamodbPort ?? 0,
+      registry,
+      logger: new Logger({ serviceName: 'local-events' }),
+    });
+    stops.push(() => events.close());
+
+    // The API's own writes go through the proxy too, so they produce stream records like anyone's.
+    const dynamodbClient = new DynamoDBClient({ endpoint: events.proxy.endpoint, region, credentials: LOCAL_CREDENTIALS });
+    stops.push(async () => dynamodbClient.destroy());
+
     const environment = readConfigApiEnvironment({
       TABLE_NAME: table,
       SSM_ROOT: ssmRoot,
@@ -134,7 +203,9 @@ export async function startLocalSystem(options: LocalSystemOptions = {}): Promis
       ADMIN_GROUP,
     });
     const clients = { dynamodb: dynamodbClient, ssm: ssmClient } satisfies AwsClients;
-    const handler = createHandler(buildConfigApiDeps(environment, clients, options.logger ?? new Logger({ serviceName: 'config-api' })));
+    const reader = new CachedItemReader(local.cache, { ...readerPoliciesFromRegistry(registry), logger });
+    const deps = buildConfigApiDeps(environment, clients, logger, reader);
+    const handler = createHandler(deps);
 
     const front: HttpFront = await startHttpFront({
       handler,
@@ -144,20 +215,34 @@ export async function startLocalSystem(options: LocalSystemOptions = {}): Promis
     });
     stops.push(() => front.close());
 
-    const grpcPort = options.grpcPort === 0 ? await freePort(host) : (options.grpcPort ?? DEFAULT_GRPC_PORT);
+    const fanout = await startFanoutServer(
+      {
+        verifier: createJwtVerifier({ issuer: LOCAL_ISSUER, audience: [LOCAL_CLIENT_ID], jwks: signer.jwks }),
+        changeLog: local.changeLog,
+        snapshots: configServiceSnapshotSource(deps.service),
+        registry,
+        logger: fanoutLogger(new Logger({ serviceName: 'fanout' })),
+        connection: { drainDeadlineMs: options.fanoutDrainMs ?? 5000 },
+      },
+      { host, port: options.grpcPort ?? DEFAULT_GRPC_PORT },
+    );
+    stops.push(() => fanout.drain());
+
     const endpoints: LocalEndpoints = {
       http: front.endpoint,
-      grpc: `${host}:${grpcPort}`,
-      dynamodb: dynamo.endpoint,
+      grpc: `${host}:${fanout.port}`,
+      dynamodb: events.proxy.endpoint,
       ssm: parameterStore.endpoint,
+      ...(local.redis ? { redis: local.redis.url } : {}),
       region,
       table,
       ssmRoot,
     };
     writeAtomically(endpointsFile, `${JSON.stringify(endpoints, null, 2)}\n`);
+    const cache: LocalCacheStatus = { kind: local.kind, reader, refreshes, redis: local.redis };
 
     let stopping: Promise<void> | undefined;
-    return { endpoints, dir, endpointsFile, signer, stop: () => (stopping ??= stopAll()) };
+    return { endpoints, dir, endpointsFile, signer, cache, fanout, stop: () => (stopping ??= stopAll()) };
   } catch (e) {
     await stopAll();
     throw e;
@@ -186,12 +271,16 @@ async function startDynalite(path: string, host: string, port: number): Promise<
   };
 }
 
-async function ensureTable(client: DynamoDBClient, table: string): Promise<void> {
+/** Straight to dynalite, before the proxy starts: a table change is not an item change. */
+async function ensureTable(endpoint: string, region: string, table: string): Promise<void> {
+  const client = new DynamoDBClient({ endpoint, region, credentials: LOCAL_CREDENTIALS });
   try {
     await client.send(new DescribeTableCommand({ TableName: table }));
   } catch (e) {
     if (!(e instanceof ResourceNotFoundException)) throw e;
     await client.send(new CreateTableCommand(createTenantTableInput(table)));
+  } finally {
+    client.destroy();
   }
 }
 
@@ -246,13 +335,3 @@ function writeAtomically(file: string, text: string): void {
   renameSync(temp, file);
 }
 
-function freePort(host: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, host, () => {
-      const { port } = probe.address() as AddressInfo;
-      probe.close(() => resolve(port));
-    });
-  });
-}

@@ -260,7 +260,8 @@ class RedisFollower implements ChangeLogFollower {
         backoff = Math.min(backoff * 2, 2000);
       }
     }
-    conn.disconnect();
+    // stop() has normally disconnected already; a second disconnect() would arm an ioredis timer that keeps the process alive.
+    if (conn.status !== 'end') conn.disconnect();
   }
 
   /** Fixes where each shard is read from: at start from the start cursors, after a failure from where it was unless the log was re-created. */

@@ -7,10 +7,50 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
-import { freePort } from '../support/servers';
+import * as grpc from '@grpc/grpc-js';
+import * as protoLoader from '@grpc/proto-loader';
+import { loadConfigProto, PROTO_LOADER_OPTIONS } from '../../proto/load';
+import type { WatchEvent__Output } from '../../proto/generated/tenantconfig/v1/WatchEvent';
+import { freePort, hasBinary } from '../support/servers';
 
 const ROOT = resolve(__dirname, '../..');
 const run = promisify(execFile);
+
+/** The first event of a Watch, as an outside client following DESIGN §4 gets it: plain grpc-js, Bearer token metadata. */
+async function firstWatchEvent(target: string, token: string, prefixes: string[]): Promise<WatchEvent__Output> {
+  const { ConfigWatch } = loadConfigProto().tenantconfig.v1;
+  const client = new ConfigWatch(target, grpc.credentials.createInsecure());
+  const metadata = new grpc.Metadata();
+  metadata.set('authorization', `Bearer ${token}`);
+  try {
+    return await new Promise<WatchEvent__Output>((resolve, reject) => {
+      const call = client.Watch({ prefixes, resume_cursor: '' }, metadata);
+      call.once('data', (event: WatchEvent__Output) => {
+        resolve(event);
+        call.cancel();
+      });
+      call.once('error', (e: grpc.ServiceError) => (e.code === grpc.status.CANCELLED ? undefined : reject(e)));
+    });
+  } finally {
+    client.close();
+  }
+}
+
+/** grpc.health.v1.Health/Check from the standard health.proto, not through the server's own code. */
+async function healthCheck(target: string, service: string): Promise<string> {
+  const definition = protoLoader.loadSync(join(ROOT, 'proto/grpc/health/v1/health.proto'), PROTO_LOADER_OPTIONS);
+  const pkg = grpc.loadPackageDefinition(definition) as unknown as {
+    grpc: { health: { v1: { Health: grpc.ServiceClientConstructor } } };
+  };
+  const client = new pkg.grpc.health.v1.Health(target, grpc.credentials.createInsecure());
+  try {
+    return await new Promise<string>((resolve, reject) =>
+      client.Check({ service }, (e: grpc.ServiceError | null, reply: { status: string }) => (e ? reject(e) : resolve(reply.status))),
+    );
+  } finally {
+    client.close();
+  }
+}
 
 async function waitFor<T>(what: string, probe: () => T | undefined, child: ChildProcess, timeoutMs = 45000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
@@ -64,6 +104,18 @@ describe('npm start + npm run token (separate processes)', () => {
     expect(stdout).toContain('acme admin');
     expect(stdout).toContain('globex reader');
     expect(stdout).toContain(`curl -s -X PUT http://127.0.0.1:${httpPort}/v1/config/tenantconfig:plan`);
+    expect(stdout).toContain(`gRPC Watch        127.0.0.1:${grpcPort}   tenantconfig.v1.ConfigWatch/Watch`);
+    expect(stdout).not.toContain('reserved');
+    expect(stdout).toContain('Change events');
+    expect(stdout).toContain('client/README.md');
+    // the cache: a private redis-server when one is on PATH (advertised), in memory otherwise (not)
+    if (hasBinary('redis-server')) {
+      expect(endpoints.redis).toMatch(/^redis:\/\/127\.0\.0\.1:\d+$/);
+      expect(stdout).toContain(`Cache             ${endpoints.redis}`);
+    } else {
+      expect(endpoints).not.toHaveProperty('redis');
+      expect(stdout).toContain('in-memory cache');
+    }
 
     // the token CLI prints exactly one JWT line on stdout
     const { stdout: tokenOut } = await run('npx', ['tsx', 'local/token-cli.ts', '--tenant', 'acme', '--admin'], {
@@ -83,6 +135,20 @@ describe('npm start + npm run token (separate processes)', () => {
     const get = await fetch(`${endpoints.http}/v1/config/tenantconfig:plan`, { headers: { authorization: `Bearer ${token}` } });
     expect(get.status).toBe(200);
     expect(await get.json()).toMatchObject({ key: 'tenantconfig:plan', value: { tier: 'gold' }, version: 1, updatedBy: 'dev-acme-admin' });
+
+    // an outside gRPC client (DESIGN §4) against the advertised endpoint: Watch opens with a snapshot and its cursor
+    const event = await firstWatchEvent(endpoints.grpc, token, ['tenantconfig:']);
+    expect(event.event).toBe('snapshot');
+    expect(event.snapshot!.cursor).toMatch(/\S/);
+    expect(event.snapshot!.reason).toBe('INITIAL');
+    expect(event.snapshot!.items).toEqual([
+      expect.objectContaining({ key: 'tenantconfig:plan', value_json: JSON.stringify({ tier: 'gold' }), version: 1, updated_by: 'dev-acme-admin' }),
+    ]);
+    // a bad token is refused
+    await expect(firstWatchEvent(endpoints.grpc, 'not-a-token', [])).rejects.toMatchObject({ code: grpc.status.UNAUTHENTICATED });
+    // and the standard health service answers
+    expect(await healthCheck(endpoints.grpc, '')).toBe('SERVING');
+    expect(await healthCheck(endpoints.grpc, 'tenantconfig.v1.ConfigWatch')).toBe('SERVING');
 
     // SIGTERM to the node process running start.ts (its pid is in the lock file); npx and tsx pass its exit code on
     const pid = Number(readFileSync(join(dir, 'system.pid'), 'utf8'));
