@@ -19,6 +19,8 @@ export interface JwtAuthorizerConfig {
   readonly jwks: unknown;
   /** Only a cache key for the JWKS. @default `${issuer}/.well-known/jwks.json` */
   readonly jwksUri?: string;
+  /** Verified tokens remembered (until their `exp`), so a client's repeated calls skip the RSA check. @default 10000; 0 turns it off */
+  readonly verifiedTokenCacheSize?: number;
 }
 
 export type AuthorizationResult =
@@ -53,13 +55,17 @@ export function createJwtAuthorizer(config: JwtAuthorizerConfig): JwtAuthorizer 
     { jwksCache },
   );
   verifier.cacheJwks(config.jwks as Jwks);
+  const verified = new VerifiedTokens(config.verifiedTokenCacheSize ?? 10_000);
 
   return {
     async authorize(header) {
       const token = extractToken(header);
       if (token === undefined) return { authorized: false, wwwAuthenticate: 'Bearer', reason: 'no token' };
+      const known = verified.get(token);
+      if (known) return { authorized: true, claims: known };
       try {
         const claims = verifier.verifySync(token);
+        verified.remember(token, claims);
         return { authorized: true, claims };
       } catch (e) {
         const reason = describeJwtFailure(e);
@@ -84,4 +90,32 @@ function extractToken(header: string | undefined): string | undefined {
 function checkApiGatewayClaims(payload: JwtPayload, allowed: ReadonlySet<string>): void {
   if (typeof payload.iat === 'number' && payload.iat > Date.now() / 1000) throw new ClaimError('the token was issued in the future');
   checkExpiryAndAudience(payload, allowed);
+}
+
+/**
+ * Tokens that passed every check, kept until their `exp` (a bounded map, oldest out first).
+ * Only successes are kept: a refused token is checked again each time. The signature, issuer
+ * and audience of a token never change, and `exp` is checked again on every hit, so a hit
+ * answers exactly what a full verification would (nbf/iat had already passed when it was kept).
+ */
+class VerifiedTokens {
+  private readonly entries = new Map<string, JwtPayload>();
+
+  constructor(private readonly capacity: number) {}
+
+  get(token: string): JwtPayload | undefined {
+    const claims = this.entries.get(token);
+    if (!claims) return undefined;
+    if ((claims.exp as number) <= Date.now() / 1000) {
+      this.entries.delete(token);
+      return undefined;
+    }
+    return claims;
+  }
+
+  remember(token: string, claims: JwtPayload): void {
+    if (this.capacity <= 0) return;
+    if (this.entries.size >= this.capacity) this.entries.delete(this.entries.keys().next().value as string);
+    this.entries.set(token, Object.freeze(claims));
+  }
 }

@@ -98,4 +98,41 @@ describe('JWT authorizer (API Gateway HTTP API semantics)', () => {
   it('refuses to be built without an audience', () => {
     expect(() => createJwtAuthorizer({ issuer: LOCAL_ISSUER, audience: [], jwks: signer.jwks })).toThrow(/audience/);
   });
+
+  describe('verified-token cache', () => {
+    it('refuses a remembered token once its exp has passed', async () => {
+      const cached = createJwtAuthorizer({ issuer: LOCAL_ISSUER, audience: [LOCAL_CLIENT_ID], jwks: signer.jwks });
+      const exp = now() + 1;
+      const token = signer.signClaims({ ...base(), exp });
+
+      const first = await cached.authorize(`Bearer ${token}`);
+      const remembered = await cached.authorize(`Bearer ${token}`);
+      await new Promise((r) => setTimeout(r, (exp + 1) * 1000 - Date.now() + 50));
+      const expired = await cached.authorize(`Bearer ${token}`);
+
+      expect([first.authorized, remembered.authorized]).toEqual([true, true]);
+      expect(remembered.authorized && remembered.claims).toEqual(first.authorized && first.claims);
+      expect(rejection(expired)).toContain('expired');
+    });
+
+    it('never remembers a refused token: a forged copy of a remembered one is still refused', async () => {
+      const cached = createJwtAuthorizer({ issuer: LOCAL_ISSUER, audience: [LOCAL_CLIENT_ID], jwks: signer.jwks });
+      const token = signer.signToken({ tenant: 'acme' });
+      const [header, , signature] = token.split('.');
+      const forged = `${header}.${b64({ ...base(), tenant_id: 'globex' })}.${signature}`;
+
+      expect((await cached.authorize(`Bearer ${token}`)).authorized).toBe(true);
+      expect(rejection(await cached.authorize(`Bearer ${forged}`))).toContain('signature');
+      expect(rejection(await cached.authorize(`Bearer ${forged}`))).toContain('signature');
+    });
+
+    it('keeps at most its capacity, oldest out first, and still verifies what it dropped', async () => {
+      const cached = createJwtAuthorizer({ issuer: LOCAL_ISSUER, audience: [LOCAL_CLIENT_ID], jwks: signer.jwks, verifiedTokenCacheSize: 2 });
+      const tokens = ['a', 'b', 'c'].map((t) => signer.signToken({ tenant: t }));
+
+      for (const t of tokens) expect((await cached.authorize(`Bearer ${t}`)).authorized).toBe(true);
+
+      expect((await cached.authorize(`Bearer ${tokens[0]}`)).authorized).toBe(true);
+    });
+  });
 });
