@@ -66,8 +66,9 @@ export async function startHttpFront(options: HttpFrontOptions): Promise<HttpFro
   const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
 
+  const nextRequestId = requestIds();
   const server = createServer((req, res) => {
-    const requestId = randomBytes(10).toString('base64');
+    const requestId = nextRequestId();
     res.setHeader('apigw-requestid', requestId);
     serve(req, res, requestId).catch((e: unknown) => {
       log(`http-front: request ${requestId} failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
@@ -338,4 +339,16 @@ function writeResult(res: ServerResponse, result: APIGatewayProxyResultV2): void
   if (!bodyless) res.setHeader('content-length', payload.length);
   res.writeHead(statusCode);
   res.end(payload);
+}
+
+/** API Gateway-shaped request ids (10 bytes, base64): a random per-server prefix and a counter, unique without a syscall per request. */
+function requestIds(): () => string {
+  const id = Buffer.alloc(10);
+  randomBytes(6).copy(id);
+  let counter = 0;
+  return () => {
+    id.writeUInt32BE(counter, 6);
+    counter = (counter + 1) >>> 0;
+    return id.toString('base64');
+  };
 }
