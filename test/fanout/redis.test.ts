@@ -18,6 +18,36 @@ import { backendOn, createTestTable } from '../adapters/dynamodb-test-table';
 import { describeIf, freePort, startDynalite, startRedis, type RunningServer } from '../support/servers';
 import { healthClient, sleep, startHarness, Writer, type ChangeStore, type FanoutHarness } from './harness';
 import { ResumingWatcher } from './resuming-client';
+import { createServer as createTcpServer, connect as tcpConnect, type Server as TcpServer, type Socket } from 'node:net';
+import { ConfigClient } from '../../client';
+
+/** A stand-in for the NLB: new connections go to whichever fanout `target()` names now; old ones stay where they are. */
+async function startBalancer(target: () => string): Promise<{ address: string; close(): Promise<void> }> {
+  const sockets = new Set<Socket>();
+  const server: TcpServer = createTcpServer((inbound) => {
+    const [host, port] = target().split(':');
+    const outbound = tcpConnect(Number(port), host);
+    for (const s of [inbound, outbound]) {
+      sockets.add(s);
+      s.on('close', () => sockets.delete(s));
+      s.on('error', () => {
+        inbound.destroy();
+        outbound.destroy();
+      });
+    }
+    inbound.pipe(outbound).pipe(inbound);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+  const { port } = server.address() as { port: number };
+  return {
+    address: `127.0.0.1:${port}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}
 
 let namespaces = 0;
 
@@ -274,6 +304,81 @@ describeIf('redis-server')('zero loss across a deploy (fanout child processes on
     expect(count - writtenBeforeSigterm).toBeGreaterThan(keys.length);
     for (const key of keys) expect(watcher.applied.get(key)).toEqual(written.get(key));
     expect(watcher.statuses.every((s) => s.code === grpc.status.OK || s.code === grpc.status.CANCELLED)).toBe(true);
+
+    await store.close();
+    table.client.destroy();
+  });
+
+  it('an SDK client behind a balancer ends with every version of every key, in order, once', async () => {
+    // Arrange: the shared stores, the writer, fanout A behind the balancer, and a ConfigClient.
+    const signer = openDevSigner(dir);
+    const table = await createTestTable(dynalite.endpoint);
+    const namespace = `sdk${process.pid % 1000}`;
+    const store = await redisStore(redis, namespace);
+    const writer = new Writer(backendOn(table), store.cache);
+    const env = {
+      JWT_ISSUER: LOCAL_ISSUER,
+      JWT_AUDIENCE: LOCAL_CLIENT_ID,
+      JWT_JWKS_FILE: join(dir, 'signer', 'jwks.json'),
+      CACHE_REDIS_URL: redis.endpoint,
+      CACHE_NAMESPACE: namespace,
+      TABLE_NAME: table.tableName,
+      SSM_ROOT: 'tenant-config',
+      STAGE: 'test',
+      AWS_ENDPOINT_URL_DYNAMODB: dynalite.endpoint,
+      FANOUT_METRICS: 'off',
+      POWERTOOLS_LOG_LEVEL: 'ERROR',
+      WATCH_HEARTBEAT_MS: '300',
+      DRAIN_DEADLINE_MS: '5000',
+    };
+    const a = await startFanoutProcess(env);
+    let target = a.address;
+    const balancer = await startBalancer(() => target);
+    const client = new ConfigClient({ grpcTarget: balancer.address, token: () => signer.signToken({ tenant: 'deploy-sdk' }), prefixes: ['tenantconfig:'] });
+    const applied = new Map<string, number[]>();
+    client.onChange((c) => {
+      if (!c.deleted) applied.set(c.key, [...(applied.get(c.key) ?? []), c.version]);
+    });
+    await client.start();
+
+    // Act: keep writing while B starts behind the balancer, and A gets SIGTERM.
+    const keys = ['tenantconfig:k0', 'tenantconfig:k1', 'tenantconfig:k2', 'tenantconfig:k3'];
+    const written = new Map<string, number[]>(keys.map((k) => [k, []]));
+    let writing = true;
+    let count = 0;
+    const writes = (async () => {
+      for (let i = 0; writing; i++, count++) {
+        const key = keys[i % keys.length];
+        const item = await writer.put('deploy-sdk', key, { i });
+        written.get(key)!.push(item.version);
+        await sleep(3);
+      }
+    })();
+    await sleep(500);
+    const b = await startFanoutProcess(env);
+    target = b.address;
+    const writtenBeforeSigterm = count;
+    a.child.kill('SIGTERM');
+    const aExit = await a.exited;
+    await sleep(700);
+    writing = false;
+    await writes;
+    const finals = keys.map((k) => written.get(k)!.at(-1)!);
+    const deadline = Date.now() + 10_000;
+    while (!keys.every((k, i) => client.getItem(k)?.version === finals[i]) && Date.now() < deadline) await sleep(50);
+    await sleep(300);
+    await client.close();
+    await balancer.close();
+    b.child.kill('SIGTERM');
+    await b.exited;
+
+    // Assert
+    expect(aExit).toBe(0);
+    expect(count - writtenBeforeSigterm).toBeGreaterThan(keys.length);
+    for (const key of keys) {
+      expect(client.getItem(key)?.version).toBe(written.get(key)!.at(-1));
+      expect(applied.get(key)).toEqual(written.get(key));
+    }
 
     await store.close();
     table.client.destroy();
