@@ -234,11 +234,10 @@ describeIf('redis-server')('zero loss across a deploy (fanout child processes on
     }
   }
 
-  it('a client that resumes with its cursor ends with every version of every key, in order, once', async () => {
-    // Arrange: the shared stores, the writer, and fanout A.
+  /** The shared stores of one deploy test: a fresh table, a Redis namespace, a writer, and the fanout's environment. */
+  async function deployStores(namespace: string) {
     const signer = openDevSigner(dir);
     const table = await createTestTable(dynalite.endpoint);
-    const namespace = `deploy${process.pid % 1000}`;
     const store = await redisStore(redis, namespace);
     const writer = new Writer(backendOn(table), store.cache);
     const env = {
@@ -256,6 +255,43 @@ describeIf('redis-server')('zero loss across a deploy (fanout child processes on
       WATCH_HEARTBEAT_MS: '300',
       DRAIN_DEADLINE_MS: '5000',
     };
+    const close = async () => {
+      await store.close();
+      table.client.destroy();
+    };
+    return { signer, writer, env, close };
+  }
+
+  const KEYS = ['tenantconfig:k0', 'tenantconfig:k1', 'tenantconfig:k2', 'tenantconfig:k3'];
+
+  /**
+   * Keeps writing the keys while `deploy` runs (start B, SIGTERM A), and for 700 ms after it.
+   * Returns the versions written per key and how many writes came before and after the SIGTERM.
+   */
+  async function writeThroughDeploy<T>(writer: Writer, tenant: string, deploy: () => Promise<T>) {
+    const written = new Map<string, number[]>(KEYS.map((k) => [k, []]));
+    let writing = true;
+    let count = 0;
+    const writes = (async () => {
+      for (let i = 0; writing; i++, count++) {
+        const key = KEYS[i % KEYS.length];
+        const item = await writer.put(tenant, key, { i });
+        written.get(key)!.push(item.version);
+        await sleep(3);
+      }
+    })();
+    await sleep(500);
+    const before = count;
+    const deployed = await deploy();
+    await sleep(700);
+    writing = false;
+    await writes;
+    return { deployed, written, before, after: count - before, finals: KEYS.map((k) => written.get(k)!.at(-1)!) };
+  }
+
+  it('a client that resumes with its cursor ends with every version of every key, in order, once', async () => {
+    // Arrange: the shared stores, the writer, and fanout A.
+    const { signer, writer, env, close } = await deployStores(`deploy${process.pid % 1000}`);
     const a = await startFanoutProcess(env);
     let target = a.address;
     const watcher = new ResumingWatcher(() => target, () => signer.signToken({ tenant: 'deploy' }), ['tenantconfig:']);
@@ -263,74 +299,40 @@ describeIf('redis-server')('zero loss across a deploy (fanout child processes on
     await watcher.until(() => watcher.snapshotReasons.length === 1, 10_000, 'the first snapshot');
 
     // Act: keep writing while B starts, A is told SIGTERM and exits.
-    const keys = ['tenantconfig:k0', 'tenantconfig:k1', 'tenantconfig:k2', 'tenantconfig:k3'];
-    const written = new Map<string, number[]>(keys.map((k) => [k, []]));
-    let writing = true;
-    let count = 0;
-    const writes = (async () => {
-      for (let i = 0; writing; i++, count++) {
-        const key = keys[i % keys.length];
-        const item = await writer.put('deploy', key, { i });
-        written.get(key)!.push(item.version);
-        await sleep(3);
-      }
-    })();
-    await sleep(500);
-    const b = await startFanoutProcess(env);
-    target = b.address; // the load balancer now sends new connections to B
-    const writtenBeforeSigterm = count;
-    a.child.kill('SIGTERM');
-    const aExit = await a.exited;
-    await sleep(700);
-    writing = false;
-    await writes;
-    const finals = keys.map((k) => written.get(k)!.at(-1)!);
+    let aExit: number | null = null;
+    const run = await writeThroughDeploy(writer, 'deploy', async () => {
+      const b = await startFanoutProcess(env);
+      target = b.address; // the load balancer now sends new connections to B
+      a.child.kill('SIGTERM');
+      aExit = await a.exited;
+      return b;
+    });
     await watcher.until(
-      () => keys.every((k, i) => watcher.applied.get(k)?.at(-1) === finals[i]),
+      () => KEYS.every((k, i) => watcher.applied.get(k)?.at(-1) === run.finals[i]),
       10_000,
       'the last version of every key',
     );
     await sleep(300);
     watcher.stop();
-    b.child.kill('SIGTERM');
-    const bExit = await b.exited;
+    run.deployed.child.kill('SIGTERM');
+    const bExit = await run.deployed.exited;
 
     // Assert
     expect(aExit).toBe(0);
     expect(bExit).toBe(0);
     expect(watcher.reconnectsReceived).toBeGreaterThanOrEqual(1);
     expect(watcher.snapshotReasons).toEqual(['INITIAL']);
-    expect(writtenBeforeSigterm).toBeGreaterThan(keys.length);
-    expect(count - writtenBeforeSigterm).toBeGreaterThan(keys.length);
-    for (const key of keys) expect(watcher.applied.get(key)).toEqual(written.get(key));
+    expect(run.before).toBeGreaterThan(KEYS.length);
+    expect(run.after).toBeGreaterThan(KEYS.length);
+    for (const key of KEYS) expect(watcher.applied.get(key)).toEqual(run.written.get(key));
     expect(watcher.statuses.every((s) => s.code === grpc.status.OK || s.code === grpc.status.CANCELLED)).toBe(true);
 
-    await store.close();
-    table.client.destroy();
+    await close();
   });
 
   it('an SDK client behind a balancer ends with every version of every key, in order, once', async () => {
     // Arrange: the shared stores, the writer, fanout A behind the balancer, and a ConfigClient.
-    const signer = openDevSigner(dir);
-    const table = await createTestTable(dynalite.endpoint);
-    const namespace = `sdk${process.pid % 1000}`;
-    const store = await redisStore(redis, namespace);
-    const writer = new Writer(backendOn(table), store.cache);
-    const env = {
-      JWT_ISSUER: LOCAL_ISSUER,
-      JWT_AUDIENCE: LOCAL_CLIENT_ID,
-      JWT_JWKS_FILE: join(dir, 'signer', 'jwks.json'),
-      CACHE_REDIS_URL: redis.endpoint,
-      CACHE_NAMESPACE: namespace,
-      TABLE_NAME: table.tableName,
-      SSM_ROOT: 'tenant-config',
-      STAGE: 'test',
-      AWS_ENDPOINT_URL_DYNAMODB: dynalite.endpoint,
-      FANOUT_METRICS: 'off',
-      POWERTOOLS_LOG_LEVEL: 'ERROR',
-      WATCH_HEARTBEAT_MS: '300',
-      DRAIN_DEADLINE_MS: '5000',
-    };
+    const { signer, writer, env, close } = await deployStores(`sdk${process.pid % 1000}`);
     const a = await startFanoutProcess(env);
     let target = a.address;
     const balancer = await startBalancer(() => target);
@@ -342,45 +344,30 @@ describeIf('redis-server')('zero loss across a deploy (fanout child processes on
     await client.start();
 
     // Act: keep writing while B starts behind the balancer, and A gets SIGTERM.
-    const keys = ['tenantconfig:k0', 'tenantconfig:k1', 'tenantconfig:k2', 'tenantconfig:k3'];
-    const written = new Map<string, number[]>(keys.map((k) => [k, []]));
-    let writing = true;
-    let count = 0;
-    const writes = (async () => {
-      for (let i = 0; writing; i++, count++) {
-        const key = keys[i % keys.length];
-        const item = await writer.put('deploy-sdk', key, { i });
-        written.get(key)!.push(item.version);
-        await sleep(3);
-      }
-    })();
-    await sleep(500);
-    const b = await startFanoutProcess(env);
-    target = b.address;
-    const writtenBeforeSigterm = count;
-    a.child.kill('SIGTERM');
-    const aExit = await a.exited;
-    await sleep(700);
-    writing = false;
-    await writes;
-    const finals = keys.map((k) => written.get(k)!.at(-1)!);
+    let aExit: number | null = null;
+    const run = await writeThroughDeploy(writer, 'deploy-sdk', async () => {
+      const b = await startFanoutProcess(env);
+      target = b.address;
+      a.child.kill('SIGTERM');
+      aExit = await a.exited;
+      return b;
+    });
     const deadline = Date.now() + 10_000;
-    while (!keys.every((k, i) => client.getItem(k)?.version === finals[i]) && Date.now() < deadline) await sleep(50);
+    while (!KEYS.every((k, i) => client.getItem(k)?.version === run.finals[i]) && Date.now() < deadline) await sleep(50);
     await sleep(300);
     await client.close();
     await balancer.close();
-    b.child.kill('SIGTERM');
-    await b.exited;
+    run.deployed.child.kill('SIGTERM');
+    await run.deployed.exited;
 
     // Assert
     expect(aExit).toBe(0);
-    expect(count - writtenBeforeSigterm).toBeGreaterThan(keys.length);
-    for (const key of keys) {
-      expect(client.getItem(key)?.version).toBe(written.get(key)!.at(-1));
-      expect(applied.get(key)).toEqual(written.get(key));
+    expect(run.after).toBeGreaterThan(KEYS.length);
+    for (const key of KEYS) {
+      expect(client.getItem(key)?.version).toBe(run.written.get(key)!.at(-1));
+      expect(applied.get(key)).toEqual(run.written.get(key));
     }
 
-    await store.close();
-    table.client.destroy();
+    await close();
   });
 });
