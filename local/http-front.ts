@@ -15,8 +15,8 @@
  * - every response carries `apigw-requestid`.
  */
 import { randomBytes } from 'node:crypto';
+import { listenHttp } from './listen';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { APIGatewayProxyEventV2WithJWTAuthorizer, APIGatewayProxyResultV2 } from 'aws-lambda';
 import { ROUTE_KEYS } from '../lambda/config-api/routes';
 import type { JwtAuthorizer } from './jwt-authorizer';
@@ -107,17 +107,9 @@ export async function startHttpFront(options: HttpFrontOptions): Promise<HttpFro
     writeResult(res, result);
   }
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const { port, address } = server.address() as AddressInfo;
-  const host = address.includes(':') ? `[${address}]` : address;
+  const { endpoint, port } = await listenHttp(server, options.port, options.host);
   return {
-    endpoint: `http://${host}:${port}`,
+    endpoint,
     port,
     close: () =>
       new Promise<void>((resolve, reject) => {

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { listenHttp } from '../listen';
 import {
   ParameterStore,
   type CallContext,
@@ -198,18 +198,10 @@ export async function startLocalParameterStore(opts: LocalParameterStoreOptions 
   const server = createServer((req, res) => void handle(req, res));
   // Clients keep connections alive; a short timeout lets close() finish promptly either way.
   server.keepAliveTimeout = 5000;
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(opts.port ?? 0, opts.host ?? '127.0.0.1', () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const { port, address } = server.address() as AddressInfo;
-  const host = address.includes(':') ? `[${address}]` : address;
+  const { endpoint, port } = await listenHttp(server, opts.port, opts.host);
 
   return {
-    endpoint: `http://${host}:${port}`,
+    endpoint,
     port,
     subscribe(listener) {
       listeners.add(listener);
