@@ -53,6 +53,7 @@ describe('stage configuration', () => {
     [{ natGateways: 0 }, /context 'natGateways' must be an integer from 1 to 3/],
     [{ natGateways: 'two' }, /context 'natGateways'/],
     [{ production: 'yes' }, /context 'production' must be true or false/],
+    [{ stage: '  ' }, /context 'stage' must be 1-16 lower-case letters/],
     [{ alarmEmail: 'ops' }, /context 'alarmEmail' must be an e-mail address/],
   ])('rejects %j with a message naming the setting', (context, message) => {
     expect(() => read(context)).toThrow(StageConfigError);
@@ -70,9 +71,10 @@ describe('stage configuration', () => {
             return false;
           }
         })();
-        // Context values are trimmed; an empty one means the default stage.
+        // Context values are trimmed; no value at all means the default stage, a blank one is refused
+        // (a typo must never deploy the default stage).
         const given = stage.trim();
-        expect(accepted).toBe(given === '' || STAGE_PATTERN.test(given));
+        expect(accepted).toBe(stage === '' || STAGE_PATTERN.test(given));
         if (accepted && given !== '') {
           // `tenant-config-<stage>` is the ElastiCache name: ≤ 40 chars, no double hyphen, no trailing hyphen.
           const cacheName = `tenant-config-${given}`;
