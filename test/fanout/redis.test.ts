@@ -87,35 +87,39 @@ async function redisStore(server: RunningServer, namespace?: string): Promise<Ch
   };
 }
 
-describeIf('redis-server')('Watch on the Redis change log', () => {
-  let redis: RunningServer;
-  let h: FanoutHarness;
-  let store: Awaited<ReturnType<typeof redisStore>>;
+/** A private redis-server, a change store on it and a fanout harness over it, for one describe block. */
+function useRedisHarness(heartbeatIntervalMs: number) {
+  const ctx = {} as { redis: RunningServer; h: FanoutHarness; store: Awaited<ReturnType<typeof redisStore>> };
   beforeAll(async () => {
-    redis = await startRedis();
-    store = await redisStore(redis);
-    h = await startHarness({ store, watch: { heartbeatIntervalMs: 200 } });
+    ctx.redis = await startRedis();
+    ctx.store = await redisStore(ctx.redis);
+    ctx.h = await startHarness({ store: ctx.store, watch: { heartbeatIntervalMs } });
   });
   afterAll(async () => {
-    await h?.close();
-    await redis?.stop();
+    await ctx.h?.close();
+    await ctx.redis?.stop();
   });
+  return ctx;
+}
+
+describeIf('redis-server')('Watch on the Redis change log', () => {
+  const ctx = useRedisHarness(200);
 
   it('sends a snapshot, then changes in order, and resumes with exactly the missed ones', async () => {
     // Arrange
-    await h.writer.put('acme', 'tenantconfig:plan', 'gold');
-    const first = h.watch(h.token('acme'));
+    await ctx.h.writer.put('acme', 'tenantconfig:plan', 'gold');
+    const first = ctx.h.watch(ctx.h.token('acme'));
     await first.until((r) => r.snapshots.length === 1);
 
     // Act
-    await h.writer.put('acme', 'tenantconfig:plan', 'platinum');
-    await h.writer.put('globex', 'tenantconfig:plan', 'other tenant');
-    await h.writer.remove('acme', 'tenantconfig:plan');
+    await ctx.h.writer.put('acme', 'tenantconfig:plan', 'platinum');
+    await ctx.h.writer.put('globex', 'tenantconfig:plan', 'other tenant');
+    await ctx.h.writer.remove('acme', 'tenantconfig:plan');
     await first.until((r) => r.changes.length === 2);
     const cursor = first.lastCursor!;
     first.cancel();
-    await h.writer.put('acme', 'tenantconfig:plan', 'back');
-    const second = h.watch(h.token('acme'), { resume_cursor: cursor });
+    await ctx.h.writer.put('acme', 'tenantconfig:plan', 'back');
+    const second = ctx.h.watch(ctx.h.token('acme'), { resume_cursor: cursor });
     await second.until((r) => r.changes.length === 1);
     await sleep(50);
 
@@ -132,14 +136,14 @@ describeIf('redis-server')('Watch on the Redis change log', () => {
 
   it('heartbeats an idle stream with a cursor it can resume from', async () => {
     // Arrange
-    const watch = h.watch(h.token('idle'));
+    const watch = ctx.h.watch(ctx.h.token('idle'));
     await watch.until((r) => r.events.some((e) => e.event === 'heartbeat'), 3000, 'a heartbeat');
     const beat = watch.events.find((e) => e.event === 'heartbeat')!.heartbeat!.cursor;
     watch.cancel();
 
     // Act
-    await h.writer.put('idle', 'tenantconfig:x', 1);
-    const resumed = h.watch(h.token('idle'), { resume_cursor: beat });
+    await ctx.h.writer.put('idle', 'tenantconfig:x', 1);
+    const resumed = ctx.h.watch(ctx.h.token('idle'), { resume_cursor: beat });
     await resumed.until((r) => r.changes.length === 1);
 
     // Assert
@@ -151,31 +155,20 @@ describeIf('redis-server')('Watch on the Redis change log', () => {
 });
 
 describeIf('redis-server')('a change log that was lost (cache restart)', () => {
-  let redis: RunningServer;
-  let h: FanoutHarness;
-  let store: Awaited<ReturnType<typeof redisStore>>;
-  beforeAll(async () => {
-    redis = await startRedis();
-    store = await redisStore(redis);
-    h = await startHarness({ store, watch: { heartbeatIntervalMs: 60_000 } });
-  });
-  afterAll(async () => {
-    await h?.close();
-    await redis?.stop();
-  });
+  const ctx = useRedisHarness(60_000);
 
   it('tells the streams of its shard to reconnect, and their cursors then yield a CURSOR_EXPIRED snapshot', async () => {
     // Arrange
-    await h.writer.put('gap', 'tenantconfig:a', 1);
-    const watch = h.watch(h.token('gap'));
+    await ctx.h.writer.put('gap', 'tenantconfig:a', 1);
+    const watch = ctx.h.watch(ctx.h.token('gap'));
     await watch.until((r) => r.snapshots.length === 1);
     const cursor = watch.lastCursor!;
 
     // Act
-    await store.loseLog();
-    await h.writer.put('gap', 'tenantconfig:b', 1);
+    await ctx.store.loseLog();
+    await ctx.h.writer.put('gap', 'tenantconfig:b', 1);
     const status = await watch.status;
-    const resumed = h.watch(h.token('gap'), { resume_cursor: cursor });
+    const resumed = ctx.h.watch(ctx.h.token('gap'), { resume_cursor: cursor });
     await resumed.until((r) => r.snapshots.length === 1);
 
     // Assert

@@ -98,18 +98,7 @@ export async function startRedis(): Promise<RunningServer> {
   const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir], {
     stdio: 'ignore',
   });
-  const deadline = Date.now() + 10000;
-  // redis speaks RESP, not HTTP: poll with a TCP connect.
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`redis-server exited with code ${child.exitCode}`);
-    const ok = await new Promise<boolean>((resolve) => {
-      const s = connect(port, '127.0.0.1', () => { s.end(); resolve(true); });
-      s.once('error', () => resolve(false));
-    });
-    if (ok) break;
-    if (Date.now() > deadline) throw new Error('redis-server did not start within 10 s');
-    await new Promise((r) => setTimeout(r, 50));
-  }
+  await waitForTcpPort(port, child, 'redis-server');
   return {
     endpoint: `redis://127.0.0.1:${port}`,
     port,
@@ -118,6 +107,24 @@ export async function startRedis(): Promise<RunningServer> {
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** Resolves once something accepts TCP connections on the port; fails if `child` exits first or after `timeoutMs`. */
+export async function waitForTcpPort(port: number, child: ChildProcess, name: string, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`${name} exited with code ${child.exitCode}`);
+    const ok = await new Promise<boolean>((resolve) => {
+      const s = connect(port, '127.0.0.1', () => {
+        s.end();
+        resolve(true);
+      });
+      s.once('error', () => resolve(false));
+    });
+    if (ok) return;
+    if (Date.now() > deadline) throw new Error(`${name} did not listen on ${port} within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 30));
+  }
 }
 
 /** SDK client settings for a local endpoint; any credentials work locally. */

@@ -4,10 +4,9 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort } from '../../support/servers';
+import { freePort, waitForTcpPort } from '../../support/servers';
 
 export interface RunningCluster {
   readonly nodes: readonly { host: string; port: number }[];
@@ -26,23 +25,6 @@ function cli(port: number, ...args: string[]): string {
   return r.stdout;
 }
 
-async function waitForPort(port: number, child: ChildProcess): Promise<void> {
-  const deadline = Date.now() + 10_000;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`redis-server exited with code ${child.exitCode}`);
-    const ok = await new Promise<boolean>((resolve) => {
-      const s = connect(port, '127.0.0.1', () => {
-        s.end();
-        resolve(true);
-      });
-      s.once('error', () => resolve(false));
-    });
-    if (ok) return;
-    if (Date.now() > deadline) throw new Error('redis-server did not start within 10 s');
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
 export async function startRedisCluster(): Promise<RunningCluster> {
   const dir = mkdtempSync(join(tmpdir(), 'redis-cluster-'));
   const ports: number[] = [];
@@ -57,7 +39,7 @@ export async function startRedisCluster(): Promise<RunningCluster> {
     );
     ports.push(port);
     children.push(child);
-    await waitForPort(port, child);
+    await waitForTcpPort(port, child, 'redis-server (cluster node)');
   }
   RANGES.forEach(([from, to], i) => cli(ports[i], 'CLUSTER', 'ADDSLOTSRANGE', String(from), String(to)));
   for (const port of ports.slice(1)) cli(ports[0], 'CLUSTER', 'MEET', '127.0.0.1', String(port));

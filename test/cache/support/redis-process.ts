@@ -4,10 +4,9 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort } from '../../support/servers';
+import { freePort, waitForTcpPort } from '../../support/servers';
 
 export interface RedisProcess {
   readonly port: number;
@@ -22,20 +21,7 @@ export async function startRedisProcess(options: { port?: number; args?: readonl
   const child: ChildProcess = spawn('redis-server', [...portArgs, '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, ...(options.args ?? [])], {
     stdio: 'ignore',
   });
-  const deadline = Date.now() + 10_000;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`redis-server exited with code ${child.exitCode}`);
-    const ok = await new Promise<boolean>((resolve) => {
-      const s = connect(port, '127.0.0.1', () => {
-        s.end();
-        resolve(true);
-      });
-      s.once('error', () => resolve(false));
-    });
-    if (ok) break;
-    if (Date.now() > deadline) throw new Error('redis-server did not start within 10 s');
-    await new Promise((r) => setTimeout(r, 30));
-  }
+  await waitForTcpPort(port, child, 'redis-server');
   return {
     port,
     kill: () =>
