@@ -11,7 +11,7 @@ import { SnapshotFile } from '../../client/snapshot-file';
 import { freePort } from '../support/servers';
 import { acceptResume, changeEvent, item, ScriptedWatchServer, snapshotEvent } from './support/scripted-watch-server';
 import { ListRouteServer, listItem } from './support/list-route-server';
-import { recordingLogger, waitUntil } from './support/wait';
+import { fastTestOptions, recordingLogger, waitUntil } from './support/wait';
 
 const clients: ConfigClient[] = [];
 const servers: Array<{ stop(): Promise<void> }> = [];
@@ -19,13 +19,7 @@ let dir: string;
 
 function newClient(options: Partial<ConfigClientOptions> & { grpcTarget: string }): ConfigClient {
   const client = new ConfigClient({
-    token: () => 'token-1',
-    prefixes: ['tenantconfig:'],
-    backoffBaseMs: 20,
-    backoffCapMs: 400,
-    staleAfterMs: 300,
-    reconnectJitterMs: 20,
-    logger: recordingLogger(),
+    ...fastTestOptions(),
     ...options,
   });
   clients.push(client);

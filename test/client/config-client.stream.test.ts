@@ -18,7 +18,7 @@ import {
   ScriptedWatchServer,
   snapshotEvent,
 } from './support/scripted-watch-server';
-import { recordingLogger, sleep, waitUntil } from './support/wait';
+import { fastTestOptions, recordingLogger, sleep, waitUntil } from './support/wait';
 
 let server: ScriptedWatchServer;
 const clients: ConfigClient[] = [];
@@ -26,13 +26,7 @@ const clients: ConfigClient[] = [];
 function newClient(options: Partial<ConfigClientOptions> = {}): ConfigClient {
   const client = new ConfigClient({
     grpcTarget: server.target,
-    token: () => 'token-1',
-    prefixes: ['tenantconfig:'],
-    backoffBaseMs: 20,
-    backoffCapMs: 400,
-    staleAfterMs: 300,
-    reconnectJitterMs: 20,
-    logger: recordingLogger(),
+    ...fastTestOptions(),
     ...options,
   });
   clients.push(client);

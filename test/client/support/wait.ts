@@ -23,3 +23,16 @@ export function recordingLogger(): {
   };
   return { lines, debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
 }
+
+/** Client options for tests: a fixed token, millisecond-scale backoff and grace, logs kept in memory. */
+export function fastTestOptions() {
+  return {
+    token: () => 'token-1',
+    prefixes: ['tenantconfig:'],
+    backoffBaseMs: 20,
+    backoffCapMs: 400,
+    staleAfterMs: 300,
+    reconnectJitterMs: 20,
+    logger: recordingLogger(),
+  };
+}
