@@ -7,10 +7,9 @@ import { getParameter } from '@aws-lambda-powertools/parameters/ssm';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { buildConfigBackends } from '../../adapters/config-backends';
-import type { ConfigBackend } from '../../core/backend-port';
 import { ConfigService, type ItemReader } from '../../core/config-service';
 import { PageTokenCodec } from '../../core/page-token';
-import { TagRegistry, type BackendKind } from '../../core/tag-registry';
+import { TagRegistry } from '../../core/tag-registry';
 import { TagRouter } from '../../core/tag-router';
 import type { ConfigApiDeps } from './handler';
 import { RedisConnector, redisConfigFromEnv, waitUntilReady } from '../../adapters/redis/redis-connection';
@@ -33,11 +32,6 @@ export function defaultClients(): AwsClients {
   return { dynamodb: new DynamoDBClient({}), ssm: new SSMClient({}) };
 }
 
-/** One backend per kind the registry names (adapters/config-backends.ts). */
-export function buildBackends(env: ConfigApiEnvironment, clients: AwsClients, registry: TagRegistry): Record<BackendKind, ConfigBackend> {
-  return buildConfigBackends(env, clients, registry);
-}
-
 /**
  * @param clients @default defaultClients()
  * @param logger @default a Powertools Logger for service 'config-api' (POWERTOOLS_* variables apply)
@@ -51,7 +45,7 @@ export function buildConfigApiDeps(
 ): ConfigApiDeps {
   if (!env.pageTokenSecret) throw new ConfigurationError('PAGE_TOKEN_SECRET', 'is not resolved (see resolvePageTokenSecret)');
   const registry = TagRegistry.default();
-  const router = new TagRouter(registry, buildBackends(env, clients, registry));
+  const router = new TagRouter(registry, buildConfigBackends(env, clients, registry));
   const service = new ConfigService(router, new PageTokenCodec(env.pageTokenSecret), reader);
   return { service, registry, principal: { tenantClaim: env.tenantClaim, adminGroup: env.adminGroup }, logger };
 }

@@ -9,7 +9,7 @@ import fc from 'fast-check';
 import { createTenantTableInput } from '../../../adapters/dynamodb/table-definition';
 import { TagRegistry } from '../../../core/tag-registry';
 import { readConfigApiEnvironment, type ConfigApiEnvironment } from '../../../lambda/config-api/environment';
-import { buildBackends } from '../../../lambda/config-api/wiring';
+import { buildConfigBackends } from '../../../adapters/config-backends';
 import { startLocalParameterStore, type LocalParameterStore } from '../../../local/parameter-store';
 import { localClientConfig, startDynalite, type RunningServer } from '../../support/servers';
 import { adminClaims, readerClaims } from '../support/api-event';
@@ -35,7 +35,7 @@ describe('config-api handler over DynamoDB (dynalite) and Parameter Store (local
       PAGE_TOKEN_SECRET,
     });
     await clients.dynamodb.send(new CreateTableCommand(createTenantTableInput(env.tableName)));
-    api = createHarness({ backends: buildBackends(env, clients, TagRegistry.default()) });
+    api = createHarness({ backends: buildConfigBackends(env, clients, TagRegistry.default()) });
   });
 
   afterAll(async () => {
