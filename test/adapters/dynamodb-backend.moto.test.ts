@@ -16,5 +16,5 @@ describeIf('moto_server')('DynamoDB backend on moto_server', () => {
         await server.stop();
       },
     };
-  });
+  }, { atomicConditionalWrites: false });
 });

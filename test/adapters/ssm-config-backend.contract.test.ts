@@ -42,8 +42,12 @@ configBackendContract('SSM Parameter Store: local Parameter Store, lease in dyna
 });
 
 describeIf('moto_server')('on moto_server', () => {
-  configBackendContract('SSM Parameter Store: moto SSM, lease in moto DynamoDB', async () => {
-    const moto = await startMoto();
-    return subject(moto.endpoint, moto.endpoint, () => moto.stop());
+  // The lease lives in dynalite: moto's conditional PutItem is not atomic under concurrent
+  // requests (see ContractOptions), and the lease is what serialises Parameter Store writers.
+  configBackendContract('SSM Parameter Store: moto SSM, lease in dynalite', async () => {
+    const [moto, dynalite] = await Promise.all([startMoto(), startDynalite({ inMemory: true })]);
+    return subject(moto.endpoint, dynalite.endpoint, async () => {
+      await Promise.all([moto.stop(), dynalite.stop()]);
+    });
   });
 });

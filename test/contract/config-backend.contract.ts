@@ -58,7 +58,19 @@ async function expectRejection<E extends Error>(promise: Promise<unknown>, type:
 
 const ISO_INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/;
 
-export function configBackendContract(name: string, setup: () => Promise<ContractSubject>): void {
+export interface ContractOptions {
+  /**
+   * False for a store whose conditional writes are not atomic under concurrent requests
+   * (moto_server: two of eight racing `attribute_not_exists` PutItems both won in 1 round of 200
+   * here). The concurrent-writer cases then cannot tell our bugs from the emulator's, and are
+   * left to the runs on stores that serialise them (dynalite, the local Parameter Store + lease).
+   * @default true
+   */
+  readonly atomicConditionalWrites?: boolean;
+}
+
+export function configBackendContract(name: string, setup: () => Promise<ContractSubject>, options: ContractOptions = {}): void {
+  const concurrentCases = options.atomicConditionalWrites === false ? describeSkippedBecause(`${name}: its conditional writes are not atomic under concurrency`) : describe;
   describe(`ConfigBackend contract: ${name}`, () => {
     let subject: ContractSubject;
     let backend: ConfigBackend;
@@ -407,7 +419,7 @@ export function configBackendContract(name: string, setup: () => Promise<Contrac
       });
     });
 
-    describe('concurrent writers', () => {
+    concurrentCases('concurrent writers', () => {
       it(`lets exactly one of ${WRITERS} writers with the same expected version win`, async () => {
         const tenant = freshTenant();
         await put(tenant, 'contended', 'start');
@@ -457,4 +469,10 @@ export function configBackendContract(name: string, setup: () => Promise<Contrac
       });
     });
   });
+}
+
+function describeSkippedBecause(reason: string): jest.Describe {
+  // eslint-disable-next-line no-console
+  console.warn(`\n*** SKIPPING the concurrent-writer cases of ${reason} ***\n`);
+  return describe.skip;
 }
