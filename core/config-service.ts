@@ -12,7 +12,8 @@ export const MAX_PAGE_LIMIT = 100;
 export const DEFAULT_HISTORY_LIMIT = 20;
 
 /**
- * Read-side hook: issue #4 puts the versioned cache here. The default reads the backend.
+ * Read-side hook: where the versioned cache sits (CachedItemReader, docs/design.md §3.7).
+ * The default reads the backend.
  * `onWrite` lets a cache learn a write at once, so a writer reads its own write.
  */
 export interface ItemReader {

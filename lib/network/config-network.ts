@@ -6,7 +6,7 @@ import { Construct } from 'constructs';
 export interface ConfigNetworkProps {
   /**
    * NAT gateways (one per AZ up to `maxAzs`). The fanout needs egress to the Cognito JWKS
-   * URL, a public endpoint with no documented PrivateLink path; see docs/architecture.md.
+   * URL, a public endpoint with no documented PrivateLink path (docs/design.md §2.3, §9).
    * @default 1
    */
   readonly natGateways?: number;

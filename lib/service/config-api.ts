@@ -15,7 +15,7 @@ import type { CacheConnection } from './cache-connection';
 import type { StoreAccess } from './store-access';
 
 /**
- * The routes of DESIGN §4, as API Gateway route keys. The handler's own table
+ * The routes of docs/design.md §4.1, as API Gateway route keys. The handler's own table
  * (lambda/config-api/routes.ts ROUTE_KEYS) must list the same; test/cdk checks it.
  * Keys may contain '/', hence the greedy `{key+}`.
  */
@@ -88,7 +88,7 @@ export class ConfigApi extends Construct {
     this.securityGroup = props.cache.props.clientSecurityGroup;
     this.handler = new ServiceFunction(this, 'Handler', {
       entry: 'lambda/config-api/handler.ts',
-      description: 'Tenant config HTTP API (DESIGN §4)',
+      description: 'Tenant config HTTP API (config-api)',
       serviceName: 'config-api',
       memorySize: 1024,
       timeout: Duration.seconds(10),

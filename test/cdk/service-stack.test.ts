@@ -91,7 +91,7 @@ describe('service stack', () => {
       });
     });
 
-    it('has every route of DESIGN §4, each behind the JWT authorizer, and no other route', () => {
+    it('has every route of docs/design.md §4.1, each behind the JWT authorizer, and no other route', () => {
       const authorizerId = idOf(template, 'AWS::ApiGatewayV2::Authorizer', 'ConfigApiCognitoAccessToken');
       const routes = resourcesOf(template, 'AWS::ApiGatewayV2::Route').map(([, r]) => r.Properties!);
       const expected = CONFIG_API_ROUTES.flatMap((r) => r.methods.map((m) => `${m} ${r.path}`)).sort();

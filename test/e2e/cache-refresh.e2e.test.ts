@@ -1,5 +1,5 @@
 /**
- * Event-driven cache refresh end to end (issue 4): the cache is filled through the API, then
+ * Event-driven cache refresh end to end (docs/design.md §3.9): the cache is filled through the API, then
  * the AWS CLI changes the value straight in the advertised DynamoDB endpoint and in the local
  * Parameter Store, past the API. The change event (stream proxy → Pipe → bus, Parameter Store
  * Change → bus) reaches the cache-refresh code, and the API answers the new value within a

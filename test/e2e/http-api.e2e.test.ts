@@ -1,5 +1,5 @@
 /**
- * The HTTP API of DESIGN §4 end to end: real fetch → local API Gateway (JWT check, v2
+ * The HTTP API of docs/design.md §4.1 end to end: real fetch → local API Gateway (JWT check, v2
  * event) → the config-api handler → dynalite and the local Parameter Store, all started
  * by startLocalSystem on free ports in a temp dir, as `npm start` does.
  */
@@ -298,13 +298,13 @@ describe('HTTP API end to end (local system)', () => {
     });
   });
 
-  it('writes endpoints.json with every field of DESIGN §5, and its endpoints serve the AWS SDK', async () => {
+  it('writes endpoints.json with every field of docs/design.md §5, and its endpoints serve the AWS SDK', async () => {
     await api.put('/v1/config/tenantconfig:sdk/check', tokens.acmeAdmin, { via: 'api' });
     await api.put('/v1/config/paramconfig:sdk/check', tokens.acmeAdmin, { via: 'api' });
 
     const endpoints = JSON.parse(readFileSync(join(dir, 'endpoints.json'), 'utf8'));
 
-    // `redis` only while the cache is a redis-server (DESIGN §5)
+    // `redis` only while the cache is a redis-server (docs/design.md §5)
     const redis = system.cache.kind === 'redis' ? ['redis'] : [];
     expect(Object.keys(endpoints).sort()).toEqual(['dynamodb', 'grpc', 'http', ...redis, 'region', 'ssm', 'ssmRoot', 'table']);
     expect(endpoints).toEqual(system.endpoints);

@@ -16,7 +16,7 @@ import { freePort, hasBinary } from '../support/servers';
 const ROOT = resolve(__dirname, '../..');
 const run = promisify(execFile);
 
-/** The first event of a Watch, as an outside client following DESIGN §4 gets it: plain grpc-js, Bearer token metadata. */
+/** The first event of a Watch, as an outside client following docs/design.md §4.2 gets it: plain grpc-js, Bearer token metadata. */
 async function firstWatchEvent(target: string, token: string, prefixes: string[]): Promise<WatchEvent__Output> {
   const { ConfigWatch } = loadConfigProto().tenantconfig.v1;
   const client = new ConfigWatch(target, grpc.credentials.createInsecure());
@@ -136,7 +136,7 @@ describe('npm start + npm run token (separate processes)', () => {
     expect(get.status).toBe(200);
     expect(await get.json()).toMatchObject({ key: 'tenantconfig:plan', value: { tier: 'gold' }, version: 1, updatedBy: 'dev-acme-admin' });
 
-    // an outside gRPC client (DESIGN §4) against the advertised endpoint: Watch opens with a snapshot and its cursor
+    // an outside gRPC client (docs/design.md §4.2) against the advertised endpoint: Watch opens with a snapshot and its cursor
     const event = await firstWatchEvent(endpoints.grpc, token, ['tenantconfig:']);
     expect(event.event).toBe('snapshot');
     expect(event.snapshot!.cursor).toMatch(/\S/);

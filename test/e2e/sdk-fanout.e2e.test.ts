@@ -1,5 +1,5 @@
 /**
- * The client SDK against the real fanout of the local system (issue 5): a ConfigClient on
+ * The client SDK against the real fanout of the local system (docs/design.md §4.3): a ConfigClient on
  * the advertised gRPC endpoint, with dev tokens, gets its tenant's snapshot, then sees a
  * change made through the HTTP API and one made with the AWS CLI in the Parameter Store,
  * each within a second (HTTP front → backend → change event → cache-refresh → change log →

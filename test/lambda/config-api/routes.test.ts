@@ -11,7 +11,7 @@ const event = (routeKey: string, method: string, rawPath: string, extra: { stage
 });
 
 describe('config-api routes', () => {
-  it('declares exactly the route keys of DESIGN §4', () => {
+  it('declares exactly the route keys of docs/design.md §4.1', () => {
     expect([...ROUTE_KEYS].sort()).toEqual(
       ['GET /v1/config', 'GET /v1/config/{key+}', 'PUT /v1/config/{key+}', 'DELETE /v1/config/{key+}', 'GET /v1/history/{key+}'].sort(),
     );
