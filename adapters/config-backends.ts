@@ -8,7 +8,7 @@ import type { SSMClient } from '@aws-sdk/client-ssm';
 import type { ConfigBackend } from '../core/backend-port';
 import type { BackendKind, TagRegistry } from '../core/tag-registry';
 import { DynamoDbConfigBackend } from './dynamodb/dynamodb-config-backend';
-import { DynamoDbWriteLease } from './ssm/dynamodb-write-lease';
+import { DynamoDbWriteLease } from './dynamodb/dynamodb-write-lease';
 import { SsmConfigBackend } from './ssm/ssm-config-backend';
 
 export interface BackendSettings {

@@ -72,5 +72,11 @@ export class ConflictError extends ConfigError {
 export class BackendUnavailableError extends ConfigError {
   readonly kind = 'backend-unavailable';
 }
+/**
+ * The store refused the request rate (throttling, a throughput quota). The same kind and status
+ * as any unavailable backend (503, Retry-After), its own class so callers and metrics can tell
+ * "slow down" from "down".
+ */
+export class ThrottledError extends BackendUnavailableError {}
 
 export const isConfigError = (e: unknown): e is ConfigError => e instanceof ConfigError;

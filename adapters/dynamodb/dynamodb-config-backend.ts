@@ -9,7 +9,6 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import type { ConfigBackend, Page, PageRequest } from '../../core/backend-port';
 import {
-  BackendUnavailableError,
   ConflictError,
   InvalidPageTokenError,
   NotFoundError,
@@ -20,6 +19,7 @@ import type { ConfigItem, DeleteCommand, ExpectedVersion, HistoryEntry, PutComma
 import type { ConfigKey, KeyPrefix } from '../../core/key';
 import type { TagRegistry } from '../../core/tag-registry';
 import type { TenantId } from '../../core/tenant';
+import { translateSdkError } from '../sdk-errors';
 import { decodeStoredItem, encodeStoredItem, historyOf, toConfigItem, type StoredItem, type StoredVersion } from './item-codec';
 import { ITEM_ATTRIBUTES as A, TENANT_TABLE_KEYS } from './table-definition';
 
@@ -106,7 +106,7 @@ export class DynamoDbConfigBackend implements ConfigBackend {
     const items: ConfigItem[] = [];
     for (;;) {
       // Limit counts rows read before the tombstone filter: keep reading until the page is full.
-      const result = await this.call(() =>
+      const result = await this.call('listing items', () =>
         this.client.send(
           new QueryCommand({
             TableName: this.tableName,
@@ -219,7 +219,7 @@ export class DynamoDbConfigBackend implements ConfigBackend {
         );
         return result();
       } catch (e) {
-        if (!(e instanceof ConditionalCheckFailedException)) throw translate(e);
+        if (!(e instanceof ConditionalCheckFailedException)) throw translateSdkError(e, 'DynamoDB', `writing '${configKey}'`);
         if (attempt >= this.maxWriteAttempts) {
           throw new ConflictError(`key '${configKey}' is being written by others right now; retry`, { cause: e });
         }
@@ -230,7 +230,7 @@ export class DynamoDbConfigBackend implements ConfigBackend {
   }
 
   private async read(tenant: TenantId, configKey: string, withHistory: boolean): Promise<StoredItem | undefined> {
-    const result = await this.call(() =>
+    const result = await this.call(`reading '${configKey}'`, () =>
       this.client.send(
         new GetItemCommand({
           TableName: this.tableName,
@@ -259,11 +259,11 @@ export class DynamoDbConfigBackend implements ConfigBackend {
     return rowKey(tenant, configKey);
   }
 
-  private async call<T>(send: () => Promise<T>): Promise<T> {
+  private async call<T>(doing: string, send: () => Promise<T>): Promise<T> {
     try {
       return await send();
     } catch (e) {
-      throw translate(e);
+      throw translateSdkError(e, 'DynamoDB', doing);
     }
   }
 }
@@ -333,31 +333,4 @@ function encodeCursor(lastKey: string): string {
 function backoff(attempt: number): Promise<void> {
   const ceiling = Math.min(100, 5 * 2 ** Math.min(attempt, 5));
   return new Promise((resolve) => setTimeout(resolve, Math.random() * ceiling));
-}
-
-const UNAVAILABLE_ERRORS = new Set([
-  'ProvisionedThroughputExceededException',
-  'ThrottlingException',
-  'RequestLimitExceeded',
-  'InternalServerError',
-  'ServiceUnavailable',
-  'ServiceUnavailableException',
-  'LimitExceededException',
-  'TimeoutError',
-  'RequestTimeout',
-  'RequestTimeoutException',
-  'ResourceNotFoundException',
-]);
-
-/** SDK errors → domain errors. Throttling, 5xx, a missing table and no answer at all mean "try later". */
-export function translate(e: unknown): unknown {
-  if (!(e instanceof Error)) return e;
-  if (e instanceof BackendUnavailableError) return e;
-  const status = (e as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
-  const networkCode = (e as { code?: unknown }).code;
-  const noAnswer = status === undefined && (typeof networkCode === 'string' || e.name === 'TimeoutError' || /socket|ECONN|EPIPE|ETIMEDOUT|ENOTFOUND/i.test(e.message));
-  if (UNAVAILABLE_ERRORS.has(e.name) || (status !== undefined && status >= 500) || noAnswer) {
-    return new BackendUnavailableError(`DynamoDB is unavailable: ${e.name}: ${e.message}`, { cause: e });
-  }
-  return e;
 }

@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { DeleteItemCommand, PutItemCommand, UpdateItemCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DeleteItemCommand, PutItemCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ConflictError } from '../../core/errors';
 import type { ConfigKey } from '../../core/key';
 import type { TenantId } from '../../core/tenant';
-import { RESERVED_SORT_KEY_PREFIX, TENANT_TABLE_KEYS } from '../dynamodb/table-definition';
-import { isSdkError, translateSdkError } from './ssm-errors';
-import type { HeldLease, WriteLease } from './write-lease';
+import { RESERVED_SORT_KEY_PREFIX, TENANT_TABLE_KEYS } from './table-definition';
+import { isSdkError, translateSdkError } from '../sdk-errors';
+import type { HeldLease, WriteLease } from '../ssm/write-lease';
 
 /** Attributes of a lease row. `leaseExpiresAt` (epoch seconds) doubles as the table's TTL attribute. */
 export const LEASE_ATTRIBUTES = {
@@ -98,20 +98,19 @@ export class DynamoDbWriteLease implements WriteLease {
   private async renew(tenant: TenantId, key: ConfigKey, owner: string): Promise<number> {
     const renewedAt = Date.now();
     try {
+      // A conditional PutItem rather than UpdateItem: the same one write, and no extra IAM action.
       await this.opts.client.send(
-        new UpdateItemCommand({
+        new PutItemCommand({
           TableName: this.opts.tableName,
-          Key: {
+          Item: {
             [TENANT_TABLE_KEYS.partitionKey]: { S: tenant },
             [TENANT_TABLE_KEYS.sortKey]: { S: leaseSortKey(key) },
+            [LEASE_ATTRIBUTES.owner]: { S: owner },
+            [LEASE_ATTRIBUTES.expiresAt]: { N: String(Math.ceil((renewedAt + this.leaseMs) / 1000)) },
           },
-          UpdateExpression: 'SET #exp = :exp',
           ConditionExpression: '#owner = :owner',
-          ExpressionAttributeNames: { '#owner': LEASE_ATTRIBUTES.owner, '#exp': LEASE_ATTRIBUTES.expiresAt },
-          ExpressionAttributeValues: {
-            ':owner': { S: owner },
-            ':exp': { N: String(Math.ceil((renewedAt + this.leaseMs) / 1000)) },
-          },
+          ExpressionAttributeNames: { '#owner': LEASE_ATTRIBUTES.owner },
+          ExpressionAttributeValues: { ':owner': { S: owner } },
         }),
       );
       return renewedAt;

@@ -16,7 +16,8 @@ import type { ConfigKey, KeyPrefix } from '../../core/key';
 import type { TagRegistry } from '../../core/tag-registry';
 import type { TenantId } from '../../core/tenant';
 import { ParameterPaths } from './parameter-paths';
-import { ConcurrentWriteDetectedError, isSdkError, translateSdkError } from './ssm-errors';
+import { isSdkError, translateSdkError } from '../sdk-errors';
+import { ConcurrentWriteDetectedError } from './ssm-errors';
 import type { HeldLease, WriteLease } from './write-lease';
 import { writerNote, writerOf } from './writer-note';
 

@@ -5,7 +5,7 @@ import { Construct } from 'constructs';
 
 /**
  * The table's shape as the runtime uses it (adapters/dynamodb/table-definition.ts and
- * adapters/ssm/dynamodb-write-lease.ts). Repeated here as data because lib/ imports no
+ * adapters/dynamodb/dynamodb-write-lease.ts). Repeated here as data because lib/ imports no
  * runtime code; test/cdk checks the two agree.
  */
 export const TENANT_TABLE_SCHEMA = {

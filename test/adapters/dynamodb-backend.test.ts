@@ -335,12 +335,13 @@ function behaviourSuite(start: () => Promise<RunningServer>): void {
       client.destroy();
     });
 
-    it('reports BackendUnavailableError when the table does not exist', async () => {
+    it('passes a missing table on as the SDK error (a configuration fault, 500), not as BackendUnavailableError', async () => {
       const missing = new DynamoDbConfigBackend({ client: table.client, tableName: 'no-such-table', tags });
 
       const error = await rejectionOf(missing.put(freshTenant(), { key: k('tenantconfig:x'), value: 1, updatedBy: 'w' }));
 
-      expect(error).toBeInstanceOf(BackendUnavailableError);
+      expect((error as Error).name).toBe('ResourceNotFoundException');
+      expect(error).not.toBeInstanceOf(BackendUnavailableError);
     });
   });
 }

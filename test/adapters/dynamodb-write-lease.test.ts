@@ -1,6 +1,6 @@
 import { CreateTableCommand, DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { createTenantTableInput } from '../../adapters/dynamodb/table-definition';
-import { DynamoDbWriteLease, leaseSortKey } from '../../adapters/ssm/dynamodb-write-lease';
+import { DynamoDbWriteLease, leaseSortKey } from '../../adapters/dynamodb/dynamodb-write-lease';
 import { ConflictError } from '../../core/errors';
 import { parseKey } from '../../core/key';
 import { parseTenantId, type TenantId } from '../../core/tenant';

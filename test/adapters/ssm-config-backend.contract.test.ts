@@ -1,7 +1,7 @@
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { createTenantTableInput } from '../../adapters/dynamodb/table-definition';
-import { DynamoDbWriteLease } from '../../adapters/ssm/dynamodb-write-lease';
+import { DynamoDbWriteLease } from '../../adapters/dynamodb/dynamodb-write-lease';
 import { SsmConfigBackend } from '../../adapters/ssm/ssm-config-backend';
 import { TagRegistry } from '../../core/tag-registry';
 import { startLocalParameterStore } from '../../local/parameter-store';

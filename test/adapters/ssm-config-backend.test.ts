@@ -4,13 +4,12 @@ import {
   GetParameterCommand,
   PutParameterCommand,
   SSMClient,
-  TooManyUpdates,
   type PutParameterCommandInput,
 } from '@aws-sdk/client-ssm';
 import { createTenantTableInput } from '../../adapters/dynamodb/table-definition';
-import { DynamoDbWriteLease } from '../../adapters/ssm/dynamodb-write-lease';
+import { DynamoDbWriteLease } from '../../adapters/dynamodb/dynamodb-write-lease';
 import { SsmConfigBackend } from '../../adapters/ssm/ssm-config-backend';
-import { ConcurrentWriteDetectedError, translateSdkError } from '../../adapters/ssm/ssm-errors';
+import { ConcurrentWriteDetectedError } from '../../adapters/ssm/ssm-errors';
 import type { WriteLease } from '../../adapters/ssm/write-lease';
 import {
   BackendUnavailableError,
@@ -411,16 +410,6 @@ describe('SsmConfigBackend (local Parameter Store, lease in dynalite)', () => {
       } finally {
         deadDynamo.destroy();
       }
-    });
-
-    it('maps throttling to BackendUnavailableError and leaves other SDK errors alone', () => {
-      const throttled = new TooManyUpdates({ message: 'slow down', $metadata: {} });
-      const throttling = Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException', $fault: 'client' });
-      const denied = Object.assign(new Error('not allowed'), { name: 'AccessDeniedException', $fault: 'client', $metadata: { httpStatusCode: 400 } });
-
-      expect(translateSdkError(throttled, 'Parameter Store', 'writing')).toBeInstanceOf(BackendUnavailableError);
-      expect(translateSdkError(throttling, 'Parameter Store', 'reading')).toBeInstanceOf(BackendUnavailableError);
-      expect(translateSdkError(denied, 'Parameter Store', 'reading')).toBe(denied);
     });
   });
 });

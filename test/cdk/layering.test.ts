@@ -5,14 +5,14 @@
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
-import { LEASE_ATTRIBUTES } from '../../adapters/ssm/dynamodb-write-lease';
+import { LEASE_ATTRIBUTES } from '../../adapters/dynamodb/dynamodb-write-lease';
 import { TENANT_TABLE_KEYS } from '../../adapters/dynamodb/table-definition';
 import { eventPatternVariables, resolveChangeEventPatterns } from '../../core/event-patterns';
 import { TAG_PATTERN } from '../../core/key';
 import { TagRegistry } from '../../core/tag-registry';
 import { DEFAULT_CACHE_SETTINGS } from '../../core/versioned-cache';
 import { ROUTE_KEYS } from '../../lambda/config-api/routes';
-import { DEFAULT_ADMIN_GROUP, DEFAULT_TENANT_CLAIM } from '../../lambda/shared/jwt-principal';
+import { DEFAULT_ADMIN_GROUP, DEFAULT_TENANT_CLAIM } from '../../core/principal';
 import { changeEventPatterns } from '../../lib/config/change-event-patterns';
 import { DEFAULT_TAG_REGISTRY, storeNeeds, TAG_NAME } from '../../lib/config/tag-registry-data';
 import { CACHE_NAMESPACE } from '../../lib/data/config-cache';
