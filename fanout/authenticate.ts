@@ -1,17 +1,14 @@
 /**
  * Who is watching: the tenant of a Watch call comes from the verified token in the
- * `authorization` metadata and from nowhere else (never from the request).
+ * `authorization` metadata and from nowhere else (never from the request). The claims mean
+ * what they mean on the HTTP edge: both call core's principalFromClaims.
  */
 import type { Metadata } from '@grpc/grpc-js';
-import { InvalidTenantError, UnauthenticatedError } from '../core/errors';
-import { parseTenantId, type TenantId } from '../core/tenant';
+import { UnauthenticatedError } from '../core/errors';
+import { principalFromClaims, type Principal, type PrincipalOptions } from '../core/principal';
 import type { TokenVerifier } from './token-verifier';
 
-export const DEFAULT_TENANT_CLAIM = 'tenant_id';
-
-export interface Watcher {
-  readonly tenant: TenantId;
-  readonly subject: string;
+export interface Watcher extends Principal {
   /** When the token stops being valid: the stream is ended with UNAUTHENTICATED then. */
   readonly expiresAtMs: number;
 }
@@ -31,14 +28,10 @@ export function bearerToken(metadata: Metadata): string {
   return match[1];
 }
 
-export async function authenticate(metadata: Metadata, verifier: TokenVerifier, tenantClaim: string): Promise<Watcher> {
+export async function authenticate(metadata: Metadata, verifier: TokenVerifier, options: PrincipalOptions): Promise<Watcher> {
   const claims = await verifier.verify(bearerToken(metadata));
-  const raw = claims[tenantClaim];
-  if (raw === undefined || raw === '') throw new InvalidTenantError(`the token carries no '${tenantClaim}' claim`);
-  if (typeof raw !== 'string') throw new InvalidTenantError(`the token's '${tenantClaim}' claim is not a string`);
-  const tenant = parseTenantId(raw);
+  const principal = principalFromClaims(claims, options);
   const exp = claims.exp;
   if (typeof exp !== 'number' || !Number.isFinite(exp)) throw new UnauthenticatedError('the token has no expiry');
-  const subject = typeof claims.sub === 'string' ? claims.sub : typeof claims.client_id === 'string' ? claims.client_id : '';
-  return { tenant, subject, expiresAtMs: exp * 1000 };
+  return { ...principal, expiresAtMs: exp * 1000 };
 }

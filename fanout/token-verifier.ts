@@ -8,10 +8,11 @@
 import { JwtRsaVerifier } from 'aws-jwt-verify';
 import type { Jwks } from 'aws-jwt-verify/jwk';
 import type { JwtPayload } from 'aws-jwt-verify/jwt-model';
-import { ClaimError, checkExpiryAndAudience, describeJwtFailure, pinnedJwksCache } from '../adapters/jwt/cognito-jwt';
+import { ClaimError, checkCognitoClaims, describeJwtFailure, pinnedJwksCache } from '../adapters/jwt/cognito-jwt';
 import { UnauthenticatedError } from '../core/errors';
+import type { TokenClaims } from '../core/principal';
 
-export type TokenClaims = Readonly<Record<string, unknown>>;
+export type { TokenClaims };
 
 /** The port the Watch handler needs; tests may inject any implementation. */
 export interface TokenVerifier {
@@ -72,6 +73,6 @@ export function createJwtVerifier(settings: JwtVerifierSettings): JwtTokenVerifi
 }
 
 function checkClaims(payload: JwtPayload, allowed: ReadonlySet<string>, tokenUse: string | null): void {
-  checkExpiryAndAudience(payload, allowed);
+  checkCognitoClaims(payload, allowed);
   if (tokenUse !== null && payload.token_use !== tokenUse) throw new ClaimError(`the token is not an ${tokenUse} token`);
 }

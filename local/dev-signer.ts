@@ -7,6 +7,7 @@
 import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, randomUUID, sign, type KeyObject } from 'node:crypto';
 import { existsSync, linkSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { DEFAULT_ADMIN_GROUP, DEFAULT_TENANT_CLAIM } from '../core/principal';
 import { parseTenantId } from '../core/tenant';
 
 /**
@@ -18,8 +19,8 @@ export const LOCAL_JWKS_URI = `${LOCAL_ISSUER}/.well-known/jwks.json`;
 /** The local app client id: what `client_id` carries and what the local authorizer accepts as audience. */
 export const LOCAL_CLIENT_ID = 'local-dev-client';
 /** Defaults the handler also uses: the claim holding the tenant, and the group allowed to write. */
-export const TENANT_CLAIM = 'tenant_id';
-export const ADMIN_GROUP = 'config-admins';
+export const TENANT_CLAIM = DEFAULT_TENANT_CLAIM;
+export const ADMIN_GROUP = DEFAULT_ADMIN_GROUP;
 export const DEFAULT_TOKEN_TTL_SECONDS = 3600;
 /** Cognito's own bounds for access token validity: 5 minutes to 1 day. Locally we allow 1 s for tests. */
 export const MAX_TOKEN_TTL_SECONDS = 86400;

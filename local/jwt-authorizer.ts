@@ -8,7 +8,7 @@
 import { JwtRsaVerifier } from 'aws-jwt-verify';
 import type { Jwks } from 'aws-jwt-verify/jwk';
 import type { JwtPayload } from 'aws-jwt-verify/jwt-model';
-import { ClaimError, checkExpiryAndAudience, describeJwtFailure, pinnedJwksCache } from '../adapters/jwt/cognito-jwt';
+import { checkCognitoClaims, describeJwtFailure, pinnedJwksCache } from '../adapters/jwt/cognito-jwt';
 
 export interface JwtAuthorizerConfig {
   /** The user pool's issuer URL, exactly as tokens carry it in `iss`. */
@@ -50,7 +50,7 @@ export function createJwtAuthorizer(config: JwtAuthorizerConfig): JwtAuthorizer 
       jwksUri,
       // aws-jwt-verify only knows `aud`; the aud-or-client_id rule is checked below.
       audience: null,
-      customJwtCheck: ({ payload }) => checkApiGatewayClaims(payload, allowed),
+      customJwtCheck: ({ payload }) => checkCognitoClaims(payload, allowed),
     },
     { jwksCache },
   );
@@ -87,10 +87,6 @@ function extractToken(header: string | undefined): string | undefined {
   return token.length > 0 ? token : undefined;
 }
 
-function checkApiGatewayClaims(payload: JwtPayload, allowed: ReadonlySet<string>): void {
-  if (typeof payload.iat === 'number' && payload.iat > Date.now() / 1000) throw new ClaimError('the token was issued in the future');
-  checkExpiryAndAudience(payload, allowed);
-}
 
 /**
  * Tokens that passed every check, kept until their `exp` (a bounded map, oldest out first).

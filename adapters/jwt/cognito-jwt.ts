@@ -19,11 +19,13 @@ import {
 export class ClaimError extends Error {}
 
 /**
- * `exp` is required, and the audience is `aud` when present, else `client_id` — how API Gateway
- * evaluates Cognito access tokens, which carry `client_id` and no `aud`.
+ * `exp` is required, `iat` may not lie in the future, and the audience is `aud` when present,
+ * else `client_id` — how API Gateway evaluates Cognito access tokens, which carry `client_id`
+ * and no `aud`. Both edges (the HTTP authorizer and the fanout) apply exactly these checks.
  */
-export function checkExpiryAndAudience(payload: JwtPayload, allowed: ReadonlySet<string>): void {
+export function checkCognitoClaims(payload: JwtPayload, allowed: ReadonlySet<string>, nowSeconds = Date.now() / 1000): void {
   if (typeof payload.exp !== 'number') throw new ClaimError('the token has no expiry');
+  if (typeof payload.iat === 'number' && payload.iat > nowSeconds) throw new ClaimError('the token was issued in the future');
   const audiences =
     payload.aud !== undefined ? (Array.isArray(payload.aud) ? payload.aud : [payload.aud]) : typeof payload.client_id === 'string' ? [payload.client_id] : [];
   if (!audiences.some((a) => allowed.has(a))) throw new ClaimError('the token does not have a valid audience');

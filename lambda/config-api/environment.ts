@@ -2,7 +2,7 @@
  * The config-api's settings, read from the environment once per process and checked
  * before anything is built: a missing or malformed setting fails with its name.
  */
-import { DEFAULT_ADMIN_GROUP, DEFAULT_TENANT_CLAIM } from '../shared/jwt-principal';
+import { DEFAULT_ADMIN_GROUP, DEFAULT_TENANT_CLAIM } from '../../core/principal';
 
 export interface ConfigApiEnvironment {
   /** DynamoDB tenant table (PK tenantId, SK configKey). */

@@ -9,10 +9,10 @@ import { MAX_PAGE_LIMIT, type ConfigService } from '../../core/config-service';
 import { InvalidRequestError, NotFoundError, PreconditionFailedError } from '../../core/errors';
 import type { ConfigItem, ExpectedVersion } from '../../core/item';
 import { parseKey } from '../../core/key';
-import type { Principal } from '../../core/principal';
+import { principalFromClaims, type Principal, type PrincipalOptions } from '../../core/principal';
 import type { TagRegistry } from '../../core/tag-registry';
-import { principalFromClaims, type PrincipalOptions } from '../shared/jwt-principal';
 import { problemFromError } from '../shared/problem';
+import { verifiedClaims } from '../shared/verified-claims';
 import { formatEtag, noneMatchHolds, parseIfMatch, parseIfNoneMatch } from './etag';
 import { header, MAX_REQUEST_BODY_BYTES, parseLimit, readPutValue, readQuery } from './request';
 import { matchRoute, type MatchedRoute, type RouteName } from './routes';
@@ -183,7 +183,7 @@ export function createHandler(deps: ConfigApiDeps): ConfigApiHandler {
     const access: Record<string, string | number | undefined> = { requestId, method: event.requestContext?.http?.method };
     let response: ConfigApiResult;
     try {
-      const principal = principalFromClaims(event.requestContext?.authorizer?.jwt?.claims, deps.principal);
+      const principal = principalFromClaims(verifiedClaims(event), deps.principal);
       access.tenant = principal.tenant;
       access.subject = principal.subject;
       const route = matchRoute(event);

@@ -9,9 +9,8 @@
  * not run, so the tenant is checked here on the ID token (which API Gateway's authorizer
  * accepts too: its `aud` matches).
  */
-import { InvalidTenantError } from '../../core/errors';
-import { principalFromClaims } from '../../lambda/shared/jwt-principal';
-import { flattenClaims } from '../../local/http-front';
+import { InvalidTenantError, UnauthenticatedError } from '../../core/errors';
+import { principalFromClaims } from '../../core/principal';
 import { createJwtAuthorizer, type AuthorizationResult } from '../../local/jwt-authorizer';
 import { describeIf, startMoto, type RunningServer } from '../support/servers';
 import { CognitoIdpClient } from './cognito-idp-client';
@@ -102,19 +101,26 @@ describeIf('moto_server')("tokens from moto's Cognito user pools", () => {
     expect(claims.aud).toBeUndefined();
   });
 
-  it("flattens the access token's groups to [config-admins], and finds no tenant claim in it (moto runs no pre-token trigger)", async () => {
-    const flat = flattenClaims(claimsOf(await authorizerFor(poolA).authorize(`Bearer ${accessToken}`)));
+  it("keeps the access token's groups an array, and finds no tenant claim in it (moto runs no pre-token trigger)", async () => {
+    const claims = claimsOf(await authorizerFor(poolA).authorize(`Bearer ${accessToken}`));
 
-    expect(flat['cognito:groups']).toBe('[config-admins]');
-    expect(() => principalFromClaims(flat, { tenantClaim: 'tenant_id', adminGroup: 'config-admins' })).toThrow(InvalidTenantError);
+    expect(claims['cognito:groups']).toEqual(['config-admins']);
+    expect(() => principalFromClaims(claims, { tenantClaim: 'tenant_id', adminGroup: 'config-admins' })).toThrow(InvalidTenantError);
   });
 
-  it("accepts the pool's ID token (aud checked) and reads the tenant from custom:tenant_id", async () => {
+  it("reads moto's access token as an admin once a tenant claim is named that it carries", async () => {
+    const claims = claimsOf(await authorizerFor(poolA).authorize(`Bearer ${accessToken}`));
+
+    const principal = principalFromClaims({ ...claims, tenant_id: 'acme' }, { tenantClaim: 'tenant_id', adminGroup: 'config-admins' });
+
+    expect(principal).toEqual({ tenant: 'acme', subject: claims.sub, isAdmin: true });
+  });
+
+  it("passes the pool's ID token through the authorizer (aud checked), and the principal refuses it: only access tokens", async () => {
     const claims = claimsOf(await authorizerFor(poolA).authorize(`Bearer ${idToken}`));
 
     expect(claims).toMatchObject({ aud: poolA.clientId, token_use: 'id', 'custom:tenant_id': 'acme' });
-    const principal = principalFromClaims(flattenClaims(claims), { tenantClaim: 'custom:tenant_id', adminGroup: 'config-admins' });
-    expect(principal).toEqual({ tenant: 'acme', subject: claims.sub, isAdmin: true });
+    expect(() => principalFromClaims(claims, { tenantClaim: 'custom:tenant_id', adminGroup: 'config-admins' })).toThrow(UnauthenticatedError);
   });
 
   it('rejects both tokens when the authorizer is configured for another pool', async () => {

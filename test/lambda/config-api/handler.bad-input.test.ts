@@ -3,7 +3,7 @@
  * is exactly as it was (no write reached a backend, the items are unchanged).
  */
 import { PROBLEM_CONTENT_TYPE, problemType, type ProblemKind } from '../../../lambda/shared/problem';
-import { adminClaims, type ApiRequest, type Claims } from '../support/api-event';
+import { adminClaims, readerClaims, unsignedToken, type ApiRequest, type Claims } from '../support/api-event';
 import { createHarness, PAGE_TOKEN_SECRET, valueBody, type Harness, type Reply } from '../support/harness';
 import { PageTokenCodec } from '../../../core/page-token';
 
@@ -257,22 +257,65 @@ describe('config-api handler: bad input is a precise 4xx and writes nothing', ()
     });
 
     it('a token without any subject → 401', async () => {
-      const reply = await withClaims({ tenant_id: 'acme', 'cognito:groups': '[config-admins]' });
+      const reply = await withClaims({ tenant_id: 'acme', token_use: 'access', 'cognito:groups': ['config-admins'] });
 
       expectProblem(reply, 401, 'unauthenticated', /no subject/);
     });
 
-    it.each([
-      ['flattened, other groups', '[readers auditors]'],
-      ['a group whose name contains the admin group', '[config-admins-old]'],
+    it.each<[string, string[] | undefined]>([
+      ['other groups', ['readers', 'auditors']],
+      ['a group whose name contains the admin group', ['config-admins-old']],
+      ['the admin group in quotes', ['"config-admins"']],
+      ['the admin group after a space', ['x config-admins']],
+      ['the admin group after a newline', ['a\nconfig-admins']],
+      ['the admin group after a no-break space', ['readers\u00a0config-admins']],
       ['no groups claim', undefined],
     ])('writer not in the admin group (%s) → 403 forbidden', async (_what, groups) => {
-      const claims: Claims = { sub: 'u1', tenant_id: 'acme' };
+      const claims: Claims = { sub: 'u1', tenant_id: 'acme', token_use: 'access' };
       if (groups !== undefined) claims['cognito:groups'] = groups;
 
       const reply = await withClaims(claims);
 
       expectProblem(reply, 403, 'forbidden');
+    });
+
+    it.each<[string, Claims]>([
+      ['an ID token', { ...adminClaims('acme'), token_use: 'id', aud: 'local-dev-client' }],
+      ['a token with no token_use', (({ token_use: _t, ...rest }) => rest)(adminClaims('acme'))],
+    ])('%s, even of an admin, → 401: only access tokens are accepted', async (_what, claims) => {
+      const reply = await withClaims(claims);
+
+      expectProblem(reply, 401, 'unauthenticated', /only access tokens/);
+    });
+
+    it('a groups claim that is a string, not the array Cognito issues → 401', async () => {
+      const reply = await withClaims({ ...adminClaims('acme'), 'cognito:groups': '[config-admins]' });
+
+      expectProblem(reply, 401, 'unauthenticated', /cognito:groups/);
+    });
+
+    it('a bearer token other than the one the authorizer verified → 401, and nothing is written', async () => {
+      const reply = await send({
+        method: 'PUT',
+        path: '/v1/config/tenantconfig:plan',
+        body: JSON.stringify({ value: 'x' }),
+        claims: readerClaims('acme'),
+        authorization: `Bearer ${unsignedToken(adminClaims('acme'))}`,
+      });
+
+      expectProblem(reply, 401, 'unauthenticated', /not the one the authorizer verified/);
+    });
+
+    it.each<[string, string | null]>([
+      ['no authorization header', null],
+      ['a header that is not a JWT', 'Bearer not-a-jwt'],
+      ['two tokens in one header', `Bearer ${unsignedToken(adminClaims('acme'))}, Bearer ${unsignedToken(adminClaims('acme'))}`],
+      ['a JWT whose payload is not JSON', `Bearer e30.${Buffer.from('{oops').toString('base64url')}.c2ln`],
+      ['a JWT whose payload is an array', `Bearer e30.${Buffer.from('["sub"]').toString('base64url')}.c2ln`],
+    ])('authorizer claims but %s → 401', async (_what, authorization) => {
+      const reply = await send({ method: 'PUT', path: '/v1/config/tenantconfig:plan', body: JSON.stringify({ value: 'x' }), authorization });
+
+      expectProblem(reply, 401, 'unauthenticated');
     });
 
     it('never takes the tenant from the path, query or body', async () => {

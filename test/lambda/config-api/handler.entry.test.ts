@@ -104,7 +104,7 @@ describe('config-api Lambda entry point', () => {
     process.env.TENANT_CLAIM = 'custom:tenant_id';
     process.env.ADMIN_GROUP = 'ops';
     const handler = freshHandler();
-    const claims = { sub: 'u1', 'custom:tenant_id': 'initech', 'cognito:groups': '[ops]' };
+    const claims = { sub: 'u1', token_use: 'access', 'custom:tenant_id': 'initech', 'cognito:groups': ['ops'] };
 
     const asOps = await handler(apiEvent({ method: 'PUT', path: '/v1/config/tenantconfig:x', body: '{"value": 1}', claims }));
     const defaultClaimOnly = await handler(apiEvent({ method: 'GET', path: '/v1/config', claims: adminClaims('initech') }));

@@ -72,7 +72,7 @@ describe('config-api handler: routes and statuses', () => {
         method: 'PUT',
         path: '/v1/config/tenantconfig:m2m',
         body: valueBody(1),
-        claims: { client_id: 'deploy-bot', tenant_id: 'acme', 'cognito:groups': '[config-admins]' },
+        claims: { client_id: 'deploy-bot', token_use: 'access', tenant_id: 'acme', 'cognito:groups': ['config-admins'] },
       });
 
       expect(reply.status).toBe(201);

@@ -3,8 +3,10 @@
  * authorizer has verified a token, built independently of the handler's own router.
  */
 import type { APIGatewayProxyEventV2WithJWTAuthorizer } from 'aws-lambda';
+import { flattenClaims } from '../../../local/http-front';
 
-export type Claims = Record<string, string | number | boolean | string[]>;
+/** A token's claims as Cognito issues them (arrays as arrays, numbers as numbers). */
+export type Claims = Record<string, unknown>;
 
 export interface ApiRequest {
   readonly method: string;
@@ -14,8 +16,14 @@ export interface ApiRequest {
   readonly headers?: Record<string, string>;
   readonly body?: string;
   readonly isBase64Encoded?: boolean;
-  /** `null` = no authorizer at all; default: an admin of tenant `acme`. */
+  /**
+   * The verified token's claims: sent as the bearer token in `authorization` and, flattened
+   * as HTTP API does, in the authorizer context. `null` = no authorizer at all; default: an
+   * admin of tenant `acme`.
+   */
   readonly claims?: Claims | null;
+  /** The `authorization` header instead of the bearer token of `claims`; `null` sends none. */
+  readonly authorization?: string | null;
   /**
    * - 'route': a declared route key such as `GET /v1/config/{key+}` with `pathParameters.key` (the default);
    * - '$default': the catch-all route, no path parameters.
@@ -33,7 +41,7 @@ export interface ApiRequest {
 export const adminClaims = (tenant: string, sub = `admin-of-${tenant}`): Claims => ({
   sub,
   tenant_id: tenant,
-  'cognito:groups': '[config-admins]',
+  'cognito:groups': ['config-admins'],
   token_use: 'access',
   client_id: 'local-dev-client',
 });
@@ -41,7 +49,7 @@ export const adminClaims = (tenant: string, sub = `admin-of-${tenant}`): Claims 
 export const readerClaims = (tenant: string, sub = `reader-of-${tenant}`): Claims => ({
   sub,
   tenant_id: tenant,
-  'cognito:groups': '[readers]',
+  'cognito:groups': ['readers'],
   token_use: 'access',
   client_id: 'local-dev-client',
 });
@@ -83,18 +91,24 @@ export function apiEvent(req: ApiRequest): APIGatewayProxyEventV2WithJWTAuthoriz
   const rawQueryString = new URLSearchParams(query).toString();
   const requestId = `req-${counter}`;
   const claims = req.claims === undefined ? adminClaims('acme') : req.claims;
+  const authorization = req.authorization !== undefined ? req.authorization : claims === null ? null : `Bearer ${unsignedToken(claims)}`;
   const event = {
     version: '2.0',
     routeKey,
     rawPath,
     rawQueryString,
-    headers: { host: 'api.example.com', 'content-type': 'application/json', ...(req.headers ?? {}) },
+    headers: {
+      host: 'api.example.com',
+      'content-type': 'application/json',
+      ...(authorization !== null ? { authorization } : {}),
+      ...(req.headers ?? {}),
+    },
     ...(Object.keys(query).length > 0 ? { queryStringParameters: { ...query } } : {}),
     ...(declared?.key !== undefined ? { pathParameters: { key: declared.key } } : {}),
     requestContext: {
       accountId: '123456789012',
       apiId: 'api',
-      ...(claims === null ? {} : { authorizer: { jwt: { claims, scopes: null } } }),
+      ...(claims === null ? {} : { authorizer: { jwt: { claims: flattenClaims(claims), scopes: null } } }),
       domainName: 'api.example.com',
       domainPrefix: 'api',
       http: { method: req.method, path: rawPath, protocol: 'HTTP/1.1', sourceIp: '192.0.2.1', userAgent: 'jest' },
@@ -109,4 +123,13 @@ export function apiEvent(req: ApiRequest): APIGatewayProxyEventV2WithJWTAuthoriz
   };
   // The type makes `authorizer` mandatory; events without one are exactly what some tests need.
   return event as APIGatewayProxyEventV2WithJWTAuthorizer;
+}
+
+/**
+ * A JWT carrying `claims`, signed by no one: the handler never checks signatures (the
+ * authorizer did), it reads the payload the authorizer let through.
+ */
+export function unsignedToken(claims: Claims): string {
+  const part = (o: object) => Buffer.from(JSON.stringify(o)).toString('base64url');
+  return `${part({ alg: 'RS256', kid: 'test' })}.${part(claims)}.c2lnbmF0dXJl`;
 }
