@@ -23,7 +23,7 @@ import type { JwtAuthorizer } from './jwt-authorizer';
 
 export type ConfigApiHandler = (event: APIGatewayProxyEventV2WithJWTAuthorizer) => Promise<APIGatewayProxyResultV2>;
 
-/** The routes of DESIGN §4, from the same table CDK declares the HTTP API's routes with. */
+/** The routes of docs/design.md §4.1, from the same table CDK declares the HTTP API's routes with. */
 export const CONFIG_API_ROUTE_KEYS: readonly string[] = ROUTE_KEYS;
 
 /** API Gateway's own ceiling for an HTTP API request body (10 MB); Lambda's 6 MB event limit is lower still. */

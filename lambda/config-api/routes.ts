@@ -1,5 +1,5 @@
 /**
- * The routes of DESIGN §4 and how a request finds one. API Gateway sends the matched
+ * The routes of docs/design.md §4.1 and how a request finds one. API Gateway sends the matched
  * route in `routeKey` (`GET /v1/config/{key+}`); the local front, a `$default` route or
  * an `ANY` route do not, and then the method and path decide.
  */

@@ -1,5 +1,5 @@
 /**
- * Local change events (DESIGN §5): the same event patterns and record shapes as on AWS,
+ * Local change events (docs/design.md §5): the same event patterns and record shapes as on AWS,
  * for a write by any client. For local/system.ts:
  *
  *   const bus = createLocalEventBus({ rules: changeEventRules(patterns, (e) => refresher.refresh(e)) });

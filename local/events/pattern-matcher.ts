@@ -1,6 +1,7 @@
 /**
  * EventBridge event pattern matching, for routing events locally exactly as the
- * CDK rules will on AWS (no npm package does this faithfully — TOOLCHAIN.md).
+ * CDK rules will on AWS. No npm package matches EventBridge patterns faithfully, so this one is
+ * ours; test/events/pattern-matcher.test.ts checks it against the documented semantics.
  *
  * Semantics follow the EventBridge user guide ("Event patterns", "Content
  * filtering", "Arrays in event patterns"):

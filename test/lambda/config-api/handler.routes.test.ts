@@ -1,5 +1,5 @@
 /**
- * Every route of DESIGN §4 and every status it can answer, through the handler with
+ * Every route of docs/design.md §4.1 and every status it can answer, through the handler with
  * in-memory backends (the same handler runs over DynamoDB in handler.dynalite.test.ts).
  */
 import { BackendUnavailableError, ConflictError } from '../../../core/errors';

@@ -65,7 +65,7 @@ function safeDecode(path: string): string {
   }
 }
 
-/** What API Gateway would have matched, from the literal route table of DESIGN §4. */
+/** What API Gateway would have matched, from the literal route table of docs/design.md §4.1. */
 function declaredRoute(method: string, decodedPath: string): { routeKey: string; key?: string } | undefined {
   if (decodedPath === '/v1/config' && method === 'GET') return { routeKey: 'GET /v1/config' };
   const keyed: Array<[string, string[]]> = [
