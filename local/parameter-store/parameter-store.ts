@@ -42,7 +42,24 @@ export interface StoreSnapshot {
   readonly format: 'local-parameter-store/1';
   readonly nextSeq: number;
   readonly parameters: readonly StoredParameter[];
+  /** The last journal record this snapshot includes (absent in files written before the journal: 0). */
+  readonly lsn?: number;
 }
+
+/**
+ * One change of the state, as the journal keeps it: enough to redo the change on the state
+ * before it, and small (one version, never the whole parameter or store).
+ */
+export type StoreRecord =
+  | {
+      readonly op: 'put';
+      readonly name: string;
+      /** The creation number, when this put created the parameter. */
+      readonly seq?: number;
+      readonly tags?: ReadonlyArray<{ Key: string; Value: string }>;
+      readonly version: StoredVersion;
+    }
+  | { readonly op: 'delete'; readonly name: string };
 
 /** One successful write, as EventBridge's "Parameter Store Change" event reports it (plus the version). */
 export interface ParameterChange {
@@ -64,6 +81,8 @@ export interface CallContext {
 export interface Mutation<T> {
   readonly output: T;
   readonly changes: readonly ParameterChange[];
+  /** What the journal must keep for this mutation to survive a restart. */
+  readonly records: readonly StoreRecord[];
 }
 
 export interface PutParameterInput {
@@ -114,8 +133,27 @@ export class ParameterStore {
     }
   }
 
-  snapshot(): StoreSnapshot {
-    return { format: 'local-parameter-store/1', nextSeq: this.nextSeq, parameters: [...this.parameters.values()] };
+  snapshot(lsn?: number): StoreSnapshot {
+    return { format: 'local-parameter-store/1', nextSeq: this.nextSeq, parameters: [...this.parameters.values()], ...(lsn ? { lsn } : {}) };
+  }
+
+  /** Redoes a journal record; every mutation below changes the state only through here. */
+  apply(record: StoreRecord): void {
+    const key = storageKey(record.name);
+    if (record.op === 'delete') {
+      this.parameters.delete(key);
+      return;
+    }
+    const existing = this.parameters.get(key);
+    if (existing) {
+      existing.versions.push(record.version);
+      // The oldest version goes when a 101st is written (AWS refuses only when the oldest has a label; no labels here).
+      if (existing.versions.length > VERSION_LIMIT) existing.versions.shift();
+      return;
+    }
+    const seq = record.seq ?? this.nextSeq;
+    this.parameters.set(key, { name: record.name, seq, tags: record.tags ?? [], versions: [record.version] });
+    this.nextSeq = Math.max(this.nextSeq, seq + 1);
   }
 
   put(input: PutParameterInput, ctx: CallContext): Mutation<Wire> {
@@ -179,15 +217,11 @@ export class ParameterStore {
       lastModifiedMs: Date.now(),
       lastModifiedUser: ctx.user,
     };
-    if (existing) {
-      existing.versions.push(version);
-      // The oldest version goes when a 101st is written (AWS refuses only when the oldest has a label; no labels here).
-      if (existing.versions.length > VERSION_LIMIT) existing.versions.shift();
-    } else {
-      this.parameters.set(key, { name, seq: this.nextSeq++, tags: input.Tags ?? [], versions: [version] });
-    }
+    const record: StoreRecord = existing ? { op: 'put', name, version } : { op: 'put', name, seq: this.nextSeq, tags: input.Tags ?? [], version };
+    this.apply(record);
     return {
       output: { Version: version.version, Tier: version.tier },
+      records: [record],
       changes: [
         { name, operation: previous ? 'Update' : 'Create', version: version.version, type, description: version.description, time: new Date(version.lastModifiedMs) },
       ],
@@ -255,8 +289,9 @@ export class ParameterStore {
     const key = storageKey(rawName);
     const existing = this.parameters.get(key);
     if (!existing) throw parameterNotFound(rawName);
-    this.parameters.delete(key);
-    return { output: {}, changes: [deletion(existing)] };
+    const record: StoreRecord = { op: 'delete', name: existing.name };
+    this.apply(record);
+    return { output: {}, changes: [deletion(existing)], records: [record] };
   }
 
   deleteMany(names: readonly string[] | undefined): Mutation<Wire> {
@@ -269,17 +304,20 @@ export class ParameterStore {
     const deleted: string[] = [];
     const invalid: string[] = [];
     const changes: ParameterChange[] = [];
+    const records: StoreRecord[] = [];
     for (const raw of names) {
       const existing = this.parameters.get(storageKey(raw));
       if (!existing) {
         invalid.push(raw);
         continue;
       }
-      this.parameters.delete(storageKey(raw));
+      const record: StoreRecord = { op: 'delete', name: existing.name };
+      this.apply(record);
+      records.push(record);
       deleted.push(raw);
       changes.push(deletion(existing));
     }
-    return { output: { DeletedParameters: deleted, InvalidParameters: invalid }, changes };
+    return { output: { DeletedParameters: deleted, InvalidParameters: invalid }, changes, records };
   }
 
   history(input: { Name?: string; WithDecryption?: boolean; MaxResults?: number; NextToken?: string }): Wire {

@@ -1,16 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { listenHttp } from '../listen';
-import {
-  ParameterStore,
-  type CallContext,
-  type Mutation,
-  type ParameterChange,
-  type ParameterFilter,
-  type StoreSnapshot,
-} from './parameter-store';
+import { StoreJournal } from './journal';
+import { ParameterStore, type CallContext, type Mutation, type ParameterChange, type ParameterFilter } from './parameter-store';
 import { RequestFields } from './request-fields';
-import { SnapshotFile } from './snapshot-file';
 import { SsmError } from './ssm-error';
 
 export interface LocalParameterStoreOptions {
@@ -18,7 +11,10 @@ export interface LocalParameterStoreOptions {
   readonly port?: number;
   /** @default '127.0.0.1' */
   readonly host?: string;
-  /** Keep parameters in this JSON file (created when missing); in memory only when absent. */
+  /**
+   * Keep parameters in this JSON file (created when missing) and its journal `<dataFile>.journal`;
+   * in memory only when absent. See journal.ts for how writes are made durable.
+   */
   readonly dataFile?: string;
   /** Called once per successful write by any client, after the write is durable. */
   readonly onChange?: (change: ParameterChange) => void;
@@ -32,7 +28,7 @@ export interface LocalParameterStore {
   readonly port: number;
   /** Another change listener (besides `onChange`); returns the unsubscribe function. */
   subscribe(listener: (change: ParameterChange) => void): () => void;
-  /** Stops listening, drops open connections and waits for the data file to be written. */
+  /** Stops listening, drops open connections and waits for every acknowledged write to be on disk. */
   close(): Promise<void>;
 }
 
@@ -145,14 +141,9 @@ function send(res: ServerResponse, status: number, body: unknown, errorType?: st
  */
 export async function startLocalParameterStore(opts: LocalParameterStoreOptions = {}): Promise<LocalParameterStore> {
   const accountId = opts.accountId ?? '000000000000';
-  const snapshot = opts.dataFile ? SnapshotFile.read<StoreSnapshot>(opts.dataFile) : undefined;
-  let store: ParameterStore;
-  try {
-    store = new ParameterStore(accountId, snapshot);
-  } catch (e) {
-    throw new Error(`cannot load ${opts.dataFile}: ${(e as Error).message}`);
-  }
-  const file = opts.dataFile ? new SnapshotFile(opts.dataFile, () => store.snapshot()) : undefined;
+  const opened = opts.dataFile ? await StoreJournal.open(opts.dataFile, accountId) : undefined;
+  const store = opened?.store ?? new ParameterStore(accountId);
+  const journal = opened?.journal;
   const listeners = new Set<(change: ParameterChange) => void>();
   if (opts.onChange) listeners.add(opts.onChange);
 
@@ -179,7 +170,7 @@ export async function startLocalParameterStore(opts: LocalParameterStoreOptions 
       const fields = RequestFields.parse(await readBody(req));
       const result = operation(store, fields, callContext(req, accountId));
       if (isMutation(result)) {
-        if (result.changes.length > 0 && file) await file.commit();
+        if (result.records.length > 0 && journal) await journal.append(result.records);
         send(res, 200, result.output);
         notify(result.changes);
       } else {
@@ -212,7 +203,7 @@ export async function startLocalParameterStore(opts: LocalParameterStoreOptions 
         server.close(() => resolve());
         server.closeAllConnections();
       });
-      await file?.flush();
+      await journal?.close();
     },
   };
 }

@@ -439,7 +439,7 @@ describe('local Parameter Store with a data file', () => {
       expect(secret.Parameter?.Value).toBe('pw');
       expect(after.Parameters?.map((p) => p.Name)).toEqual(before.Parameters?.map((p) => p.Name));
       expect(next.Version).toBe(3);
-      expect(readdirSync(join(dir, 'nested'))).toEqual(['parameters.json']);
+      expect(readdirSync(join(dir, 'nested')).sort()).toEqual(['parameters.json', 'parameters.json.journal']);
     } finally {
       ssm2.destroy();
       await second.close();
