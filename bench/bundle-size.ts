@@ -21,7 +21,7 @@ const CONFIG_API_TARGET_BYTES = 1024 * 1024;
 
 /** The functions the stacks deploy, by entry (as in lib/). */
 const FUNCTIONS = [
-  { name: 'config-api', entry: 'lambda/config-api/handler.ts', targetBytes: CONFIG_API_TARGET_BYTES },
+  { name: 'config-api', entry: 'lambda/config-api/main.ts', targetBytes: CONFIG_API_TARGET_BYTES },
   { name: 'cache-refresh', entry: 'lambda/cache-refresh/handler.ts' },
   { name: 'pre-token-generation', entry: 'lambda/pre-token-generation/handler.ts' },
 ] as const;

@@ -21,7 +21,8 @@ import type { APIGatewayProxyEventV2WithJWTAuthorizer, APIGatewayProxyResultV2 }
 import { ROUTE_KEYS } from '../lambda/config-api/routes';
 import type { JwtAuthorizer } from './jwt-authorizer';
 
-export type ConfigApiHandler = (event: APIGatewayProxyEventV2WithJWTAuthorizer) => Promise<APIGatewayProxyResultV2>;
+/** The Lambda integration the front invokes: the config-api handler, called as API Gateway calls it. */
+export type LambdaIntegration = (event: APIGatewayProxyEventV2WithJWTAuthorizer) => Promise<APIGatewayProxyResultV2>;
 
 /** The routes of docs/design.md §4.1, from the same table CDK declares the HTTP API's routes with. */
 export const CONFIG_API_ROUTE_KEYS: readonly string[] = ROUTE_KEYS;
@@ -30,7 +31,7 @@ export const CONFIG_API_ROUTE_KEYS: readonly string[] = ROUTE_KEYS;
 export const DEFAULT_MAX_BODY_BYTES = 6 * 1024 * 1024;
 
 export interface HttpFrontOptions {
-  readonly handler: ConfigApiHandler;
+  readonly handler: LambdaIntegration;
   readonly authorizer: JwtAuthorizer;
   /** @default 0 (any free port) */
   readonly port?: number;

@@ -47,7 +47,7 @@ async function main(): Promise<void> {
     ADMIN_GROUP,
   });
   const uncached = await startHttpFront({
-    handler: createHandler(buildConfigApiDeps(environment, { dynamodb, ssm }, new Logger({ serviceName: 'config-api-uncached' }))),
+    handler: createHandler(buildConfigApiDeps({ env: environment, clients: { dynamodb, ssm }, logger: new Logger({ serviceName: 'config-api-uncached' }) })),
     authorizer: createJwtAuthorizer({ issuer: LOCAL_ISSUER, audience: [LOCAL_CLIENT_ID], jwks: system.signer.jwks }),
     host: '127.0.0.1',
     port: 0,

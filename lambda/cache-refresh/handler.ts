@@ -8,6 +8,7 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { SSMClient } from '@aws-sdk/client-ssm';
+import { ProcessResource } from '../shared/process-resource';
 import type { CacheRefresher, RefreshOutcome } from './refresh';
 import { readCacheRefreshEnvironment } from './environment';
 import { buildCacheRefresher, connectCacheFromEnvironment } from './wiring';
@@ -20,9 +21,7 @@ interface Built {
   close(): Promise<void>;
 }
 
-let built: Promise<Built> | undefined;
-
-async function build(): Promise<Built> {
+const built = new ProcessResource<Built>(async () => {
   const environment = readCacheRefreshEnvironment();
   const { cache, disconnect } = await connectCacheFromEnvironment(process.env, logger);
   const ssm = new SSMClient({});
@@ -33,23 +32,15 @@ async function build(): Promise<Built> {
       await disconnect();
     },
   };
-}
+}, (b) => b.close());
 
 export async function handler(event: unknown): Promise<RefreshOutcome> {
   // A failed start (cache not reachable yet) is retried by the next invocation, not kept.
-  const pending = (built ??= build().catch((e: unknown) => {
-    built = undefined;
-    throw e;
-  }));
-  const outcome = await (await pending).refresher.refresh(event);
+  const outcome = await (await built.get()).refresher.refresh(event);
   // Every outcome counts itself; a thrown failure shows in the function's Errors metric instead.
   metrics.publishStoredMetrics();
   return outcome;
 }
 
 /** Closes the connections. The Lambda runtime never needs it; tests and local runs do. */
-export async function dispose(): Promise<void> {
-  const current = built;
-  built = undefined;
-  if (current) await (await current.catch(() => undefined))?.close();
-}
+export const dispose = (): Promise<void> => built.dispose();

@@ -1,7 +1,8 @@
 /**
- * The config-api Lambda behind API Gateway HTTP API (payload v2) and the local front.
- * Thin: it reads the request, calls ConfigService, and shapes the response; every
- * failure becomes a problem+json response in one place (lambda/shared/problem.ts).
+ * The config-api handler behind API Gateway HTTP API (payload v2) and the local front, over
+ * the dependencies it is given (the Lambda entry that builds them is main.ts). Thin: it reads
+ * the request, calls ConfigService, and shapes the response; every failure becomes a
+ * problem+json response in one place (lambda/shared/problem.ts).
  */
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { APIGatewayProxyEventV2WithJWTAuthorizer, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
@@ -16,8 +17,6 @@ import { verifiedClaims } from '../shared/verified-claims';
 import { formatEtag, noneMatchHolds, parseIfMatch, parseIfNoneMatch } from './etag';
 import { header, MAX_REQUEST_BODY_BYTES, parseLimit, readPutValue, readQuery } from './request';
 import { matchRoute, type MatchedRoute, type RouteName } from './routes';
-import { readConfigApiEnvironment } from './environment';
-import { buildConfigApiDepsFromEnvironment } from './wiring';
 
 export interface ConfigApiDeps {
   readonly service: ConfigService;
@@ -35,7 +34,7 @@ export interface ConfigApiDeps {
 
 export type ConfigApiEvent = APIGatewayProxyEventV2WithJWTAuthorizer;
 export type ConfigApiResult = APIGatewayProxyStructuredResultV2;
-export type ConfigApiHandler = (event: ConfigApiEvent, context?: Context) => Promise<ConfigApiResult>;
+export type ConfigApiLambdaHandler = (event: ConfigApiEvent, context?: Context) => Promise<ConfigApiResult>;
 
 interface Call {
   readonly event: ConfigApiEvent;
@@ -174,7 +173,7 @@ const loggableKey = (key: string | undefined): string | undefined =>
  * The handler for the given dependencies. One access-log line per request: request id,
  * tenant, subject, route, key, status, latency. Values never reach the log.
  */
-export function createHandler(deps: ConfigApiDeps): ConfigApiHandler {
+export function createHandler(deps: ConfigApiDeps): ConfigApiLambdaHandler {
   const now = deps.now ?? (() => performance.now());
   return async (event, context) => {
     const started = now();
@@ -204,31 +203,3 @@ export function createHandler(deps: ConfigApiDeps): ConfigApiHandler {
     return response;
   };
 }
-
-let processDeps: Promise<ConfigApiDeps> | undefined;
-let processHandler: Promise<ConfigApiHandler> | undefined;
-
-/**
- * The Lambda entry point. Dependencies are built on the first invocation and kept for
- * the life of the process; a configuration error fails that invocation with the name
- * of the variable at fault.
- */
-export const handler: ConfigApiHandler = async (event, context) => {
-  if (!processHandler) {
-    processDeps = buildConfigApiDepsFromEnvironment(readConfigApiEnvironment(process.env), process.env);
-    processHandler = processDeps.then(createHandler);
-  }
-  // A failed start is not kept: the next invocation tries again (e.g. after a throttled secret read).
-  const ready = await processHandler.catch((e: unknown) => {
-    processHandler = processDeps = undefined;
-    throw e;
-  });
-  return ready(event, context);
-};
-
-/** Closes the process-wide connections (tests and local runs; a Lambda process just ends). */
-export const dispose = async (): Promise<void> => {
-  const deps = await processDeps?.catch(() => undefined);
-  processHandler = processDeps = undefined;
-  await deps?.dispose?.();
-};

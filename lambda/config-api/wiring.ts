@@ -32,21 +32,23 @@ export function defaultClients(): AwsClients {
   return { dynamodb: new DynamoDBClient({}), ssm: new SSMClient({}) };
 }
 
-/**
- * @param clients @default defaultClients()
- * @param logger @default a Powertools Logger for service 'config-api' (POWERTOOLS_* variables apply)
- * @param reader the read path, e.g. a versioned cache in front of the backends; @default direct backend reads
- */
-export function buildConfigApiDeps(
-  env: ConfigApiEnvironment,
-  clients: AwsClients = defaultClients(),
-  logger: Logger = new Logger({ serviceName: 'config-api' }),
-  reader?: ItemReader,
-): ConfigApiDeps {
+export interface ConfigApiDepsOptions {
+  readonly env: ConfigApiEnvironment;
+  /** @default defaultClients() */
+  readonly clients?: AwsClients;
+  /** @default a Powertools Logger for service 'config-api' (POWERTOOLS_* variables apply) */
+  readonly logger?: Logger;
+  /** The registry the service routes with and the read path's policies come from. @default TagRegistry.default() */
+  readonly registry?: TagRegistry;
+  /** The read path, e.g. a versioned cache in front of the backends. @default direct backend reads */
+  readonly reader?: ItemReader;
+}
+
+export function buildConfigApiDeps(options: ConfigApiDepsOptions): ConfigApiDeps {
+  const { env, clients = defaultClients(), logger = new Logger({ serviceName: 'config-api' }), registry = TagRegistry.default() } = options;
   if (!env.pageTokenSecret) throw new ConfigurationError('PAGE_TOKEN_SECRET', 'is not resolved (see resolvePageTokenSecret)');
-  const registry = TagRegistry.default();
   const router = new TagRouter(registry, buildConfigBackends(env, clients, registry));
-  const service = new ConfigService(router, new PageTokenCodec(env.pageTokenSecret), reader);
+  const service = new ConfigService(router, new PageTokenCodec(env.pageTokenSecret), options.reader);
   return { service, registry, principal: { tenantClaim: env.tenantClaim, adminGroup: env.adminGroup }, logger };
 }
 
@@ -94,7 +96,8 @@ export async function connectReadPath(
 /** Everything the Lambda needs, from its environment: secrets resolved, cache connected. */
 export async function buildConfigApiDepsFromEnvironment(env: ConfigApiEnvironment, vars: Readonly<Record<string, string | undefined>>): Promise<ConfigApiDeps> {
   const logger = new Logger({ serviceName: 'config-api' });
+  const registry = TagRegistry.default();
   const resolved = await resolvePageTokenSecret(env);
-  const readPath = await connectReadPath(vars, TagRegistry.default(), logger);
-  return { ...buildConfigApiDeps(resolved, defaultClients(), logger, readPath.reader), dispose: readPath.close };
+  const readPath = await connectReadPath(vars, registry, logger);
+  return { ...buildConfigApiDeps({ env: resolved, logger, registry, reader: readPath.reader }), dispose: readPath.close };
 }

@@ -52,7 +52,7 @@ export const FUNCTION_BUNDLING: nodejs.BundlingOptions = {
 };
 
 export interface ServiceFunctionProps {
-  /** Entry file relative to the repository root, e.g. `lambda/config-api/handler.ts`. */
+  /** Entry file relative to the repository root, e.g. `lambda/config-api/main.ts`. */
   readonly entry: string;
   readonly description: string;
   /** Powertools service name (logs and metrics dimension). */

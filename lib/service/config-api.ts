@@ -87,7 +87,7 @@ export class ConfigApi extends Construct {
 
     this.securityGroup = props.cache.props.clientSecurityGroup;
     this.handler = new ServiceFunction(this, 'Handler', {
-      entry: 'lambda/config-api/handler.ts',
+      entry: 'lambda/config-api/main.ts',
       description: 'Tenant config HTTP API (config-api)',
       serviceName: 'config-api',
       memorySize: 1024,

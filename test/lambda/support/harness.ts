@@ -11,7 +11,7 @@ import { PageTokenCodec } from '../../../core/page-token';
 import { TagRegistry, type BackendKind } from '../../../core/tag-registry';
 import { TagRouter } from '../../../core/tag-router';
 import { parseTenantId } from '../../../core/tenant';
-import { createHandler, type ConfigApiDeps, type ConfigApiHandler } from '../../../lambda/config-api/handler';
+import { createHandler, type ConfigApiDeps, type ConfigApiLambdaHandler } from '../../../lambda/config-api/handler';
 import { InMemoryConfigBackend } from '../../support/in-memory-backend';
 import { apiEvent, type ApiRequest } from './api-event';
 import { RecordingBackend } from './recording-backend';
@@ -27,7 +27,7 @@ export interface Reply {
 }
 
 export interface Harness {
-  readonly handler: ConfigApiHandler;
+  readonly handler: ConfigApiLambdaHandler;
   readonly backends: Readonly<Record<BackendKind, RecordingBackend>>;
   readonly registry: TagRegistry;
   call(req: ApiRequest): Promise<Reply>;

@@ -4,7 +4,7 @@
  */
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { createTenantTableInput } from '../../../adapters/dynamodb/table-definition';
-import type { ConfigApiHandler } from '../../../lambda/config-api/handler';
+import type { ConfigApiLambdaHandler } from '../../../lambda/config-api/handler';
 import { startLocalParameterStore, type LocalParameterStore } from '../../../local/parameter-store';
 import { PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import Redis from 'ioredis';
@@ -19,10 +19,10 @@ const VARIABLES = [
 /** A fresh copy of the module, so its once-per-process state starts empty. */
 const disposers: Array<() => Promise<void>> = [];
 
-function freshHandler(): ConfigApiHandler {
-  let loaded: typeof import('../../../lambda/config-api/handler') | undefined;
+function freshHandler(): ConfigApiLambdaHandler {
+  let loaded: typeof import('../../../lambda/config-api/main') | undefined;
   jest.isolateModules(() => {
-    loaded = require('../../../lambda/config-api/handler') as typeof import('../../../lambda/config-api/handler');
+    loaded = require('../../../lambda/config-api/main') as typeof import('../../../lambda/config-api/main');
   });
   disposers.push(loaded!.dispose);
   return loaded!.handler;
