@@ -164,30 +164,6 @@ export function resolveCacheSettings(partial: Partial<CacheSettings> = {}): Cach
   return s;
 }
 
-/**
- * Reads the settings from environment variables (all optional):
- * CACHE_LOG_SHARDS, CACHE_LOG_MAX_LEN, CACHE_TOMBSTONE_TTL_SECONDS, CACHE_NEGATIVE_TTL_SECONDS, CACHE_NAMESPACE.
- */
-export function cacheSettingsFromEnv(env: Readonly<Record<string, string | undefined>>): CacheSettings {
-  const int = (name: string): number | undefined => {
-    const raw = env[name];
-    if (raw === undefined || raw === '') return undefined;
-    if (!/^[0-9]+$/.test(raw)) throw new Error(`environment variable ${name} must be a positive integer, got '${raw}'`);
-    return Number(raw);
-  };
-  const seconds = (name: string) => {
-    const v = int(name);
-    return v === undefined ? undefined : v * 1000;
-  };
-  return resolveCacheSettings({
-    shards: int('CACHE_LOG_SHARDS'),
-    logMaxLen: int('CACHE_LOG_MAX_LEN'),
-    tombstoneTtlMs: seconds('CACHE_TOMBSTONE_TTL_SECONDS'),
-    negativeTtlMs: seconds('CACHE_NEGATIVE_TTL_SECONDS'),
-    namespace: env.CACHE_NAMESPACE || undefined,
-  });
-}
-
 function stripUndefined<T extends object>(o: T): Partial<T> {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
 }

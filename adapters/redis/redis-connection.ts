@@ -4,7 +4,6 @@
  * Parameters), timeouts, and reconnects with capped backoff. The offline queue is off, so a
  * dead cache fails fast and reads fall back to the backend instead of waiting.
  */
-import { readFileSync } from 'node:fs';
 import type { ConnectionOptions } from 'node:tls';
 import { getParameter } from '@aws-lambda-powertools/parameters/ssm';
 import { Cluster, Redis, type ClusterOptions, type RedisOptions } from 'ioredis';
@@ -38,67 +37,6 @@ export interface RedisConnectionConfig {
 }
 
 export const REDIS_CONFIG_DEFAULTS = { port: 6379, connectTimeoutMs: 2000, commandTimeoutMs: 500, maxReconnectDelayMs: 2000 } as const;
-
-/**
- * The connection settings from environment variables:
- * CACHE_REDIS_URL (`redis://` or `rediss://`, user and password allowed) or CACHE_REDIS_HOST + CACHE_REDIS_PORT;
- * CACHE_REDIS_TLS, CACHE_REDIS_CLUSTER (`true`/`false`); CACHE_REDIS_USERNAME; CACHE_REDIS_PASSWORD (local only);
- * CACHE_REDIS_PASSWORD_PARAMETER; CACHE_REDIS_TLS_CA_FILE; CACHE_REDIS_CONNECT_TIMEOUT_MS;
- * CACHE_REDIS_COMMAND_TIMEOUT_MS; CACHE_REDIS_MAX_RECONNECT_DELAY_MS.
- * Returns undefined when neither URL nor host is set (no cache configured).
- */
-export function redisConfigFromEnv(env: Readonly<Record<string, string | undefined>>): RedisConnectionConfig | undefined {
-  const url = env.CACHE_REDIS_URL || undefined;
-  const hostVar = env.CACHE_REDIS_HOST || undefined;
-  if (!url && !hostVar) return undefined;
-  if (url && hostVar) throw new Error('set either CACHE_REDIS_URL or CACHE_REDIS_HOST, not both');
-  const bool = (name: string, fallback: boolean): boolean => {
-    const raw = env[name];
-    if (raw === undefined || raw === '') return fallback;
-    if (raw === 'true' || raw === 'false') return raw === 'true';
-    throw new Error(`environment variable ${name} must be 'true' or 'false', got '${raw}'`);
-  };
-  const int = (name: string, fallback: number, max = 65535 * 1000): number => {
-    const raw = env[name];
-    if (raw === undefined || raw === '') return fallback;
-    const v = Number(raw);
-    if (!/^[0-9]+$/.test(raw) || v < 1 || v > max) throw new Error(`environment variable ${name} must be an integer from 1 to ${max}, got '${raw}'`);
-    return v;
-  };
-  let host = hostVar ?? '';
-  let port = int('CACHE_REDIS_PORT', REDIS_CONFIG_DEFAULTS.port, 65535);
-  let tlsFromUrl = false;
-  let username = env.CACHE_REDIS_USERNAME || undefined;
-  let password = env.CACHE_REDIS_PASSWORD || undefined;
-  if (url) {
-    let parsed: URL;
-    try {
-      parsed = new URL(url);
-    } catch {
-      throw new Error('environment variable CACHE_REDIS_URL is not a URL');
-    }
-    if (parsed.protocol !== 'redis:' && parsed.protocol !== 'rediss:') throw new Error('CACHE_REDIS_URL must start with redis:// or rediss://');
-    host = parsed.hostname;
-    port = parsed.port ? Number(parsed.port) : REDIS_CONFIG_DEFAULTS.port;
-    tlsFromUrl = parsed.protocol === 'rediss:';
-    username = decodeURIComponent(parsed.username) || username;
-    password = decodeURIComponent(parsed.password) || password;
-  }
-  const caFile = env.CACHE_REDIS_TLS_CA_FILE || undefined;
-  return {
-    host,
-    port,
-    tls: bool('CACHE_REDIS_TLS', tlsFromUrl),
-    tlsCa: caFile ? readFileSync(caFile, 'utf8') : undefined,
-    cluster: bool('CACHE_REDIS_CLUSTER', false),
-    username,
-    password,
-    passwordParameter: env.CACHE_REDIS_PASSWORD_PARAMETER || undefined,
-    connectTimeoutMs: int('CACHE_REDIS_CONNECT_TIMEOUT_MS', REDIS_CONFIG_DEFAULTS.connectTimeoutMs),
-    commandTimeoutMs: int('CACHE_REDIS_COMMAND_TIMEOUT_MS', REDIS_CONFIG_DEFAULTS.commandTimeoutMs),
-    maxReconnectDelayMs: int('CACHE_REDIS_MAX_RECONNECT_DELAY_MS', REDIS_CONFIG_DEFAULTS.maxReconnectDelayMs),
-  };
-}
 
 /** Reads an SSM parameter, decrypted; Powertools caches it, and we ask once per connector anyway. */
 export type ParameterReader = (name: string) => Promise<string | undefined>;

@@ -8,7 +8,8 @@ import { Metrics } from '@aws-lambda-powertools/metrics';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { decodeStoredItem } from '../../adapters/dynamodb/item-codec';
 import { isReservedSortKey } from '../../adapters/dynamodb/table-definition';
-import { RedisConnector, redisConfigFromEnv, waitUntilReady } from '../../adapters/redis/redis-connection';
+import { RedisConnector, waitUntilReady } from '../../adapters/redis/redis-connection';
+import { cacheSettingsFromEnv, redisConfigFromEnv } from '../../adapters/redis/redis-environment';
 import { RedisVersionedCache } from '../../adapters/redis/redis-versioned-cache';
 import { ParameterPaths } from '../../adapters/ssm/parameter-paths';
 import { SsmConfigBackend } from '../../adapters/ssm/ssm-config-backend';
@@ -17,7 +18,7 @@ import type { ChangeEventContext } from '../../core/change-events';
 import { eventPatternVariables, resolveChangeEventPatterns, type ChangeEventPatterns } from '../../core/event-patterns';
 import { TagRegistry } from '../../core/tag-registry';
 import type { TenantId } from '../../core/tenant';
-import { cacheSettingsFromEnv, type VersionedCache } from '../../core/versioned-cache';
+import type { VersionedCache } from '../../core/versioned-cache';
 import type { CacheRefreshEnvironment } from './environment';
 import { CacheRefresher, type RefreshLogger, type RefreshMetrics } from './refresh';
 

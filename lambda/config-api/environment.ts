@@ -2,7 +2,18 @@
  * The config-api's settings, read from the environment once per process and checked
  * before anything is built: a missing or malformed setting fails with its name.
  */
+import {
+  CLAIM_NAME,
+  ConfigurationError,
+  getOptionalStringFromEnv,
+  getPathSegmentFromEnv,
+  getStringFromEnv,
+  TABLE_NAME,
+  type Env,
+} from '../../adapters/environment/env-vars';
 import { DEFAULT_ADMIN_GROUP, DEFAULT_TENANT_CLAIM } from '../../core/principal';
+
+export { ConfigurationError };
 
 export interface ConfigApiEnvironment {
   /** DynamoDB tenant table (PK tenantId, SK configKey). */
@@ -25,58 +36,28 @@ export interface ConfigApiEnvironment {
   readonly ssmKmsKeyId?: string;
 }
 
-export class ConfigurationError extends Error {
-  constructor(variable: string, problem: string) {
-    super(`${variable} ${problem}`);
-    this.name = 'ConfigurationError';
-  }
-}
-
-type Env = Readonly<Record<string, string | undefined>>;
-
-function required(env: Env, name: string): string {
-  const value = env[name]?.trim();
-  if (!value) throw new ConfigurationError(name, 'is not set');
-  return value;
-}
-
-function optional(env: Env, name: string): string | undefined {
-  const value = env[name]?.trim();
-  return value ? value : undefined;
-}
-
-function matching(name: string, value: string, pattern: RegExp, what: string): string {
-  if (!pattern.test(value)) throw new ConfigurationError(name, `must be ${what}, got '${value.slice(0, 64)}'`);
-  return value;
-}
-
-/** Path segment of Parameter Store names: no slashes, no spaces. */
-const PATH_SEGMENT = /^[A-Za-z0-9_.-]{1,64}$/;
-/** A JWT claim name, e.g. `tenant_id` or `custom:tenant_id`. */
-const CLAIM_NAME = /^[A-Za-z0-9_:.-]{1,128}$/;
-/** Cognito group names: no whitespace (HTTP API flattens the groups claim to `[a b]`). */
+/** Cognito group names: no whitespace. */
 const GROUP_NAME = /^\S{1,128}$/;
+/** A page-token secret shorter than this is too easy to guess. */
+const MIN_SECRET_LENGTH = 16;
 
 export function readConfigApiEnvironment(env: Env = process.env): ConfigApiEnvironment {
-  const tableName = matching('TABLE_NAME', required(env, 'TABLE_NAME'), /^[A-Za-z0-9_.-]{3,255}$/, 'a DynamoDB table name');
-  const ssmRoot = matching('SSM_ROOT', required(env, 'SSM_ROOT').replace(/^\/+|\/+$/g, ''), PATH_SEGMENT, 'one path segment of [A-Za-z0-9_.-]');
-  const stage = matching('STAGE', required(env, 'STAGE'), PATH_SEGMENT, 'one path segment of [A-Za-z0-9_.-]');
   const pageTokenSecret = env.PAGE_TOKEN_SECRET ?? '';
-  const pageTokenSecretParameter = optional(env, 'PAGE_TOKEN_SECRET_PARAMETER');
+  const pageTokenSecretParameter = getOptionalStringFromEnv(env, { key: 'PAGE_TOKEN_SECRET_PARAMETER' });
   if (pageTokenSecret.length === 0 && !pageTokenSecretParameter) {
     throw new ConfigurationError('PAGE_TOKEN_SECRET', 'is not set (nor PAGE_TOKEN_SECRET_PARAMETER)');
   }
-  if (pageTokenSecret.length > 0 && pageTokenSecret.length < 16) throw new ConfigurationError('PAGE_TOKEN_SECRET', 'must be at least 16 characters');
-  const tenantClaim = matching('TENANT_CLAIM', optional(env, 'TENANT_CLAIM') ?? DEFAULT_TENANT_CLAIM, CLAIM_NAME, 'a claim name');
-  const adminGroup = matching('ADMIN_GROUP', optional(env, 'ADMIN_GROUP') ?? DEFAULT_ADMIN_GROUP, GROUP_NAME, 'a group name without whitespace');
+  if (pageTokenSecret.length > 0 && pageTokenSecret.length < MIN_SECRET_LENGTH) {
+    throw new ConfigurationError('PAGE_TOKEN_SECRET', `must be at least ${MIN_SECRET_LENGTH} characters`);
+  }
   return {
-    tableName,
-    ssmRoot,
-    stage,
+    tableName: getStringFromEnv(env, { key: 'TABLE_NAME', pattern: TABLE_NAME, what: 'a DynamoDB table name' }),
+    ssmRoot: getPathSegmentFromEnv(env, 'SSM_ROOT'),
+    stage: getPathSegmentFromEnv(env, 'STAGE'),
     pageTokenSecret: pageTokenSecret || undefined,
     pageTokenSecretParameter: pageTokenSecret ? undefined : pageTokenSecretParameter,
-    tenantClaim,
-    adminGroup,
-    ssmKmsKeyId: optional(env, 'SSM_KMS_KEY_ID'),
+    tenantClaim: getStringFromEnv(env, { key: 'TENANT_CLAIM', defaultValue: DEFAULT_TENANT_CLAIM, pattern: CLAIM_NAME, what: 'a claim name' }),
+    adminGroup: getStringFromEnv(env, { key: 'ADMIN_GROUP', defaultValue: DEFAULT_ADMIN_GROUP, pattern: GROUP_NAME, what: 'a group name without whitespace' }),
+    ssmKmsKeyId: getOptionalStringFromEnv(env, { key: 'SSM_KMS_KEY_ID' }),
   };
 }

@@ -12,10 +12,10 @@ import { PageTokenCodec } from '../../core/page-token';
 import { TagRegistry } from '../../core/tag-registry';
 import { TagRouter } from '../../core/tag-router';
 import type { ConfigApiDeps } from './handler';
-import { RedisConnector, redisConfigFromEnv, waitUntilReady } from '../../adapters/redis/redis-connection';
+import { RedisConnector, waitUntilReady } from '../../adapters/redis/redis-connection';
+import { cacheSettingsFromEnv, redisConfigFromEnv } from '../../adapters/redis/redis-environment';
 import { RedisVersionedCache } from '../../adapters/redis/redis-versioned-cache';
 import { CachedItemReader, readerPoliciesFromRegistry } from '../../core/cached-item-reader';
-import { cacheSettingsFromEnv } from '../../core/versioned-cache';
 import { ConfigurationError, type ConfigApiEnvironment } from './environment';
 
 /** SDK clients, injectable so tests and the local runtime can point them at local endpoints. */

@@ -2,7 +2,7 @@
 import fc from 'fast-check';
 import { InvalidCursorError, compareStreamIds, encodeCursor, isTrimmed, parseCursor, shardOf, type ShardLogState } from '../../core/change-log';
 import { InvalidRequestError } from '../../core/errors';
-import { cacheSettingsFromEnv, judgeChange, resolveCacheSettings, type VersionStamp } from '../../core/versioned-cache';
+import { judgeChange, type VersionStamp } from '../../core/versioned-cache';
 
 describe('shardOf', () => {
   it('is 32-bit FNV-1a of the UTF-8 tenant id, modulo the shard count', () => {
@@ -105,31 +105,3 @@ describe('judgeChange', () => {
   });
 });
 
-describe('cache settings', () => {
-  it('defaults to 16 shards, 100000 log entries, 24 h tombstones, 5 s negative entries', () => {
-    expect(cacheSettingsFromEnv({})).toEqual({ shards: 16, logMaxLen: 100_000, tombstoneTtlMs: 86_400_000, negativeTtlMs: 5000, namespace: 'tc' });
-  });
-
-  it('reads the environment', () => {
-    expect(cacheSettingsFromEnv({ CACHE_LOG_SHARDS: '64', CACHE_LOG_MAX_LEN: '5000', CACHE_TOMBSTONE_TTL_SECONDS: '60', CACHE_NEGATIVE_TTL_SECONDS: '2', CACHE_NAMESPACE: 'tc-dev' })).toEqual({
-      shards: 64,
-      logMaxLen: 5000,
-      tombstoneTtlMs: 60_000,
-      negativeTtlMs: 2000,
-      namespace: 'tc-dev',
-    });
-  });
-
-  it.each([
-    [{ CACHE_LOG_SHARDS: '0' }, /shards/],
-    [{ CACHE_LOG_SHARDS: '2000' }, /shards/],
-    [{ CACHE_LOG_MAX_LEN: 'lots' }, /CACHE_LOG_MAX_LEN/],
-    [{ CACHE_NAMESPACE: 'has{brace}' }, /namespace/],
-  ])('fails fast on %j', (env, message) => {
-    expect(() => cacheSettingsFromEnv(env)).toThrow(message);
-  });
-
-  it('refuses a namespace that could break the hash tag', () => {
-    expect(() => resolveCacheSettings({ namespace: 'a:b' })).toThrow(/namespace/);
-  });
-});

@@ -9,54 +9,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import fc from 'fast-check';
-import { RedisConnector, reconnectDelay, redisConfigFromEnv, waitUntilReady, type RedisClient } from '../../adapters/redis/redis-connection';
+import { RedisConnector, reconnectDelay, waitUntilReady, type RedisClient } from '../../adapters/redis/redis-connection';
+import { redisConfigFromEnv } from '../../adapters/redis/redis-environment';
 import { describeIf, freePort, localClientConfig, startMoto, type RunningServer } from '../support/servers';
 import { startRedisProcess, type RedisProcess } from './support/redis-process';
 import { redisTestConfig } from './support/redis-subject';
-
-describe('redisConfigFromEnv', () => {
-  it('returns undefined when no cache is configured', () => {
-    expect(redisConfigFromEnv({})).toBeUndefined();
-  });
-
-  it('reads a rediss:// URL with user and password as TLS with credentials', () => {
-    expect(redisConfigFromEnv({ CACHE_REDIS_URL: 'rediss://app:p%40ss@cache.example.com:6380', CACHE_REDIS_CLUSTER: 'true' })).toEqual({
-      host: 'cache.example.com',
-      port: 6380,
-      tls: true,
-      tlsCa: undefined,
-      cluster: true,
-      username: 'app',
-      password: 'p@ss',
-      passwordParameter: undefined,
-      connectTimeoutMs: 2000,
-      commandTimeoutMs: 500,
-      maxReconnectDelayMs: 2000,
-    });
-  });
-
-  it('reads host, port, the password parameter and timeouts', () => {
-    expect(
-      redisConfigFromEnv({
-        CACHE_REDIS_HOST: 'my-cache.serverless.use1.cache.amazonaws.com',
-        CACHE_REDIS_TLS: 'true',
-        CACHE_REDIS_PASSWORD_PARAMETER: '/aws/reference/secretsmanager/cache-auth',
-        CACHE_REDIS_COMMAND_TIMEOUT_MS: '150',
-      }),
-    ).toMatchObject({ host: 'my-cache.serverless.use1.cache.amazonaws.com', port: 6379, tls: true, cluster: false, passwordParameter: '/aws/reference/secretsmanager/cache-auth', commandTimeoutMs: 150 });
-  });
-
-  it.each([
-    [{ CACHE_REDIS_HOST: 'h', CACHE_REDIS_TLS: 'yes' }, /CACHE_REDIS_TLS/],
-    [{ CACHE_REDIS_HOST: 'h', CACHE_REDIS_PORT: '70000' }, /CACHE_REDIS_PORT/],
-    [{ CACHE_REDIS_HOST: 'h', CACHE_REDIS_COMMAND_TIMEOUT_MS: '-5' }, /CACHE_REDIS_COMMAND_TIMEOUT_MS/],
-    [{ CACHE_REDIS_URL: 'http://h:1' }, /CACHE_REDIS_URL/],
-    [{ CACHE_REDIS_URL: 'not a url' }, /CACHE_REDIS_URL/],
-    [{ CACHE_REDIS_URL: 'redis://h', CACHE_REDIS_HOST: 'h' }, /CACHE_REDIS_URL or CACHE_REDIS_HOST/],
-  ])('fails fast, naming the setting, for %j', (env, message) => {
-    expect(() => redisConfigFromEnv(env)).toThrow(message);
-  });
-});
 
 describe('reconnectDelay', () => {
   it('grows, stays positive and never exceeds its cap', () => {
