@@ -111,8 +111,6 @@ export function shardOf(tenant: string, shards: number): number {
 
 export const MAX_SHARDS = 1024;
 export const CURSOR_VERSION = 'c1';
-/** 48 random bits in lowercase hex. */
-export const EPOCH_PATTERN = /^[0-9a-f]{12}$/;
 const CURSOR_PATTERN = /^c1\.(0|[1-9][0-9]{0,3})\.([0-9a-f]{12})\.(0|[1-9][0-9]{0,19})-(0|[1-9][0-9]{0,19})$/;
 const MAX_CURSOR_LENGTH = 64;
 const MAX_U64 = (1n << 64n) - 1n;

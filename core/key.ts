@@ -89,10 +89,6 @@ export function parseKeyPrefix(raw: string): KeyPrefix {
   return { tag, namePrefix: rest, raw: `${tag}:${rest}` };
 }
 
-export function keyFromParts(tag: string, name: string): ConfigKey {
-  return parseKey(`${tag}:${name}`);
-}
-
 export function keyMatchesPrefix(key: ConfigKey, prefix: KeyPrefix): boolean {
   return key.tag === prefix.tag && key.name.startsWith(prefix.namePrefix);
 }

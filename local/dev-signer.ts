@@ -15,7 +15,6 @@ import { parseTenantId } from '../core/tenant';
  * URL can never resolve to someone else's keys; the verifier is handed the JWKS directly.
  */
 export const LOCAL_ISSUER = 'https://cognito-idp.local.invalid/local_devpool';
-export const LOCAL_JWKS_URI = `${LOCAL_ISSUER}/.well-known/jwks.json`;
 /** The local app client id: what `client_id` carries and what the local authorizer accepts as audience. */
 export const LOCAL_CLIENT_ID = 'local-dev-client';
 /** Defaults the handler also uses: the claim holding the tenant, and the group allowed to write. */

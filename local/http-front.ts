@@ -24,9 +24,6 @@ import type { JwtAuthorizer } from './jwt-authorizer';
 /** The Lambda integration the front invokes: the config-api handler, called as API Gateway calls it. */
 export type LambdaIntegration = (event: APIGatewayProxyEventV2WithJWTAuthorizer) => Promise<APIGatewayProxyResultV2>;
 
-/** The routes of docs/design.md §4.1, from the same table CDK declares the HTTP API's routes with. */
-export const CONFIG_API_ROUTE_KEYS: readonly string[] = ROUTE_KEYS;
-
 /** API Gateway's own ceiling for an HTTP API request body (10 MB); Lambda's 6 MB event limit is lower still. */
 export const DEFAULT_MAX_BODY_BYTES = 6 * 1024 * 1024;
 
@@ -37,7 +34,7 @@ export interface HttpFrontOptions {
   readonly port?: number;
   /** @default '127.0.0.1' */
   readonly host?: string;
-  /** @default CONFIG_API_ROUTE_KEYS */
+  /** @default ROUTE_KEYS of lambda/config-api/routes.ts */
   readonly routeKeys?: readonly string[];
   /** @default DEFAULT_MAX_BODY_BYTES */
   readonly maxBodyBytes?: number;
@@ -63,7 +60,7 @@ interface RouteMatch {
 }
 
 export async function startHttpFront(options: HttpFrontOptions): Promise<HttpFront> {
-  const routes = (options.routeKeys ?? CONFIG_API_ROUTE_KEYS).map(parseRouteKey);
+  const routes = (options.routeKeys ?? ROUTE_KEYS).map(parseRouteKey);
   const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
 

@@ -5,6 +5,7 @@
  */
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { ConfigError, PreconditionFailedError, type ErrorKind } from '../../core/errors';
+import { formatEtag } from '../config-api/etag';
 
 /** Failures only the HTTP edge can detect: they have no domain error class. */
 export type EdgeProblemKind = 'route-not-found' | 'method-not-allowed' | 'request-too-large' | 'internal';
@@ -94,7 +95,7 @@ export function problemFromError(error: unknown, requestId?: string): { response
   if (error instanceof ConfigError) {
     const headers: Record<string, string> = {};
     if (error instanceof PreconditionFailedError && error.currentVersion !== undefined) {
-      headers.etag = `"${error.currentVersion}"`;
+      headers.etag = formatEtag(error.currentVersion);
     }
     return { response: problemResponse(error.kind, error.message, { requestId, headers }), kind: error.kind };
   }
