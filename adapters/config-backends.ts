@@ -9,10 +9,11 @@ import type { ConfigBackend } from '../core/backend-port';
 import type { BackendKind, TagRegistry } from '../core/tag-registry';
 import { DynamoDbConfigBackend } from './dynamodb/dynamodb-config-backend';
 import { DynamoDbWriteLease } from './dynamodb/dynamodb-write-lease';
+import { DynamoDbParameterKeyIndex } from './dynamodb/parameter-key-index';
 import { SsmConfigBackend } from './ssm/ssm-config-backend';
 
 export interface BackendSettings {
-  /** The tenant table (also holds Parameter Store write leases). */
+  /** The tenant table (also holds Parameter Store write leases and key index). */
   readonly tableName: string;
   readonly ssmRoot: string;
   readonly stage: string;
@@ -25,13 +26,14 @@ export interface BackendClients {
   readonly ssm: SSMClient;
 }
 
-/** Parameter Store writes take their per-key lease in the tenant table, so both backends share the DynamoDB client. */
+/** Parameter Store writes take their per-key lease, and listings their key order, from the tenant table: both backends share the DynamoDB client. */
 export function buildConfigBackends(settings: BackendSettings, clients: BackendClients, registry: TagRegistry): Record<BackendKind, ConfigBackend> {
   return {
     dynamodb: new DynamoDbConfigBackend({ client: clients.dynamodb, tableName: settings.tableName, tags: registry }),
     ssm: new SsmConfigBackend({
       ssm: clients.ssm,
       lease: new DynamoDbWriteLease({ client: clients.dynamodb, tableName: settings.tableName }),
+      keyIndex: new DynamoDbParameterKeyIndex({ client: clients.dynamodb, tableName: settings.tableName }),
       registry,
       root: settings.ssmRoot,
       stage: settings.stage,

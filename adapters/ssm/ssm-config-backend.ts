@@ -4,6 +4,7 @@ import {
   GetParameterCommand,
   GetParameterHistoryCommand,
   GetParametersByPathCommand,
+  GetParametersCommand,
   PutParameterCommand,
   type Parameter,
   type ParameterMetadata,
@@ -12,11 +13,12 @@ import {
 import type { Page, PageRequest, ConfigBackend } from '../../core/backend-port';
 import { ConflictError, InvalidPageTokenError, NotFoundError, PreconditionFailedError } from '../../core/errors';
 import type { ConfigItem, DeleteCommand, HistoryEntry, JsonValue, PutCommand, PutResult } from '../../core/item';
-import type { ConfigKey, KeyPrefix } from '../../core/key';
+import { parseKey, parseKeyPrefix, type ConfigKey, type KeyPrefix } from '../../core/key';
 import type { TagRegistry } from '../../core/tag-registry';
 import type { TenantId } from '../../core/tenant';
 import { ParameterPaths } from './parameter-paths';
 import { isSdkError, translateSdkError } from '../sdk-errors';
+import type { IndexedKey, ParameterKeyIndex } from './key-index';
 import { ConcurrentWriteDetectedError } from './ssm-errors';
 import type { HeldLease, WriteLease } from './write-lease';
 import { writerNote, writerOf } from './writer-note';
@@ -67,11 +69,20 @@ export interface SsmConfigBackendOptions {
   readonly stage: string;
   /** KMS key for SecureString parameters. @default Parameter Store's default key, alias/aws/ssm */
   readonly kmsKeyId?: string;
+  /**
+   * The keys in key order, so a listing page costs the same whatever the tenant holds. Without
+   * it every page walks the tenant's whole tag subtree (fine for a reader that never lists).
+   */
+  readonly keyIndex?: ParameterKeyIndex;
 }
 
 /** Below this much lease time left we renew before writing: the write might outlive the lease. */
 const MIN_LEASE_LEFT_MS = 1500;
 const BY_PATH_PAGE = 10;
+/** GetParameters takes at most 10 names. */
+const GET_BATCH = 10;
+/** An index row this old without a parameter is no write in progress (those finish within a lease). */
+const PRUNE_AFTER_MS = 60_000;
 const HISTORY_PAGE = 50;
 /** DescribeParameters takes at most 50 values per filter and 50 results per page. */
 const DESCRIBE_BATCH = 50;
@@ -89,27 +100,29 @@ export function decodeParameterValue(text: string): JsonValue {
 }
 
 /**
- * The list cursor: the last key returned. Parameter Store lists in its own order (creation
- * order on moto and here; undocumented on AWS), not by name, so its NextToken cannot
- * continue a listing ordered by key. Each page walks the scope with GetParametersByPath,
- * sorts, and returns the keys after the cursor: keyset paging, so writes between pages
- * never repeat or skip a key that stays. The cost is one walk of the scope per page
- * (10 parameters per call), fine for the tens to hundreds of keys a tenant keeps here.
+ * The list cursor: the last key returned (keyset paging, so writes between pages never repeat
+ * or skip a key that stays). Parameter Store lists in its own order (creation order on moto and
+ * here; undocumented on AWS), not by name, so its NextToken cannot continue a listing ordered by
+ * key: the order comes from the key index (key-index.ts), one page of keys per page. Without
+ * an index, or before a tenant's tag has been indexed, a page walks the scope and sorts it.
  */
 function encodeCursor(afterKey: string): string {
   return Buffer.from(JSON.stringify({ after: afterKey }), 'utf8').toString('base64url');
 }
 
-function decodeCursor(cursor: string): string {
+function decodeCursor(cursor: string, prefix: KeyPrefix): string {
   try {
     const parsed: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
     const after = (parsed as { after?: unknown } | null)?.after;
-    if (typeof after === 'string' && after.length > 0) return after;
+    // A cursor cannot jump outside the prefix it was made for (the tenant never comes from it).
+    if (typeof after === 'string' && after.length > 0 && after.startsWith(prefix.raw)) return after;
   } catch {
     // fall through
   }
   throw new InvalidPageTokenError('the Parameter Store list cursor is malformed');
 }
+
+const byKey = (a: { key: ConfigKey }, b: { key: ConfigKey }) => (a.key.raw < b.key.raw ? -1 : a.key.raw > b.key.raw ? 1 : 0);
 
 /**
  * ConfigBackend on SSM Parameter Store: one parameter per key under the tenant's path,
@@ -138,9 +151,55 @@ export class SsmConfigBackend implements ConfigBackend {
   }
 
   async list(tenant: TenantId, prefix: KeyPrefix, page: PageRequest): Promise<Page<ConfigItem>> {
-    const after = page.cursor === undefined ? undefined : decodeCursor(page.cursor);
+    const after = page.cursor === undefined ? undefined : decodeCursor(page.cursor, prefix);
+    const index = this.opts.keyIndex;
+    if (!index) return this.listByWalk(tenant, prefix, page.limit, after);
+    const items: ConfigItem[] = [];
+    let from = after;
+    for (;;) {
+      const want = page.limit - items.length;
+      // One key more than needed tells whether a cursor is due.
+      const found = await index.keys(tenant, prefix, from, want + 1);
+      if (!found) return this.listByWalk(tenant, prefix, page.limit, after, index);
+      const batch = found.keys.slice(0, want);
+      const read = await this.readIndexed(tenant, batch);
+      for (const entry of batch) {
+        const item = read.get(entry.key);
+        if (item) items.push(item);
+        else if (Date.now() - entry.indexedAt > PRUNE_AFTER_MS) {
+          // A key whose parameter is gone (deleted outside the API, or a write that failed): forget it.
+          await index.prune(tenant, entry).catch(() => undefined);
+        }
+      }
+      const more = found.keys.length > want || found.more;
+      if (!more || batch.length === 0) return { items };
+      from = batch[batch.length - 1].key;
+      if (items.length === page.limit) return { items, cursor: encodeCursor(from) };
+    }
+  }
+
+  /**
+   * A page by walking the scope with GetParametersByPath and sorting: one walk of every
+   * parameter under it per page. Given an index, the walk covers the whole tag and records what
+   * it found, so the tag's next pages come from the index.
+   */
+  private async listByWalk(tenant: TenantId, prefix: KeyPrefix, limit: number, after: string | undefined, fill?: ParameterKeyIndex): Promise<Page<ConfigItem>> {
+    const walked = await this.walk(tenant, fill ? parseKeyPrefix(`${prefix.tag}:`) : prefix);
+    if (fill) {
+      // Best effort: a reader without write access to the table (the fanout) still gets its
+      // page, and the next listing by the config-api records the keys.
+      await fill.fill(tenant, prefix.tag, walked.map((c) => c.key.raw)).catch(() => undefined);
+    }
+    const candidates = walked.filter((c) => c.key.raw.startsWith(prefix.raw) && (after === undefined || c.key.raw > after)).sort(byKey);
+    const chosen = candidates.slice(0, limit);
+    const items = await this.withWriters(tenant, chosen);
+    return candidates.length > limit && chosen.length > 0 ? { items, cursor: encodeCursor(chosen[chosen.length - 1].key.raw) } : { items };
+  }
+
+  /** Every parameter under the prefix whose name is a valid key of its tag. */
+  private async walk(tenant: TenantId, prefix: KeyPrefix): Promise<Array<{ key: ConfigKey; parameter: Parameter }>> {
     const scope = this.paths.listScope(tenant, prefix);
-    const candidates: Array<{ key: ConfigKey; parameter: Parameter }> = [];
+    const found: Array<{ key: ConfigKey; parameter: Parameter }> = [];
     let nextToken: string | undefined;
     do {
       const out = await this.call('listing parameters', () =>
@@ -151,13 +210,40 @@ export class SsmConfigBackend implements ConfigBackend {
       for (const parameter of out.Parameters ?? []) {
         if (!parameter.Name?.startsWith(scope.namePrefix)) continue;
         const key = this.paths.keyOf(tenant, prefix.tag, parameter.Name);
-        if (key && (after === undefined || key.raw > after)) candidates.push({ key, parameter });
+        if (key) found.push({ key, parameter });
       }
       nextToken = out.NextToken || undefined;
     } while (nextToken);
+    return found;
+  }
 
-    candidates.sort((a, b) => (a.key.raw < b.key.raw ? -1 : a.key.raw > b.key.raw ? 1 : 0));
-    const chosen = candidates.slice(0, page.limit);
+  /** The items of indexed keys that still have a parameter, by key: GetParameters 10 names at a time, all at once. */
+  private async readIndexed(tenant: TenantId, entries: readonly IndexedKey[]): Promise<Map<string, ConfigItem>> {
+    const wanted = new Map<string, ConfigKey>();
+    for (const entry of entries) {
+      let key: ConfigKey;
+      try {
+        key = parseKey(entry.key);
+      } catch {
+        continue; // not a key (a row written by hand): nothing to read
+      }
+      wanted.set(this.paths.parameterName(tenant, key), key);
+    }
+    const names = [...wanted.keys()];
+    const batches: string[][] = [];
+    for (let i = 0; i < names.length; i += GET_BATCH) batches.push(names.slice(i, i + GET_BATCH));
+    const outs = await Promise.all(
+      batches.map((batch) =>
+        this.call('reading parameters', () => this.opts.ssm.send(new GetParametersCommand({ Names: batch, WithDecryption: true }))),
+      ),
+    );
+    const found = outs.flatMap((out) => out.Parameters ?? []).filter((p) => p.Name && wanted.has(p.Name));
+    const items = await this.withWriters(tenant, found.map((parameter) => ({ key: wanted.get(parameter.Name!)!, parameter })));
+    return new Map(items.map((item) => [item.key, item]));
+  }
+
+  /** Items with their writer (the note in each parameter's Description), in the order given. */
+  private async withWriters(tenant: TenantId, chosen: ReadonlyArray<{ key: ConfigKey; parameter: Parameter }>): Promise<ConfigItem[]> {
     const metadata = await this.describe(chosen.map((c) => c.parameter.Name!));
     const items: ConfigItem[] = [];
     for (const { key, parameter } of chosen) {
@@ -170,9 +256,7 @@ export class SsmConfigBackend implements ConfigBackend {
         if (fresh) items.push(fresh);
       }
     }
-    return candidates.length > page.limit && chosen.length > 0
-      ? { items, cursor: encodeCursor(chosen[chosen.length - 1].key.raw) }
-      : { items };
+    return items;
   }
 
   async put(tenant: TenantId, command: PutCommand): Promise<PutResult> {
@@ -194,6 +278,8 @@ export class SsmConfigBackend implements ConfigBackend {
       }
       await this.ensureLeaseTime(held, key);
       const intended = (current ?? 0) + 1;
+      // Before the parameter exists, so a listing never misses a key that does.
+      await this.opts.keyIndex?.add(tenant, key);
 
       let written: number;
       try {
@@ -251,6 +337,8 @@ export class SsmConfigBackend implements ConfigBackend {
         if (isSdkError(e, 'ParameterNotFound')) throw new NotFoundError(`'${key.raw}' does not exist`);
         throw translateSdkError(e, 'Parameter Store', `deleting '${key.raw}'`);
       }
+      // The delete stands even if this fails: a listing skips the leftover key and prunes it.
+      await this.opts.keyIndex?.remove(tenant, key).catch(() => undefined);
       return { version: current };
     });
   }

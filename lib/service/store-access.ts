@@ -18,14 +18,19 @@ interface ConsumerProfile {
   readonly dynamodbActions: readonly string[];
   /** On `parameter/<root>/<stage>/tenants/*`, when some tag uses Parameter Store. */
   readonly ssmActions: readonly string[];
-  /** Parameter Store writes take a per-key lease row in the tenant table. */
-  readonly writesParameterLeases: boolean;
+  /**
+   * On the tenant table, when some tag uses Parameter Store: writes take a per-key lease row,
+   * and listings read the keys in order from the key-index rows (which writes maintain).
+   */
+  readonly parameterTableActions: readonly string[];
   /** What it asks of the SecureString key when some Parameter Store tag is secret. */
   readonly parameterKeyActions: readonly string[];
 }
 
 const TABLE_READ = ['dynamodb:GetItem', 'dynamodb:Query'];
 const TABLE_WRITE = ['dynamodb:PutItem', 'dynamodb:DeleteItem'];
+/** The first listing of a tenant's Parameter Store tag records its existing keys, 25 per call. */
+const INDEX_FILL = ['dynamodb:BatchWriteItem'];
 const KEY_DECRYPT = ['kms:Decrypt'];
 const KEY_ENCRYPT = ['kms:Encrypt', 'kms:GenerateDataKey'];
 
@@ -33,22 +38,22 @@ export const CONSUMER_PROFILES: Readonly<Record<StoreConsumer, ConsumerProfile>>
   // Reads, lists, writes, deletes and history of its tenant's keys.
   'config-api': {
     dynamodbActions: [...TABLE_READ, ...TABLE_WRITE],
-    ssmActions: ['ssm:GetParameter', 'ssm:GetParametersByPath', 'ssm:GetParameterHistory', 'ssm:PutParameter', 'ssm:DeleteParameter'],
-    writesParameterLeases: true,
+    ssmActions: ['ssm:GetParameter', 'ssm:GetParameters', 'ssm:GetParametersByPath', 'ssm:GetParameterHistory', 'ssm:PutParameter', 'ssm:DeleteParameter'],
+    parameterTableActions: [...TABLE_READ, ...TABLE_WRITE, ...INDEX_FILL],
     parameterKeyActions: [...KEY_DECRYPT, ...KEY_ENCRYPT],
   },
   // DynamoDB changes arrive with their new image: only Parameter Store changes are read back.
   'cache-refresh': {
     dynamodbActions: [],
     ssmActions: ['ssm:GetParameter'],
-    writesParameterLeases: false,
+    parameterTableActions: [],
     parameterKeyActions: KEY_DECRYPT,
   },
-  // Snapshots: reads and listings only.
+  // Snapshots: reads and listings only (a listing before the config-api's first one walks instead of indexing).
   fanout: {
     dynamodbActions: TABLE_READ,
-    ssmActions: ['ssm:GetParameter', 'ssm:GetParametersByPath'],
-    writesParameterLeases: false,
+    ssmActions: ['ssm:GetParameter', 'ssm:GetParameters', 'ssm:GetParametersByPath'],
+    parameterTableActions: TABLE_READ,
     parameterKeyActions: KEY_DECRYPT,
   },
 };
@@ -65,7 +70,7 @@ export function storeGrants(consumer: StoreConsumer, needs: StoreNeeds): StoreGr
   const usesSsm = needs.ssmTags.length > 0;
   const tableActions = [
     ...(needs.dynamodbTags.length > 0 ? profile.dynamodbActions : []),
-    ...(usesSsm && profile.writesParameterLeases ? TABLE_WRITE : []),
+    ...(usesSsm ? profile.parameterTableActions : []),
   ];
   const grants: StoreGrant[] = [];
   const uniqueTableActions = [...new Set(tableActions)];

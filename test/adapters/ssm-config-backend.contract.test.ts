@@ -2,6 +2,7 @@ import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { createTenantTableInput } from '../../adapters/dynamodb/table-definition';
 import { DynamoDbWriteLease } from '../../adapters/dynamodb/dynamodb-write-lease';
+import { DynamoDbParameterKeyIndex } from '../../adapters/dynamodb/parameter-key-index';
 import { SsmConfigBackend } from '../../adapters/ssm/ssm-config-backend';
 import { TagRegistry } from '../../core/tag-registry';
 import { startLocalParameterStore } from '../../local/parameter-store';
@@ -10,7 +11,7 @@ import { describeIf, localClientConfig, startDynalite, startMoto } from '../supp
 
 const TABLE = 'tenant-config-test';
 
-/** The backend on real servers: Parameter Store at `ssmEndpoint`, the lease table at `dynamoEndpoint`. */
+/** The backend on real servers: Parameter Store at `ssmEndpoint`, the lease and key-index table at `dynamoEndpoint`. */
 async function subject(ssmEndpoint: string, dynamoEndpoint: string, stop: () => Promise<void>): Promise<ContractSubject> {
   const dynamo = new DynamoDBClient(localClientConfig(dynamoEndpoint));
   const ssm = new SSMClient(localClientConfig(ssmEndpoint));
@@ -19,6 +20,7 @@ async function subject(ssmEndpoint: string, dynamoEndpoint: string, stop: () => 
     backend: new SsmConfigBackend({
       ssm,
       lease: new DynamoDbWriteLease({ client: dynamo, tableName: TABLE }),
+      keyIndex: new DynamoDbParameterKeyIndex({ client: dynamo, tableName: TABLE }),
       registry: TagRegistry.default(),
       root: 'tenant-config',
       stage: 'contract',

@@ -1,4 +1,4 @@
-import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { CreateTableCommand, DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import {
   DescribeParametersCommand,
   GetParameterCommand,
@@ -8,6 +8,7 @@ import {
 } from '@aws-sdk/client-ssm';
 import { createTenantTableInput } from '../../adapters/dynamodb/table-definition';
 import { DynamoDbWriteLease } from '../../adapters/dynamodb/dynamodb-write-lease';
+import { DynamoDbParameterKeyIndex, PARAMETER_KEY_PREFIX } from '../../adapters/dynamodb/parameter-key-index';
 import { SsmConfigBackend } from '../../adapters/ssm/ssm-config-backend';
 import { ConcurrentWriteDetectedError } from '../../adapters/ssm/ssm-errors';
 import type { WriteLease } from '../../adapters/ssm/write-lease';
@@ -52,9 +53,10 @@ describe('SsmConfigBackend (local Parameter Store, lease in dynalite)', () => {
   /** Writes straight into Parameter Store, as the CLI or another service would: no lease, other credentials. */
   let bypass: SSMClient;
   let lease: DynamoDbWriteLease;
+  let keyIndex: DynamoDbParameterKeyIndex;
   let backend: SsmConfigBackend;
   const makeBackend = (overrides: Partial<ConstructorParameters<typeof SsmConfigBackend>[0]> = {}) =>
-    new SsmConfigBackend({ ssm, lease, registry, root: ROOT, stage: STAGE, ...overrides });
+    new SsmConfigBackend({ ssm, lease, keyIndex, registry, root: ROOT, stage: STAGE, ...overrides });
 
   beforeAll(async () => {
     [store, dynalite] = await Promise.all([startLocalParameterStore(), startDynalite({ inMemory: true })]);
@@ -63,6 +65,7 @@ describe('SsmConfigBackend (local Parameter Store, lease in dynalite)', () => {
     dynamo = new DynamoDBClient(localClientConfig(dynalite.endpoint));
     await dynamo.send(new CreateTableCommand(createTenantTableInput(TABLE)));
     lease = new DynamoDbWriteLease({ client: dynamo, tableName: TABLE });
+    keyIndex = new DynamoDbParameterKeyIndex({ client: dynamo, tableName: TABLE });
     backend = makeBackend();
   });
   afterAll(async () => {
@@ -219,6 +222,143 @@ describe('SsmConfigBackend (local Parameter Store, lease in dynalite)', () => {
         expect(error).toBeInstanceOf(InvalidPageTokenError);
       },
     );
+  });
+
+  describe('the key index', () => {
+    /** A client that counts the calls it makes, by command name. */
+    function counting<C extends SSMClient | DynamoDBClient>(client: C): { client: C; calls: Map<string, number>; total: () => number } {
+      const calls = new Map<string, number>();
+      client.middlewareStack.add(
+        (next, context) => async (args) => {
+          calls.set(context.commandName as string, (calls.get(context.commandName as string) ?? 0) + 1);
+          return next(args);
+        },
+        { step: 'initialize', name: 'countCalls' },
+      );
+      return { client, calls, total: () => [...calls.values()].reduce((a, b) => a + b, 0) };
+    }
+
+    /** `count` parameters of one tenant, written straight into Parameter Store (as existing data would be). */
+    async function seed(tenant: TenantId, count: number): Promise<void> {
+      let next = 0;
+      await Promise.all(
+        Array.from({ length: 16 }, async () => {
+          while (next < count) {
+            const i = next++;
+            await bypass.send(new PutParameterCommand({ Name: paramName(tenant, `paramconfig:bulk/k${String(i).padStart(5, '0')}`), Value: String(i), Type: 'String' }));
+          }
+        }),
+      );
+    }
+
+    it('reads the same number of parameters and makes the same calls per page at 1,000 and at 5,000 keys', async () => {
+      const perPage = async (count: number) => {
+        const tenant = freshTenant();
+        await seed(tenant, count);
+        const counted = counting(new SSMClient(localClientConfig(store.endpoint)));
+        const countedDynamo = counting(new DynamoDBClient(localClientConfig(dynalite.endpoint)));
+        const lister = makeBackend({ ssm: counted.client, keyIndex: new DynamoDbParameterKeyIndex({ client: countedDynamo.client, tableName: TABLE }) });
+        try {
+          // The first listing of a tenant's tag walks it once and records its keys.
+          let page = await lister.list(tenant, parseKeyPrefix('paramconfig:'), { limit: 100 });
+          const pages: Array<{ ssm: Record<string, number>; dynamodb: Record<string, number>; keys: string[] }> = [];
+          for (let p = 0; p < 3; p++) {
+            counted.calls.clear();
+            countedDynamo.calls.clear();
+            page = await lister.list(tenant, parseKeyPrefix('paramconfig:'), { limit: 100, cursor: page.cursor });
+            pages.push({ ssm: Object.fromEntries(counted.calls), dynamodb: Object.fromEntries(countedDynamo.calls), keys: page.items.map((i) => i.key) });
+          }
+          return pages;
+        } finally {
+          counted.client.destroy();
+          countedDynamo.client.destroy();
+        }
+      };
+
+      const small = await perPage(1000);
+      const large = await perPage(5000);
+
+      // Pages 2..4: keys 100..399 in key order, in both tenants.
+      for (const pages of [small, large]) {
+        expect(pages.flatMap((p) => p.keys)).toEqual(Array.from({ length: 300 }, (_, i) => `paramconfig:bulk/k${String(i + 100).padStart(5, '0')}`));
+      }
+      expect(large.map((p) => [p.ssm, p.dynamodb])).toEqual(small.map((p) => [p.ssm, p.dynamodb]));
+      // 100 keys: one Query, ten GetParameters of 10 names and two DescribeParameters of 50; no walk.
+      expect(small[0].ssm).toEqual({ GetParametersCommand: 10, DescribeParametersCommand: 2 });
+      expect(small[0].dynamodb).toEqual({ QueryCommand: 1 });
+    }, 120_000);
+
+    it('lists a key written through the API at once, and no longer once it is deleted', async () => {
+      const tenant = freshTenant();
+      await backend.put(tenant, { key: parseKey('paramconfig:b'), value: 'b', updatedBy: 'a' });
+      expect((await backend.list(tenant, parseKeyPrefix('paramconfig:'), { limit: 10 })).items.map((i) => i.key)).toEqual(['paramconfig:b']);
+
+      await backend.put(tenant, { key: parseKey('paramconfig:a'), value: 'a', updatedBy: 'a' });
+      await backend.put(tenant, { key: parseKey('paramconfig:c'), value: 'c', updatedBy: 'a' });
+      await backend.delete(tenant, { key: parseKey('paramconfig:b'), deletedBy: 'a' });
+
+      expect((await backend.list(tenant, parseKeyPrefix('paramconfig:'), { limit: 10 })).items.map((i) => i.key)).toEqual(['paramconfig:a', 'paramconfig:c']);
+    });
+
+    it('skips indexed keys whose parameter is gone and still fills the page; forgets them once old', async () => {
+      const tenant = freshTenant();
+      for (const n of ['a', 'c', 'e']) await backend.put(tenant, { key: parseKey(`paramconfig:${n}`), value: n, updatedBy: 'a' });
+      // Index rows with no parameter: a write that failed after indexing (fresh), a delete outside the API (old).
+      const row = (name: string, indexedAt: number) =>
+        dynamo.send(
+          new PutItemCommand({
+            TableName: TABLE,
+            Item: { tenantId: { S: tenant }, configKey: { S: `${PARAMETER_KEY_PREFIX}paramconfig:${name}` }, indexedAt: { N: String(indexedAt) } },
+          }),
+        );
+      await row('b', Date.now());
+      await row('d', Date.now() - 10 * 60_000);
+
+      const first = await backend.list(tenant, parseKeyPrefix('paramconfig:'), { limit: 2 });
+      const second = await backend.list(tenant, parseKeyPrefix('paramconfig:'), { limit: 2, cursor: first.cursor });
+      const indexed = await keyIndex.keys(tenant, parseKeyPrefix('paramconfig:'), undefined, 10);
+
+      expect(first.items.map((i) => i.key)).toEqual(['paramconfig:a', 'paramconfig:c']);
+      expect(second.items.map((i) => i.key)).toEqual(['paramconfig:e']);
+      expect(second.cursor).toBeUndefined();
+      expect(indexed?.keys.map((k) => k.key)).toEqual(['paramconfig:a', 'paramconfig:b', 'paramconfig:c', 'paramconfig:e']);
+    });
+
+    it('indexes parameters written before the index existed on the first listing, and walks no more after it', async () => {
+      const tenant = freshTenant();
+      for (const n of ['z', 'y', 'x']) await bypass.send(new PutParameterCommand({ Name: paramName(tenant, `paramconfig:old/${n}`), Value: `"${n}"`, Type: 'String' }));
+      const counted = counting(new SSMClient(localClientConfig(store.endpoint)));
+      const lister = makeBackend({ ssm: counted.client });
+      try {
+        const first = await lister.list(tenant, parseKeyPrefix('paramconfig:old/'), { limit: 2 });
+        const walks = counted.calls.get('GetParametersByPathCommand') ?? 0;
+        const second = await lister.list(tenant, parseKeyPrefix('paramconfig:old/'), { limit: 2, cursor: first.cursor });
+
+        expect([...first.items, ...second.items].map((i) => i.value)).toEqual(['x', 'y', 'z']);
+        expect(walks).toBeGreaterThan(0);
+        expect(counted.calls.get('GetParametersByPathCommand')).toBe(walks);
+      } finally {
+        counted.client.destroy();
+      }
+    });
+
+    it('refuses a cursor for a key outside the listed prefix', async () => {
+      const cursor = Buffer.from(JSON.stringify({ after: 'paramconfig:zzz' })).toString('base64url');
+
+      expect(await rejection(backend.list(freshTenant(), parseKeyPrefix('paramconfig:db/'), { limit: 10, cursor }))).toBeInstanceOf(InvalidPageTokenError);
+    });
+
+    it('maps the index table being unreachable to BackendUnavailableError on a write, and writes nothing', async () => {
+      const deadDynamo = new DynamoDBClient({ ...localClientConfig(`http://127.0.0.1:${await freePort()}`), maxAttempts: 1 });
+      const dead = makeBackend({ keyIndex: new DynamoDbParameterKeyIndex({ client: deadDynamo, tableName: TABLE }) });
+      const tenant = freshTenant();
+      try {
+        expect(await rejection(dead.put(tenant, { key: parseKey('paramconfig:x'), value: 1, updatedBy: 'a' }))).toBeInstanceOf(BackendUnavailableError);
+        expect(await backend.get(tenant, parseKey('paramconfig:x'))).toBeUndefined();
+      } finally {
+        deadDynamo.destroy();
+      }
+    });
   });
 
   describe('concurrent If-Match writers', () => {

@@ -19,13 +19,21 @@ describe('grants derived from the tag registry', () => {
         expect(storeGrants(consumer, onlyDynamo).map((g) => g.store)).not.toContain('parameters');
       }
       const onlySsm = storeNeeds(registry({ settings: { backend: 'ssm', secret: false } }));
-      expect(storeGrants('fanout', onlySsm).map((g) => g.store)).toEqual(['parameters', 'parameterMetadata']);
+      expect(storeGrants('fanout', onlySsm).map((g) => g.store)).toEqual(['table', 'tableKey', 'parameters', 'parameterMetadata']);
       expect(storeGrants('cache-refresh', onlySsm).map((g) => g.store)).toEqual(['parameters', 'parameterMetadata']);
     });
 
-    it('gives the config-api the lease rows of the table when only Parameter Store tags exist', () => {
+    it('gives the config-api the lease and key-index rows of the table, and the fanout the index reads, when only Parameter Store tags exist', () => {
       const onlySsm = storeNeeds(registry({ settings: { backend: 'ssm', secret: false } }));
-      expect(storeGrants('config-api', onlySsm).find((g) => g.store === 'table')?.actions).toEqual(['dynamodb:PutItem', 'dynamodb:DeleteItem']);
+      expect(storeGrants('config-api', onlySsm).find((g) => g.store === 'table')?.actions).toEqual([
+        'dynamodb:GetItem',
+        'dynamodb:Query',
+        'dynamodb:PutItem',
+        'dynamodb:DeleteItem',
+        'dynamodb:BatchWriteItem',
+      ]);
+      expect(storeGrants('fanout', onlySsm).find((g) => g.store === 'table')?.actions).toEqual(['dynamodb:GetItem', 'dynamodb:Query']);
+      expect(storeGrants('cache-refresh', onlySsm).find((g) => g.store === 'table')).toBeUndefined();
     });
 
     it('adds the SecureString key exactly when a Parameter Store tag is secret', () => {
@@ -75,12 +83,18 @@ describe('grants derived from the tag registry', () => {
       });
     });
 
-    it('a Parameter Store-only registry: no Pipe, no table rule, table access only for the config-api’s leases', () => {
+    it('a Parameter Store-only registry: no Pipe, no table rule, table access only for leases and the key index', () => {
       ssmOnly.resourceCountIs('AWS::Pipes::Pipe', 0);
       const rules = resourcesOf(ssmOnly, 'AWS::Events::Rule').map(([, r]) => r.Properties!.EventPattern as { source: string[] });
       expect(rules.map((p) => p.source)).toEqual([['aws.ssm']]);
-      expect(actionsOfRole(ssmOnly, ROLES.api).filter((a) => a.startsWith('dynamodb:')).sort()).toEqual(['dynamodb:DeleteItem', 'dynamodb:PutItem']);
-      expect(actionsOfRole(ssmOnly, ROLES.fanout).filter((a) => a.startsWith('dynamodb:'))).toEqual([]);
+      expect(actionsOfRole(ssmOnly, ROLES.api).filter((a) => a.startsWith('dynamodb:')).sort()).toEqual([
+        'dynamodb:BatchWriteItem',
+        'dynamodb:DeleteItem',
+        'dynamodb:GetItem',
+        'dynamodb:PutItem',
+        'dynamodb:Query',
+      ]);
+      expect(actionsOfRole(ssmOnly, ROLES.fanout).filter((a) => a.startsWith('dynamodb:')).sort()).toEqual(['dynamodb:GetItem', 'dynamodb:Query']);
       expect(actionsOfRole(ssmOnly, ROLES.refresh).filter((a) => a.startsWith('dynamodb:'))).toEqual([]);
       for (const role of Object.values(ROLES)) expect(statementsOfRole(ssmOnly, role).map((s) => s.Sid)).not.toContain('SecureStringKey');
       const api = resourcesOf(ssmOnly, 'AWS::Lambda::Function').find(([id]) => id.startsWith('ConfigApiHandlerFunction'))![1];

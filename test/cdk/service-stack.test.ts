@@ -315,7 +315,7 @@ describe('service stack', () => {
     it('gives write actions to the config-api only', () => {
       const writes = /^(dynamodb:(PutItem|DeleteItem|UpdateItem|BatchWriteItem)|ssm:(PutParameter|DeleteParameter)|kms:(Encrypt|GenerateDataKey))$/;
       expect([...new Set(actionsOfRole(template, 'ConfigApiHandlerRole').filter((a) => writes.test(a)))].sort()).toEqual(
-        ['dynamodb:DeleteItem', 'dynamodb:PutItem', 'kms:Encrypt', 'kms:GenerateDataKey', 'ssm:DeleteParameter', 'ssm:PutParameter'],
+        ['dynamodb:BatchWriteItem', 'dynamodb:DeleteItem', 'dynamodb:PutItem', 'kms:Encrypt', 'kms:GenerateDataKey', 'ssm:DeleteParameter', 'ssm:PutParameter'],
       );
       for (const role of ['ChangeEventsCacheRefreshRole', 'FanoutTaskTaskRole']) {
         expect(actionsOfRole(template, role).filter((a) => writes.test(a))).toEqual([]);
