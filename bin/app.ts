@@ -13,7 +13,6 @@ try {
   createTenantConfigApp(app, readStageConfig((key) => app.node.tryGetContext(key)));
 } catch (error) {
   if (error instanceof StageConfigError) {
-    // eslint-disable-next-line no-console
     console.error(`\nInvalid deployment settings: ${error.message}\n`);
     process.exit(1);
   }

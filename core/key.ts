@@ -17,7 +17,7 @@ export interface KeyPrefix {
 }
 
 export const TAG_PATTERN = /^[a-z][a-z0-9]{0,31}$/;
-const NAME_CHAR = /[A-Za-z0-9_.\-]/;
+const NAME_CHAR = /[A-Za-z0-9_.-]/;
 /** Parameter Store allows 15 levels; `/<root>/<stage>/tenants/<tenant>/<tag>` takes five of them (docs/design.md §9, decision 3). */
 export const MAX_NAME_SEGMENTS = 10;
 export const MAX_NAME_LENGTH = 256;

@@ -56,7 +56,7 @@ export class TagRegistry {
         try {
           validate = def.schema ? ajv.compile(def.schema) : undefined;
         } catch (e) {
-          throw new Error(`tag registry: tag '${name}' has an invalid JSON schema: ${(e as Error).message}`);
+          throw new Error(`tag registry: tag '${name}' has an invalid JSON schema: ${(e as Error).message}`, { cause: e });
         }
         return [name, { ...def, name, validate }];
       }),

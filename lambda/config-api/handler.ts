@@ -199,7 +199,8 @@ export function createHandler(deps: ConfigApiDeps): ConfigApiLambdaHandler {
     }
     access.status = response.statusCode;
     access.latencyMs = Math.round((now() - started) * 10) / 10;
-    (response.statusCode ?? 500) >= 500 ? deps.logger.warn('request', access) : deps.logger.info('request', access);
+    if ((response.statusCode ?? 500) >= 500) deps.logger.warn('request', access);
+    else deps.logger.info('request', access);
     return response;
   };
 }

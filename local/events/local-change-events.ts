@@ -47,16 +47,16 @@ export async function startLocalChangeEvents(options: LocalChangeEventsOptions):
   const patterns = resolveChangeEventPatterns(eventPatternVariables({ ssmTenantsPath: layout.tenantsPath, registry }));
   const bus = createLocalEventBus({ rules: changeEventRules(patterns, options.target), retry: options.retry, logger: options.logger });
   // The Pipe needs the proxy's stream ARN, the proxy needs somewhere to send records: tie the knot.
-  let pipe: ((record: StreamRecord) => void) | undefined;
+  const pipe: { send?: (record: StreamRecord) => void } = {};
   const proxy = await startDynamoDbStreamProxy({
     dynaliteEndpoint: options.dynaliteEndpoint,
     tableName: options.tableName,
     region: options.region,
     port: options.proxyPort,
-    onRecord: (record) => pipe?.(record),
+    onRecord: (record) => pipe.send?.(record),
     onError: (error) => options.logger?.error('stream proxy', { error: error.message }),
   });
-  pipe = createLocalPipe({ bus, patterns, streamArn: proxy.streamArn, region: options.region, logger: options.logger });
+  pipe.send = createLocalPipe({ bus, patterns, streamArn: proxy.streamArn, region: options.region, logger: options.logger });
   const unsubscribe = options.parameterStore?.subscribe(forwardParameterStoreChanges(bus, { region: options.region }));
   return {
     bus,

@@ -103,7 +103,7 @@ export function createLocalEventBus(options: LocalEventBusOptions): LocalEventBu
     try {
       matcher = compilePattern(rule.pattern);
     } catch (e) {
-      throw new Error(`local event bus: rule '${rule.name}': ${(e as Error).message}`);
+      throw new Error(`local event bus: rule '${rule.name}': ${(e as Error).message}`, { cause: e });
     }
     return { ...rule, matcher };
   });

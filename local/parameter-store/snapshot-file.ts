@@ -14,7 +14,7 @@ export function readJsonFile<T>(path: string): T | undefined {
   try {
     return JSON.parse(text) as T;
   } catch (e) {
-    throw new Error(`cannot read ${path}: ${(e as Error).message}; move it away to start empty`);
+    throw new Error(`cannot read ${path}: ${(e as Error).message}; move it away to start empty`, { cause: e });
   }
 }
 

@@ -472,7 +472,6 @@ export function configBackendContract(name: string, setup: () => Promise<Contrac
 }
 
 function describeSkippedBecause(reason: string): jest.Describe {
-  // eslint-disable-next-line no-console
   console.warn(`\n*** SKIPPING the concurrent-writer cases of ${reason} ***\n`);
   return describe.skip;
 }

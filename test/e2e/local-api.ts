@@ -1,7 +1,6 @@
 /** A thin fetch wrapper for end-to-end tests against the local HTTP API. */
 
 // Tests assert response bodies field by field; `any` keeps those assertions short.
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Body = any;
 
 export interface ApiResponse {

@@ -29,7 +29,6 @@ export function hasBinary(name: string): boolean {
 /** `describe` when the binary is on PATH; otherwise a loud note and a skipped suite. */
 export function describeIf(binary: string): jest.Describe {
   if (hasBinary(binary)) return describe;
-  // eslint-disable-next-line no-console
   console.warn(`\n*** SKIPPING: '${binary}' is not on PATH; install it to run this suite (see README, Tests) ***\n`);
   return describe.skip;
 }

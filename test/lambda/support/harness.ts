@@ -22,7 +22,7 @@ export interface Reply {
   readonly status: number;
   readonly headers: Record<string, string>;
   /** Parsed JSON body; undefined when there is none. */
-  readonly body: any; // eslint-disable-line @typescript-eslint/no-explicit-any -- test assertions walk arbitrary JSON
+  readonly body: any;
   readonly rawBody?: string;
 }
 
