@@ -1,5 +1,5 @@
 /**
- * `npm start`: the whole system on this machine, no AWS account needed (DESIGN §5).
+ * `npm start`: the whole system on this machine, no AWS account needed.
  *
  * Environment: PORT (8080), GRPC_PORT (50051), LOCAL_DIR (.local), STAGE (local),
  * SSM_ROOT (tenant-config), PAGE_TOKEN_SECRET (a dev secret kept in LOCAL_DIR),
@@ -37,7 +37,7 @@ function banner(system: LocalSystem): string {
   const { endpoints: e, signer } = system;
   const token = (tenant: string, admin: boolean) => signer.signToken({ tenant, admin, ttlSeconds: DEMO_TOKEN_TTL_SECONDS });
   const dir = relative(process.cwd(), system.dir) || '.';
-  const cache = e.redis ? `${e.redis}   (redis-server, nothing kept on disk)` : 'in-memory cache (no redis-server on PATH, or CACHE=memory)';
+  const cache = e.redis ? `${e.redis}   (redis-server, nothing kept on disk; restarted empty if it dies)` : 'in-memory cache (no redis-server on PATH, or CACHE=memory)';
   return `
 Tenant configuration service — running locally
 

@@ -1,6 +1,7 @@
 /**
- * The whole system on one machine (DESIGN §5): dynalite for the tenant table behind the
- * stream proxy, the local Parameter Store, the cache (a private redis-server, or in memory),
+ * The whole system on one machine: dynalite for the tenant table behind the
+ * stream proxy, the local Parameter Store, the cache (a private redis-server, restarted when it
+ * dies, or in memory),
  * the local API Gateway in front of the same config-api handler the Lambda runs, change
  * events routed to the same cache-refresh code, and the gRPC fanout over the cache's change
  * log. Data lives under one directory, so a restart keeps it (the cache is rebuilt from the
@@ -30,11 +31,11 @@ import { ADMIN_GROUP, LOCAL_CLIENT_ID, LOCAL_ISSUER, TENANT_CLAIM, openDevSigner
 import { startLocalChangeEvents, type LocalChangeEvents } from './events';
 import { startHttpFront, type HttpFront } from './http-front';
 import { createJwtAuthorizer } from './jwt-authorizer';
-import { startLocalCache, type LocalCacheMode, type LocalRedis } from './local-cache';
+import { startLocalCache, type LocalCacheMode, type LocalRedis, type LocalRedisOptions } from './local-cache';
 import { startLocalParameterStore, type LocalParameterStore } from './parameter-store';
 import { CountingRefreshMetrics } from './refresh-counters';
 
-/** What `.local/endpoints.json` holds (DESIGN §5); `redis` is absent while the cache is in memory. */
+/** What `.local/endpoints.json` holds; `redis` is absent while the cache is in memory. */
 export interface LocalEndpoints {
   /** Base URL of the HTTP API, e.g. `http://127.0.0.1:8080`. */
   readonly http: string;
@@ -82,6 +83,11 @@ export interface LocalSystemOptions {
   /** `auto`: a private redis-server when one is on PATH, in memory otherwise. @default 'auto' */
   readonly cache?: LocalCacheMode;
   /**
+   * How the private redis-server is run and restarted when it dies (the same port, empty).
+   * @default redis-server from PATH, restarted after 100 ms doubling to 5 s while starts fail
+   */
+  readonly redisServer?: LocalRedisOptions;
+  /**
    * How long the fanout's drain on stop() waits for streams to end after `reconnect`.
    * @default 5000 (a local stop should not take the 20 s a Fargate task gets)
    */
@@ -95,7 +101,10 @@ export interface LocalCacheStatus {
   readonly reader: CachedItemReader;
   /** Change events applied / ignored / dropped by the cache refresh. */
   readonly refreshes: CountingRefreshMetrics;
-  /** The private redis-server (kind `redis` only): kill it and start a new one on the same port. */
+  /**
+   * The private redis-server (kind `redis` only), supervised: restarted empty on the same port
+   * when it dies. Its pid, the supervisor's state, and hooks to hold it down and start it again.
+   */
   readonly redis?: LocalRedis;
 }
 
@@ -162,7 +171,13 @@ export async function startLocalSystem(options: LocalSystemOptions = {}): Promis
 
     const logger = options.logger ?? new Logger({ serviceName: 'config-api' });
     const registry = TagRegistry.default();
-    const local = await startLocalCache({ mode: options.cache ?? 'auto', dataDir: join(dir, 'redis'), host, logger });
+    const local = await startLocalCache({
+      mode: options.cache ?? 'auto',
+      dataDir: join(dir, 'redis'),
+      host,
+      logger: options.logger ?? new Logger({ serviceName: 'local-cache' }),
+      redisServer: options.redisServer,
+    });
     stops.push(() => local.close());
 
     // Change events for a write by any client: the stream proxy sees every DynamoDB write,
@@ -204,7 +219,7 @@ export async function startLocalSystem(options: LocalSystemOptions = {}): Promis
     });
     const clients = { dynamodb: dynamodbClient, ssm: ssmClient } satisfies AwsClients;
     const reader = new CachedItemReader(local.cache, { ...readerPoliciesFromRegistry(registry), logger });
-    const deps = buildConfigApiDeps(environment, clients, logger, reader);
+    const deps = buildConfigApiDeps({ env: environment, clients, logger, registry, reader });
     const handler = createHandler(deps);
 
     const front: HttpFront = await startHttpFront({
