@@ -1,0 +1,63 @@
+/**
+ * package.json tells the truth: `dependencies` are exactly the packages the runtime code
+ * (what the Lambdas, the fanout image and the SDK carry) imports; CDK, the local system's
+ * servers and the tooling are devDependencies; every AWS SDK client is on one version.
+ */
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { builtinModules } from 'node:module';
+import { join, resolve } from 'node:path';
+
+const ROOT = resolve(__dirname, '../..');
+const RUNTIME_DIRS = ['core', 'adapters', 'lambda', 'fanout', 'client', 'proto', 'registry'];
+const manifest = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
+  dependencies: Record<string, string>;
+  devDependencies: Record<string, string>;
+  bin?: unknown;
+};
+
+function files(dir: string, out: string[] = []): string[] {
+  for (const name of readdirSync(dir)) {
+    const path = join(dir, name);
+    if (statSync(path).isDirectory()) files(path, out);
+    else if (name.endsWith('.ts')) out.push(path);
+  }
+  return out;
+}
+
+/** Package names imported for their values (type-only imports need nothing at run time). */
+function runtimeImports(): Set<string> {
+  const found = new Set<string>();
+  const pattern = /^\s*(?:import|export)\s+(?!type\s)[^'";]*?from\s+['"]([^'".][^'"]*)['"]|require\(['"]([^'".][^'"]*)['"]\)/gm;
+  for (const dir of RUNTIME_DIRS) {
+    for (const file of files(join(ROOT, dir))) {
+      for (const m of readFileSync(file, 'utf8').matchAll(pattern)) {
+        const specifier = m[1] ?? m[2];
+        if (specifier.startsWith('node:') || builtinModules.includes(specifier.split('/')[0])) continue;
+        const parts = specifier.split('/');
+        found.add(specifier.startsWith('@') ? `${parts[0]}/${parts[1]}` : parts[0]);
+      }
+    }
+  }
+  return found;
+}
+
+describe('package.json', () => {
+  it('lists as dependencies exactly what the runtime code imports', () => {
+    expect(Object.keys(manifest.dependencies).sort()).toEqual([...runtimeImports()].sort());
+  });
+
+  it.each(['aws-cdk-lib', 'constructs', 'dynalite', 'tsx', 'aws-cdk'])('keeps %s out of the runtime dependencies', (name) => {
+    expect(manifest.dependencies[name]).toBeUndefined();
+    expect(manifest.devDependencies[name]).toBeDefined();
+  });
+
+  it('pins every AWS SDK client to one version', () => {
+    const versions = new Set(Object.entries(manifest.dependencies).filter(([n]) => n.startsWith('@aws-sdk/client-')).map(([, v]) => v));
+
+    expect(versions.size).toBe(1);
+  });
+
+  it('registers no command of its own: the CDK app runs through `cdk` and cdk.json', () => {
+    expect(manifest.bin).toBeUndefined();
+  });
+});
