@@ -9,6 +9,7 @@ process.env.POWERTOOLS_LOG_LEVEL ??= 'ERROR';
 
 import { formatTable, measureBundleSizes } from './bundle-size';
 import { runFanout } from './fanout';
+import { runListing } from './listing';
 import { runPropagation } from './propagation';
 import { runReadPath } from './read-path';
 import { runStaleness } from './staleness';
@@ -32,6 +33,7 @@ const BENCHMARKS: Record<string, () => Promise<BenchmarkOutcome>> = {
   'read-path': runReadPath,
   propagation: runPropagation,
   fanout: runFanout,
+  listing: runListing,
 };
 
 async function main(): Promise<void> {
