@@ -187,5 +187,6 @@ describeIf('redis-server')('the local redis-server under supervision', () => {
     process.kill(second, 'SIGKILL');
     await until('a supervised restart after the manual one', () => redis.supervision.state === 'running' && redis.pid !== second && redis.pid);
     expect(redis.supervision.restarts).toBe(1);
+    await until('the cache answering again', async () => (await local!.cache.get(T, 'tenantconfig:x')).kind === 'miss');
   });
 });
