@@ -36,7 +36,7 @@ import { CachedItemReader, readerPoliciesFromRegistry } from '../core/cached-ite
 import type { ConfigBackend } from '../core/backend-port';
 import type { ConfigItem } from '../core/item';
 import { parseKey, type ConfigKey } from '../core/key';
-import { InMemoryVersionedCache } from '../core/memory-cache';
+import { InMemoryVersionedCache } from '../adapters/memory/in-memory-cache';
 import type { Principal } from '../core/principal';
 import { TagRegistry } from '../core/tag-registry';
 import type { TenantId } from '../core/tenant';

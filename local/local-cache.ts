@@ -11,7 +11,7 @@ import { RedisChangeLog } from '../adapters/redis/redis-change-log';
 import { REDIS_CONFIG_DEFAULTS, RedisConnector, waitUntilReady, type RedisClient, type RedisLogger } from '../adapters/redis/redis-connection';
 import { RedisVersionedCache } from '../adapters/redis/redis-versioned-cache';
 import type { ChangeLog } from '../core/change-log';
-import { InMemoryVersionedCache } from '../core/memory-cache';
+import { InMemoryVersionedCache } from '../adapters/memory/in-memory-cache';
 import type { VersionedCache } from '../core/versioned-cache';
 
 /** `auto`: redis-server when it is on PATH, in memory otherwise. */

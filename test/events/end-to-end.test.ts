@@ -3,14 +3,14 @@ import { promisify } from 'node:util';
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { createTenantTableInput } from '../../adapters/dynamodb/table-definition';
-import { InMemoryVersionedCache } from '../../core/memory-cache';
+import { InMemoryVersionedCache } from '../../adapters/memory/in-memory-cache';
 import type { TenantId } from '../../core/tenant';
 import type { CacheLookup } from '../../core/versioned-cache';
 import { buildCacheRefresher } from '../../lambda/cache-refresh/wiring';
 import { startLocalChangeEvents, type LocalChangeEvents } from '../../local/events';
 import { startLocalParameterStore, type LocalParameterStore } from '../../local/parameter-store';
 import { describeIf, localClientConfig, startDynalite, type RunningServer } from '../support/servers';
-import { Recorder } from '../lambda-cache-refresh/support';
+import { Recorder } from '../lambda/cache-refresh/support';
 import { REGION, SSM_ROOT, STAGE, TENANTS_PATH } from './support/change-events';
 
 const run = promisify(execFile);

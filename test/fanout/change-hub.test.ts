@@ -2,7 +2,7 @@
  * The one change-log reader of a process: fans out by tenant, forgets subscribers that leave,
  * keeps going when one subscriber fails, and measures how far behind the log it runs.
  */
-import { InMemoryVersionedCache } from '../../core/memory-cache';
+import { InMemoryVersionedCache } from '../../adapters/memory/in-memory-cache';
 import type { TenantId } from '../../core/tenant';
 import { ChangeHub, type HubChange } from '../../fanout/change-hub';
 import { InMemoryFanoutMetrics } from '../../fanout/metrics';

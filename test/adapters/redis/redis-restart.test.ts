@@ -3,15 +3,15 @@
  * restarted). The change log must never hide that: followers are told of the gap per shard and
  * go on with the new log, and cursors of the old log read as trimmed, so subscribers resnapshot.
  */
-import { RedisChangeLog } from '../../adapters/redis/redis-change-log';
-import { RedisConnector, waitUntilReady, type RedisClient } from '../../adapters/redis/redis-connection';
-import { RedisVersionedCache } from '../../adapters/redis/redis-versioned-cache';
-import type { ChangeEvent } from '../../core/change-log';
-import { parseTenantId } from '../../core/tenant';
-import { describeIf } from '../support/servers';
-import { startRedisProcess, type RedisProcess } from './support/redis-process';
-import { redisTestConfig } from './support/redis-subject';
-import { value } from './cache.contract';
+import { RedisChangeLog } from '../../../adapters/redis/redis-change-log';
+import { RedisConnector, waitUntilReady, type RedisClient } from '../../../adapters/redis/redis-connection';
+import { RedisVersionedCache } from '../../../adapters/redis/redis-versioned-cache';
+import type { ChangeEvent } from '../../../core/change-log';
+import { parseTenantId } from '../../../core/tenant';
+import { describeIf } from '../../support/servers';
+import { startRedisProcess, type RedisProcess } from '../../support/redis/redis-process';
+import { redisTestConfig } from '../../support/redis/redis-subject';
+import { value } from '../../contract/versioned-cache.contract';
 
 const T = parseTenantId('acme');
 

@@ -1,11 +1,11 @@
 import { PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { Redis } from 'ioredis';
-import { RedisVersionedCache } from '../../adapters/redis/redis-versioned-cache';
-import type { TenantId } from '../../core/tenant';
-import type { dispose as Dispose, handler as Handler } from '../../lambda/cache-refresh/handler';
-import { startLocalParameterStore, type LocalParameterStore } from '../../local/parameter-store';
-import { fixture, parameterEvent, SSM_ROOT, STAGE, TENANTS_PATH } from '../events/support/change-events';
-import { describeIf, localClientConfig, startRedis, type RunningServer } from '../support/servers';
+import { RedisVersionedCache } from '../../../adapters/redis/redis-versioned-cache';
+import type { TenantId } from '../../../core/tenant';
+import type { dispose as Dispose, handler as Handler } from '../../../lambda/cache-refresh/handler';
+import { startLocalParameterStore, type LocalParameterStore } from '../../../local/parameter-store/index';
+import { fixture, parameterEvent, SSM_ROOT, STAGE, TENANTS_PATH } from '../../events/support/change-events';
+import { describeIf, localClientConfig, startRedis, type RunningServer } from '../../support/servers';
 
 const acme = 'acme' as TenantId;
 
@@ -16,7 +16,7 @@ function loadHandler(env: Record<string, string | undefined>): typeof Handler {
   for (const [k, v] of Object.entries(env)) if (v === undefined) delete process.env[k];
   let loaded!: { handler: typeof Handler; dispose: typeof Dispose };
   jest.isolateModules(() => {
-    loaded = require('../../lambda/cache-refresh/handler') as { handler: typeof Handler; dispose: typeof Dispose };
+    loaded = require('../../../lambda/cache-refresh/handler') as { handler: typeof Handler; dispose: typeof Dispose };
   });
   // The handler builds its dependencies on the first call, so keep the environment until the test ends.
   afterEachCleanup.push(async () => {

@@ -6,7 +6,7 @@ import { RedisChangeLog } from '../../../adapters/redis/redis-change-log';
 import { RedisConnector, waitUntilReady, type RedisClient, type RedisConnectionConfig } from '../../../adapters/redis/redis-connection';
 import { RedisVersionedCache } from '../../../adapters/redis/redis-versioned-cache';
 import { resolveCacheSettings } from '../../../core/versioned-cache';
-import type { CacheSubject, MakeCache } from '../cache.contract';
+import type { CacheSubject, MakeCache } from '../../contract/versioned-cache.contract';
 
 export function redisTestConfig(port: number, overrides: Partial<RedisConnectionConfig> = {}): RedisConnectionConfig {
   return {

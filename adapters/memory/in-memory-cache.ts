@@ -18,9 +18,9 @@ import {
   type ParsedCursor,
   type ReadAfterResult,
   type ShardLogState,
-} from './change-log';
-import type { ConfigItem, JsonValue } from './item';
-import type { TenantId } from './tenant';
+} from '../../core/change-log';
+import type { ConfigItem, JsonValue } from '../../core/item';
+import type { TenantId } from '../../core/tenant';
 import {
   changeFromItem,
   judgeChange,
@@ -34,7 +34,7 @@ import {
   type FillOptions,
   type VersionStamp,
   type VersionedCache,
-} from './versioned-cache';
+} from '../../core/versioned-cache';
 
 interface CachedState {
   readonly stamp: VersionStamp;

@@ -1,8 +1,8 @@
 import fc from 'fast-check';
-import type { TenantId } from '../../core/tenant';
-import type { VersionedCache } from '../../core/versioned-cache';
-import type { CacheRefresher, RefreshLogger, RefreshMetrics } from '../../lambda/cache-refresh/refresh';
-import { pipeEvent, writeEvent } from '../events/support/change-events';
+import type { TenantId } from '../../../core/tenant';
+import type { VersionedCache } from '../../../core/versioned-cache';
+import type { CacheRefresher, RefreshLogger, RefreshMetrics } from '../../../lambda/cache-refresh/refresh';
+import { pipeEvent, writeEvent } from '../../events/support/change-events';
 
 /** Collects what the refresher reports: the metrics it adds and every log line with its attributes. */
 export class Recorder implements RefreshMetrics, RefreshLogger {

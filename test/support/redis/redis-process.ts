@@ -6,7 +6,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort, waitForTcpPort } from '../../support/servers';
+import { freePort, waitForTcpPort } from '../servers';
 
 export interface RedisProcess {
   readonly port: number;

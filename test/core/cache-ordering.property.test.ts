@@ -10,11 +10,11 @@
 import fc from 'fast-check';
 import type { ChangeEvent, ChangeLog } from '../../core/change-log';
 import type { ConfigItem } from '../../core/item';
-import { InMemoryVersionedCache } from '../../core/memory-cache';
+import { InMemoryVersionedCache } from '../../adapters/memory/in-memory-cache';
 import { parseTenantId } from '../../core/tenant';
 import type { CacheChange, CacheLookup, VersionedCache } from '../../core/versioned-cache';
 import { describeIf, startRedis, type RunningServer } from '../support/servers';
-import { redisSubjects, redisTestConfig, type RedisSubjects } from './support/redis-subject';
+import { redisSubjects, redisTestConfig, type RedisSubjects } from '../support/redis/redis-subject';
 
 type Model = 'dynamodb' | 'ssm';
 

@@ -1,6 +1,6 @@
-import { startRedis, describeIf, type RunningServer } from '../support/servers';
-import { versionedCacheContract } from './cache.contract';
-import { redisSubjects, redisTestConfig, type RedisSubjects } from './support/redis-subject';
+import { startRedis, describeIf, type RunningServer } from '../../support/servers';
+import { versionedCacheContract } from '../../contract/versioned-cache.contract';
+import { redisSubjects, redisTestConfig, type RedisSubjects } from '../../support/redis/redis-subject';
 
 describeIf('redis-server')('RedisVersionedCache + RedisChangeLog on a standalone redis-server', () => {
   let server: RunningServer;

@@ -1,15 +1,15 @@
 import { DeleteParameterCommand, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import fc from 'fast-check';
-import { BackendUnavailableError } from '../../core/errors';
-import { encodeCursor, START_ID } from '../../core/change-log';
-import { InMemoryVersionedCache } from '../../core/memory-cache';
-import type { TenantId } from '../../core/tenant';
-import type { VersionedCache } from '../../core/versioned-cache';
-import { CacheRefresher, REFRESH_METRICS } from '../../lambda/cache-refresh/refresh';
-import { buildCacheRefresher } from '../../lambda/cache-refresh/wiring';
-import { startLocalParameterStore, type LocalParameterStore } from '../../local/parameter-store';
-import { eventContext, fixture, parameterEvent, pipeEvent, SSM_ROOT, STAGE, TENANTS_PATH, writeEvent } from '../events/support/change-events';
-import { freePort, localClientConfig } from '../support/servers';
+import { BackendUnavailableError } from '../../../core/errors';
+import { encodeCursor, START_ID } from '../../../core/change-log';
+import { InMemoryVersionedCache } from '../../../adapters/memory/in-memory-cache';
+import type { TenantId } from '../../../core/tenant';
+import type { VersionedCache } from '../../../core/versioned-cache';
+import { CacheRefresher, REFRESH_METRICS } from '../../../lambda/cache-refresh/refresh';
+import { buildCacheRefresher } from '../../../lambda/cache-refresh/wiring';
+import { startLocalParameterStore, type LocalParameterStore } from '../../../local/parameter-store/index';
+import { eventContext, fixture, parameterEvent, pipeEvent, SSM_ROOT, STAGE, TENANTS_PATH, writeEvent } from '../../events/support/change-events';
+import { freePort, localClientConfig } from '../../support/servers';
 import { cachedState, deliverAndCheck, deliveries, Recorder } from './support';
 
 const acme = 'acme' as TenantId;

@@ -9,11 +9,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import fc from 'fast-check';
-import { RedisConnector, reconnectDelay, waitUntilReady, type RedisClient } from '../../adapters/redis/redis-connection';
-import { redisConfigFromEnv } from '../../adapters/redis/redis-environment';
-import { describeIf, freePort, localClientConfig, startMoto, type RunningServer } from '../support/servers';
-import { startRedisProcess, type RedisProcess } from './support/redis-process';
-import { redisTestConfig } from './support/redis-subject';
+import { RedisConnector, reconnectDelay, waitUntilReady, type RedisClient } from '../../../adapters/redis/redis-connection';
+import { redisConfigFromEnv } from '../../../adapters/redis/redis-environment';
+import { describeIf, freePort, localClientConfig, startMoto, type RunningServer } from '../../support/servers';
+import { startRedisProcess, type RedisProcess } from '../../support/redis/redis-process';
+import { redisTestConfig } from '../../support/redis/redis-subject';
 
 describe('reconnectDelay', () => {
   it('grows, stays positive and never exceeds its cap', () => {

@@ -1,7 +1,7 @@
-import { describeIf } from '../support/servers';
-import { versionedCacheContract } from './cache.contract';
-import { startRedisCluster, type RunningCluster } from './support/redis-cluster';
-import { redisSubjects, redisTestConfig, type RedisSubjects } from './support/redis-subject';
+import { describeIf } from '../../support/servers';
+import { versionedCacheContract } from '../../contract/versioned-cache.contract';
+import { startRedisCluster, type RunningCluster } from '../../support/redis/redis-cluster';
+import { redisSubjects, redisTestConfig, type RedisSubjects } from '../../support/redis/redis-subject';
 
 /**
  * The same contract on a three-node Redis Cluster: a cluster-enabled server refuses any

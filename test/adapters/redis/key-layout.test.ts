@@ -3,10 +3,10 @@
  * one slot. The entry, its shard's log and the log's epoch must share one, for any tenant and key.
  */
 import fc from 'fast-check';
-import { RedisKeyLayout } from '../../adapters/redis/key-layout';
+import { RedisKeyLayout } from '../../../adapters/redis/key-layout';
 import { Redis } from 'ioredis';
-import { describeIf } from '../support/servers';
-import { startRedisCluster, type RunningCluster } from './support/redis-cluster';
+import { describeIf } from '../../support/servers';
+import { startRedisCluster, type RunningCluster } from '../../support/redis/redis-cluster';
 
 /** Redis's key slot: CRC16 (XMODEM) of the hash tag, if the key has a non-empty one, mod 16384. */
 function keySlot(key: string): number {

@@ -9,7 +9,7 @@ import { ConfigService } from '../../core/config-service';
 import { NotFoundError } from '../../core/errors';
 import type { ConfigItem, DeleteCommand, HistoryEntry, PutCommand, PutResult } from '../../core/item';
 import { parseKey, type ConfigKey, type KeyPrefix } from '../../core/key';
-import { InMemoryVersionedCache } from '../../core/memory-cache';
+import { InMemoryVersionedCache } from '../../adapters/memory/in-memory-cache';
 import { PageTokenCodec } from '../../core/page-token';
 import type { Principal } from '../../core/principal';
 import { TagRegistry } from '../../core/tag-registry';
@@ -20,8 +20,8 @@ import { RedisConnector, waitUntilReady, type RedisClient } from '../../adapters
 import { RedisVersionedCache } from '../../adapters/redis/redis-versioned-cache';
 import { InMemoryConfigBackend } from '../support/in-memory-backend';
 import { describeIf } from '../support/servers';
-import { startRedisProcess, type RedisProcess } from './support/redis-process';
-import { redisTestConfig } from './support/redis-subject';
+import { startRedisProcess, type RedisProcess } from '../support/redis/redis-process';
+import { redisTestConfig } from '../support/redis/redis-subject';
 
 /** Counts backend reads and can hold them back, to make concurrent misses overlap. */
 class CountingBackend implements ConfigBackend {

@@ -1,6 +1,6 @@
-import { ConfigurationError } from '../../adapters/environment/env-vars';
-import { cacheSettingsFromEnv, redisConfigFromEnv } from '../../adapters/redis/redis-environment';
-import { resolveCacheSettings } from '../../core/versioned-cache';
+import { ConfigurationError } from '../../../adapters/environment/env-vars';
+import { cacheSettingsFromEnv, redisConfigFromEnv } from '../../../adapters/redis/redis-environment';
+import { resolveCacheSettings } from '../../../core/versioned-cache';
 
 describe('redisConfigFromEnv', () => {
   it('returns undefined when no cache is configured', () => {

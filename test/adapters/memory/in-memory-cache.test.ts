@@ -1,5 +1,5 @@
-import { InMemoryVersionedCache } from '../../core/memory-cache';
-import { versionedCacheContract } from './cache.contract';
+import { InMemoryVersionedCache } from '../../../adapters/memory/in-memory-cache';
+import { versionedCacheContract } from '../../contract/versioned-cache.contract';
 
 describe('InMemoryVersionedCache', () => {
   versionedCacheContract(
