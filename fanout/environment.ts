@@ -16,15 +16,20 @@
  * | WATCH_HEARTBEAT_MS | heartbeat interval of an idle stream | 15000 |
  * | WATCH_MAX_QUEUE_EVENTS | send queue bound per stream | 1024 |
  * | WATCH_MAX_STREAM_AGE_MS | stream age before `reconnect` (0 = never) | 1800000 |
+ * | WATCH_MAX_STREAMS_PER_CONNECTION | Watch streams open at once on one connection (HTTP/2 max_concurrent_streams is this + 16) | 100 |
+ * | WATCH_MAX_STREAMS_PER_IDENTITY | Watch streams open at once in one process per watcher identity (today: per tenant) | 1000 |
+ * | WATCH_SNAPSHOT_PAGE_BYTES | most bytes of one snapshot page (clients that ask for paged snapshots) | 65536 |
+ * | WATCH_SLOW_CONSUMER_GRACE_MS | a cut-off consumer not reading by then has its stream reset | 1000 |
  * | GRPC_MAX_CONNECTION_AGE_MS | connection age before GOAWAY | 1800000 |
  * | GRPC_KEEPALIVE_TIME_MS, GRPC_KEEPALIVE_TIMEOUT_MS | server keepalive pings | 60000, 20000 |
  * | DRAIN_DEADLINE_MS | drain budget after SIGTERM | 20000 |
  * | FANOUT_METRICS | `emf` (CloudWatch EMF on stdout) or `off` | emf |
  */
 import { readFileSync } from 'node:fs';
-import { redisConfigFromEnv, type RedisConnectionConfig } from '../adapters/redis/redis-connection';
-import { cacheSettingsFromEnv, type CacheSettings } from '../core/versioned-cache';
-import { DEFAULT_TENANT_CLAIM } from './authenticate';
+import type { RedisConnectionConfig } from '../adapters/redis/redis-connection';
+import { cacheSettingsFromEnv, redisConfigFromEnv } from '../adapters/redis/redis-environment';
+import type { CacheSettings } from '../core/versioned-cache';
+import { DEFAULT_TENANT_CLAIM } from '../core/principal';
 import type { ConnectionSettings } from './server';
 import type { JwtVerifierSettings } from './token-verifier';
 import type { WatchServiceSettings } from './watch-service';
@@ -141,6 +146,11 @@ export function readFanoutEnvironment(env: Env = process.env): FanoutEnvironment
       heartbeatIntervalMs: integer(env, 'WATCH_HEARTBEAT_MS', 100, HOUR_MS),
       maxQueueEvents: integer(env, 'WATCH_MAX_QUEUE_EVENTS', 16, 1_000_000),
       maxStreamAgeMs: integer(env, 'WATCH_MAX_STREAM_AGE_MS', 0, 24 * HOUR_MS),
+      maxStreamsPerConnection: integer(env, 'WATCH_MAX_STREAMS_PER_CONNECTION', 1, 10_000),
+      maxStreamsPerIdentity: integer(env, 'WATCH_MAX_STREAMS_PER_IDENTITY', 1, 1_000_000),
+      // Below 1 KiB pages are mostly overhead; above 4 MiB a page is as large as a client's default message limit.
+      snapshotPageBytes: integer(env, 'WATCH_SNAPSHOT_PAGE_BYTES', 1024, 4 * 1024 * 1024),
+      slowConsumerGraceMs: integer(env, 'WATCH_SLOW_CONSUMER_GRACE_MS', 0, 60_000),
     }),
     connection: stripUndefined({
       maxConnectionAgeMs: integer(env, 'GRPC_MAX_CONNECTION_AGE_MS', 1000, 24 * HOUR_MS),

@@ -1,5 +1,6 @@
 /**
- * What the fanout counts: streams open, events sent, slow consumers cut off, and how far
+ * What the fanout counts: streams open, events sent, slow consumers cut off, streams refused
+ * by a limit, and how far
  * behind the change log the process runs (now − change time, at the moment the one log
  * reader hands a change to the subscribers). In AWS these become CloudWatch metrics through
  * Powertools' EMF log lines; locally and in tests a plain object holds them.
@@ -8,11 +9,16 @@ import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 
 export type SentEventKind = 'snapshot' | 'change' | 'heartbeat' | 'reconnect';
 
+/** Which stream limit refused a Watch. */
+export type StreamLimit = 'connection' | 'identity';
+
 export interface FanoutMetrics {
   streamOpened(): void;
   streamClosed(): void;
   eventSent(kind: SentEventKind): void;
   slowConsumerCut(): void;
+  /** A Watch refused with RESOURCE_EXHAUSTED by a stream limit. */
+  streamRefused(limit: StreamLimit): void;
   /** Milliseconds from a change's time to its dispatch by the hub. */
   logLag(ms: number): void;
 }
@@ -24,6 +30,7 @@ export class InMemoryFanoutMetrics implements FanoutMetrics {
   eventsSent = 0;
   readonly eventsSentByKind: Record<SentEventKind, number> = { snapshot: 0, change: 0, heartbeat: 0, reconnect: 0 };
   slowConsumersCut = 0;
+  readonly streamsRefused: Record<StreamLimit, number> = { connection: 0, identity: 0 };
   lastLogLagMs = 0;
   maxLogLagMs = 0;
 
@@ -41,6 +48,9 @@ export class InMemoryFanoutMetrics implements FanoutMetrics {
   slowConsumerCut(): void {
     this.slowConsumersCut += 1;
   }
+  streamRefused(limit: StreamLimit): void {
+    this.streamsRefused[limit] += 1;
+  }
   logLag(ms: number): void {
     this.lastLogLagMs = ms;
     this.maxLogLagMs = Math.max(this.maxLogLagMs, ms);
@@ -53,7 +63,7 @@ export class InMemoryFanoutMetrics implements FanoutMetrics {
  */
 export class EmfFanoutMetrics implements FanoutMetrics {
   private readonly counts = new InMemoryFanoutMetrics();
-  private published = { eventsSent: 0, slowConsumersCut: 0, streamsOpenedTotal: 0 };
+  private published = { eventsSent: 0, slowConsumersCut: 0, streamsOpenedTotal: 0, streamsRefused: 0 };
   private lagSumMs = 0;
   private lagSamples = 0;
   private readonly timer: NodeJS.Timeout;
@@ -78,6 +88,9 @@ export class EmfFanoutMetrics implements FanoutMetrics {
   slowConsumerCut(): void {
     this.counts.slowConsumerCut();
   }
+  streamRefused(limit: StreamLimit): void {
+    this.counts.streamRefused(limit);
+  }
   logLag(ms: number): void {
     this.counts.logLag(ms);
     this.lagSumMs += ms;
@@ -91,12 +104,14 @@ export class EmfFanoutMetrics implements FanoutMetrics {
     this.metrics.addMetric('StreamsOpened', MetricUnit.Count, c.streamsOpenedTotal - this.published.streamsOpenedTotal);
     this.metrics.addMetric('EventsSent', MetricUnit.Count, c.eventsSent - this.published.eventsSent);
     this.metrics.addMetric('SlowConsumersCut', MetricUnit.Count, c.slowConsumersCut - this.published.slowConsumersCut);
+    const refused = c.streamsRefused.connection + c.streamsRefused.identity;
+    this.metrics.addMetric('StreamsRefused', MetricUnit.Count, refused - this.published.streamsRefused);
     if (this.lagSamples > 0) {
       this.metrics.addMetric('LogLagAvg', MetricUnit.Milliseconds, this.lagSumMs / this.lagSamples);
       this.metrics.addMetric('LogLagMax', MetricUnit.Milliseconds, c.maxLogLagMs);
     }
     this.metrics.publishStoredMetrics();
-    this.published = { eventsSent: c.eventsSent, slowConsumersCut: c.slowConsumersCut, streamsOpenedTotal: c.streamsOpenedTotal };
+    this.published = { eventsSent: c.eventsSent, slowConsumersCut: c.slowConsumersCut, streamsOpenedTotal: c.streamsOpenedTotal, streamsRefused: refused };
     this.lagSumMs = 0;
     this.lagSamples = 0;
     c.maxLogLagMs = 0;

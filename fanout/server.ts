@@ -13,6 +13,7 @@ import { InMemoryFanoutMetrics, type FanoutMetrics } from './metrics';
 import type { SnapshotSource } from './snapshot-source';
 import type { TokenVerifier } from './token-verifier';
 import { DEFAULT_WATCH_SETTINGS, WatchService, type WatchServiceSettings } from './watch-service';
+import type { WatchStreamStats } from './watch-stream';
 
 export const WATCH_SERVICE_NAME = 'tenantconfig.v1.ConfigWatch';
 
@@ -67,11 +68,34 @@ export interface FanoutServer {
   drain(): Promise<void>;
   /** Closes everything at once (tests, and the drain's deadline). */
   forceStop(): void;
+  /** What each open Watch stream holds (queue, bytes in the transport, snapshot progress). */
+  stats(): FanoutStats;
 }
 
+export interface FanoutStats {
+  readonly openStreams: number;
+  readonly streams: readonly WatchStreamStats[];
+  /** Open streams of one watcher identity (`tenant:<id>`). */
+  streamsOf(identity: string): number;
+}
+
+/**
+ * Streams a connection may have open at the HTTP/2 level beyond the Watch limit: room for the
+ * health service and for the calls being refused, so the excess is answered with a status
+ * that says why, while a client that opens thousands still cannot make the server parse them.
+ */
+export const HTTP2_STREAM_HEADROOM = 16;
+
 /** gRPC server options: each keepalive and age setting explained where it is chosen. */
-export function serverOptions(c: ConnectionSettings, maxStreamAgeMs: number): grpc.ServerOptions {
+export function serverOptions(
+  c: ConnectionSettings,
+  maxStreamAgeMs: number,
+  maxStreamsPerConnection = DEFAULT_WATCH_SETTINGS.maxStreamsPerConnection,
+): grpc.ServerOptions {
   return {
+    // HTTP/2 SETTINGS_MAX_CONCURRENT_STREAMS: the protocol's own bound per connection (the
+    // Watch limit itself is enforced per call, so its refusal can say which limit it is).
+    'grpc.max_concurrent_streams': maxStreamsPerConnection + HTTP2_STREAM_HEADROOM,
     'grpc.max_connection_age_ms': c.maxConnectionAgeMs,
     'grpc.max_connection_age_grace_ms': c.maxConnectionAgeGraceMs ?? maxStreamAgeMs + 60_000,
     'grpc.keepalive_time_ms': c.keepaliveTimeMs,
@@ -84,7 +108,7 @@ export function serverOptions(c: ConnectionSettings, maxStreamAgeMs: number): gr
     // The floor for clients' own pings (the SDK pings every 30 s at most). grpc-js 1.14 does
     // not enforce it (no ping strikes); C-core servers and proxies that honour it will.
     'grpc.http2.min_ping_interval_without_data_ms': 10_000,
-    // A snapshot is one message; the service's keys are bounded (tag limits ≤ 8 KB per value).
+    // A snapshot is one message for clients that do not ask for pages; values are bounded (tag limits ≤ 8 KB).
     'grpc.max_send_message_length': 64 * 1024 * 1024,
   };
 }
@@ -129,7 +153,7 @@ export async function startFanoutServer(deps: FanoutDeps, listen: { host: string
   );
   const health = new HealthStatus([WATCH_SERVICE_NAME]);
 
-  const server = new grpc.Server(serverOptions(connection, watchSettings.maxStreamAgeMs));
+  const server = new grpc.Server(serverOptions(connection, watchSettings.maxStreamAgeMs, watchSettings.maxStreamsPerConnection));
   server.addService(encodeSharedMessagesOnce(loadConfigProto().tenantconfig.v1.ConfigWatch.service), watch.handlers());
   server.addService(loadHealthProto().service, health.handlers());
 
@@ -180,5 +204,11 @@ export async function startFanoutServer(deps: FanoutDeps, listen: { host: string
     return draining;
   };
 
-  return { port, metrics, drain, forceStop };
+  const stats = (): FanoutStats => ({
+    openStreams: watch.openStreams,
+    streams: watch.streamStats(),
+    streamsOf: (identity) => watch.streamsOf(identity),
+  });
+
+  return { port, metrics, drain, forceStop, stats };
 }

@@ -4,11 +4,17 @@
  * what keeps a consumer that stops reading from growing this process's memory: the hub
  * `offer`s and learns at once when the bound is crossed, and the stream is cut off instead of
  * anyone waiting for it.
+ *
+ * What has been handed to the call but not yet sent (flow control: the client is not reading)
+ * is counted, writes in flight and their approximate bytes: snapshot pages wait for it to be
+ * zero, so a stream that is not read holds at most one page in the transport.
  */
 import type { ServerWritableStream, StatusObject } from '@grpc/grpc-js';
 import type { WatchEvent } from '../proto/generated/tenantconfig/v1/WatchEvent';
 import type { WatchRequest__Output } from '../proto/generated/tenantconfig/v1/WatchRequest';
+import { resetUnlessClosed } from './http2-call';
 import type { FanoutMetrics, SentEventKind } from './metrics';
+import { approximateBytes } from './watch-events';
 
 export type WatchCall = ServerWritableStream<WatchRequest__Output, WatchEvent>;
 
@@ -17,6 +23,9 @@ export class StreamSender {
   private blocked = false;
   private ended = false;
   private roomWaiters: Array<() => void> = [];
+  private flushWaiters: Array<() => void> = [];
+  private inFlight = 0;
+  private inFlightBytesNow = 0;
   /** `Date.now()` of the last event handed to the call: the heartbeat's idle clock. */
   lastWriteAt = Date.now();
 
@@ -39,6 +48,21 @@ export class StreamSender {
     return this.ended;
   }
 
+  /** Writes handed to the call whose bytes have not left for the socket yet. */
+  get inFlightWrites(): number {
+    return this.inFlight;
+  }
+
+  /** Approximate bytes of those writes. */
+  get inFlightBytes(): number {
+    return this.inFlightBytesNow;
+  }
+
+  /** True while a producer waits for the stream to flush (a snapshot page not yet taken by the client). */
+  get waitingForFlush(): boolean {
+    return this.flushWaiters.length > 0;
+  }
+
   /** The client went away: nothing more is written, waiting producers are released. */
   abandon(): void {
     this.ended = true;
@@ -59,6 +83,24 @@ export class StreamSender {
   waitForRoom(): Promise<void> {
     if (this.ended || this.queue.length < this.maxQueue) return Promise.resolve();
     return new Promise((resolve) => this.roomWaiters.push(resolve));
+  }
+
+  /** Resolves once nothing is queued or in flight (or the stream ended): the next snapshot page may be read. */
+  waitForFlush(): Promise<void> {
+    if (this.isFlushed()) return Promise.resolve();
+    return new Promise((resolve) => this.flushWaiters.push(resolve));
+  }
+
+  /**
+   * Ends a stream whose consumer is too slow: the status goes out after what the transport
+   * already holds, and if that is not taken within `graceMs` (the client stopped reading) the
+   * stream is reset, which reaches the client as RESOURCE_EXHAUSTED and frees the buffers.
+   */
+  cutOff(status: Pick<StatusObject, 'code' | 'details'>, graceMs: number): void {
+    if (this.ended) return;
+    const stuck = this.inFlight > 0;
+    this.end(status, false);
+    if (stuck) resetUnlessClosed(this.call, graceMs);
   }
 
   /**
@@ -84,18 +126,41 @@ export class StreamSender {
       const event = this.queue.shift()!;
       if (!this.writeNow(event)) this.blocked = true;
     }
-    if (this.queue.length < this.maxQueue) this.releaseWaiters();
+    if (this.queue.length < this.maxQueue) this.releaseRoomWaiters();
   }
 
   private writeNow(event: WatchEvent): boolean {
     this.lastWriteAt = Date.now();
     this.metrics.eventSent(event.event as SentEventKind);
-    return this.call.write(event);
+    const bytes = approximateBytes(event);
+    this.inFlight += 1;
+    this.inFlightBytesNow += bytes;
+    // The callback runs once HTTP/2 has sent the bytes (after the client's flow-control window allowed it).
+    return this.call.write(event, () => {
+      this.inFlight -= 1;
+      this.inFlightBytesNow -= bytes;
+      if (this.isFlushed()) this.releaseFlushWaiters();
+    });
+  }
+
+  private isFlushed(): boolean {
+    return this.ended || (this.queue.length === 0 && this.inFlight === 0);
   }
 
   private releaseWaiters(): void {
+    this.releaseRoomWaiters();
+    this.releaseFlushWaiters();
+  }
+
+  private releaseRoomWaiters(): void {
     const waiters = this.roomWaiters;
     this.roomWaiters = [];
+    for (const resolve of waiters) resolve();
+  }
+
+  private releaseFlushWaiters(): void {
+    const waiters = this.flushWaiters;
+    this.flushWaiters = [];
     for (const resolve of waiters) resolve();
   }
 }

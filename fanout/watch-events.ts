@@ -1,25 +1,41 @@
 /** The WatchEvent messages of tenantconfig.v1, built from domain values in one place. */
 import type { ChangeEvent } from '../core/change-log';
 import type { ConfigItem } from '../core/item';
+import type { Item } from '../proto/generated/tenantconfig/v1/Item';
 import type { WatchEvent } from '../proto/generated/tenantconfig/v1/WatchEvent';
 
 export type SnapshotReason = 'INITIAL' | 'CURSOR_EXPIRED';
 
-export function snapshotEvent(items: readonly ConfigItem[], cursor: string, reason: SnapshotReason): WatchEvent {
-  return {
-    event: 'snapshot',
-    snapshot: {
-      items: items.map((item) => ({
-        key: item.key,
-        value_json: JSON.stringify(item.value),
-        version: item.version,
-        updated_at: item.updatedAt,
-        updated_by: item.updatedBy,
-      })),
-      cursor,
-      reason,
-    },
-  };
+/** A snapshot item as sent: the value already JSON text, so its size is known before sending. */
+export type WireItem = Required<Pick<Item, 'key' | 'value_json' | 'version' | 'updated_at' | 'updated_by'>>;
+
+export function wireItem(item: ConfigItem): WireItem {
+  return { key: item.key, value_json: JSON.stringify(item.value), version: item.version, updated_at: item.updatedAt, updated_by: item.updatedBy };
+}
+
+/** Roughly the encoded size of an item: its strings plus a little for tags, lengths and the version. */
+export function wireItemBytes(item: WireItem): number {
+  return item.key.length + item.value_json.length + item.updated_at.length + item.updated_by.length + 24;
+}
+
+/**
+ * `more` is set on every page but the last of a snapshot sent in pages; only the last carries
+ * the cursor, so a client that resumes after losing the stream mid-snapshot cannot skip items.
+ */
+export function snapshotEvent(items: readonly WireItem[], cursor: string, reason: SnapshotReason, more = false): WatchEvent {
+  return { event: 'snapshot', snapshot: { items: [...items], cursor, reason, more } };
+}
+
+/** Roughly the encoded size of an event, for accounting what waits in the transport. */
+export function approximateBytes(event: WatchEvent): number {
+  switch (event.event) {
+    case 'snapshot':
+      return (event.snapshot?.items ?? []).reduce((n, i) => n + wireItemBytes(i as WireItem), 64);
+    case 'change':
+      return 64 + (event.change?.key?.length ?? 0) + (event.change?.value_json?.length ?? 0) + (event.change?.cursor?.length ?? 0);
+    default:
+      return 64;
+  }
 }
 
 export function changeEvent(change: ChangeEvent): WatchEvent {

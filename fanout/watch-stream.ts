@@ -8,21 +8,30 @@
  * repeated by a later change of the same or an older version. If too many changes pile up
  * while starting, they are dropped and read back from the log instead: never a gap.
  *
+ * The snapshot is read page by page from its source. A client that asked for paged snapshots
+ * gets each page as one message, and the next page is read only once the previous one has left
+ * for the socket: an unread stream holds one page, and its source is not read ahead. Older
+ * clients get the whole snapshot as one message, as before.
+ *
  * Live: each change of the tenant matching the prefixes is queued for sending; heartbeats
  * carry the newest cursor passed when idle; the stream ends with UNAUTHENTICATED when the
  * token expires, with `reconnect` at its maximum age or on drain, and with RESOURCE_EXHAUSTED
- * when its consumer falls a whole queue behind.
+ * when its consumer falls a whole queue behind (reset after a grace when it is not reading at
+ * all, so the status reaches it and the buffers go). Cancel, a closed connection or any end
+ * stops everything the stream does: the snapshot reader is aborted, timers are cleared, the
+ * hub forgets it, its queue is dropped.
  */
 import { status as grpcStatus, type StatusObject } from '@grpc/grpc-js';
 import { compareStreamIds, type ChangeEvent, type ChangeLog, type ParsedCursor } from '../core/change-log';
+import { MAX_PAGE_LIMIT } from '../core/config-service';
 import type { KeyPrefix } from '../core/key';
 import type { TenantId } from '../core/tenant';
 import type { ChangeHub, HubChange, HubLogger, HubSubscriber } from './change-hub';
 import { toStatus } from './grpc-status';
 import type { FanoutMetrics } from './metrics';
-import type { SnapshotSource } from './snapshot-source';
+import { byKey, type SnapshotSource } from './snapshot-source';
 import { StreamSender, type WatchCall } from './stream-sender';
-import { changeEvent, heartbeatEvent, reconnectEvent, snapshotEvent, type SnapshotReason } from './watch-events';
+import { changeEvent, heartbeatEvent, reconnectEvent, snapshotEvent, wireItem, wireItemBytes, type SnapshotReason, type WireItem } from './watch-events';
 
 export interface WatchStreamSettings {
   /** An idle stream gets a heartbeat this often. @default 15000 */
@@ -39,6 +48,35 @@ export interface WatchStreamSettings {
   readonly maxStreamAgeMs: number;
   /** The maximum age is shortened by up to this fraction, at random per stream. @default 0.2 */
   readonly streamAgeSpread: number;
+  /**
+   * Most bytes (roughly, as encoded) of one snapshot page, for clients that ask for paged
+   * snapshots; an item larger than this goes alone. @default 65536
+   */
+  readonly snapshotPageBytes: number;
+  /**
+   * A consumer cut off as too slow gets this long to take the status after what is already
+   * in the transport; a client that does not read by then gets its stream reset. @default 1000
+   */
+  readonly slowConsumerGraceMs: number;
+}
+
+/** What one stream holds and has done, for tests, the benchmark and operators. */
+export interface WatchStreamStats {
+  readonly tenant?: string;
+  readonly state: 'starting' | 'live' | 'ended';
+  readonly pagedSnapshot: boolean;
+  /** Events waiting in this stream's queue. */
+  readonly queued: number;
+  /** Writes handed to the call and not yet sent, and their approximate bytes. */
+  readonly inFlightWrites: number;
+  readonly inFlightBytes: number;
+  /** True while a snapshot page waits for the previous one to be taken by the client. */
+  readonly waitingForFlush: boolean;
+  readonly snapshotItemsRead: number;
+  readonly snapshotReads: number;
+  readonly snapshotPagesSent: number;
+  /** Hub changes held back while starting. */
+  readonly pending: number;
 }
 
 export interface WatchStreamDeps {
@@ -55,7 +93,12 @@ export interface WatchStart {
   readonly prefixes: readonly KeyPrefix[];
   /** A cursor of the tenant's shard, already checked. */
   readonly resume?: ParsedCursor;
+  /** The client assembles a snapshot sent in several messages. */
+  readonly pagedSnapshot?: boolean;
 }
+
+/** Items asked of the source for the first page, before their size is known. */
+const FIRST_READ_ITEMS = 16;
 
 /** setTimeout's limit; longer delays fire at once. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
@@ -77,6 +120,12 @@ export class WatchStream implements HubSubscriber {
   private snapshotVersions?: Map<string, number>;
   private readonly timers: NodeJS.Timeout[] = [];
   private heartbeatTimer?: NodeJS.Timeout;
+  /** Aborted when the stream ends for any reason: stops the snapshot reader. */
+  private readonly abort = new AbortController();
+  private pagedSnapshot = false;
+  private snapshotItemsRead = 0;
+  private snapshotReads = 0;
+  private snapshotPagesSent = 0;
 
   constructor(
     call: WatchCall,
@@ -92,11 +141,28 @@ export class WatchStream implements HubSubscriber {
     return this.state === 'ended';
   }
 
+  get stats(): WatchStreamStats {
+    return {
+      tenant: this.tenant,
+      state: this.state,
+      pagedSnapshot: this.pagedSnapshot,
+      queued: this.sender.queued,
+      inFlightWrites: this.sender.inFlightWrites,
+      inFlightBytes: this.sender.inFlightBytes,
+      waitingForFlush: this.sender.waitingForFlush,
+      snapshotItemsRead: this.snapshotItemsRead,
+      snapshotReads: this.snapshotReads,
+      snapshotPagesSent: this.snapshotPagesSent,
+      pending: this.pending.length,
+    };
+  }
+
   async run(start: WatchStart): Promise<void> {
     if (this.isEnded) return;
     this.tenant = start.tenant;
     this.shard = this.deps.log.shardOf(start.tenant);
     this.prefixes = start.prefixes;
+    this.pagedSnapshot = start.pagedSnapshot === true;
     this.opened = true;
     this.deps.metrics.streamOpened();
     this.armTokenExpiry(start.expiresAtMs);
@@ -150,6 +216,7 @@ export class WatchStream implements HubSubscriber {
 
   /** Ends the stream with the status of an error (domain errors mapped in one table). */
   fail(error: unknown): void {
+    if (this.isEnded) return;
     const status = toStatus(error);
     if (status.code === grpcStatus.INTERNAL) this.deps.logger?.error('watch stream failed', { error: String(error) });
     this.finish(status, false);
@@ -159,12 +226,64 @@ export class WatchStream implements HubSubscriber {
     const tenant = this.tenant!;
     // Head first: every change up to it is already in the backends the snapshot reads.
     const head = this.deps.log.parseCursor(await this.deps.log.head(tenant));
-    const items = await this.deps.snapshots.snapshot(tenant, this.prefixes);
     if (this.isEnded) return;
-    this.snapshotVersions = new Map(items.map((item) => [item.key, item.version]));
-    this.last = head;
-    await this.sender.waitForRoom();
-    this.offer(snapshotEvent(items, head.raw, reason));
+    const reader = this.deps.snapshots.open(tenant, this.prefixes, this.abort.signal);
+    const versions = new Map<string, number>();
+    this.snapshotVersions = versions;
+    const read = async (limit: number): Promise<{ items: WireItem[]; done: boolean } | undefined> => {
+      this.snapshotReads += 1;
+      const page = await reader.next(limit);
+      if (this.isEnded) return undefined;
+      this.snapshotItemsRead += page.items.length;
+      for (const item of page.items) versions.set(item.key, item.version);
+      return { items: page.items.map(wireItem), done: page.done };
+    };
+
+    if (!this.pagedSnapshot) {
+      // One message, as clients that do not assemble pages expect it.
+      const items: WireItem[] = [];
+      for (let done = false; !done; ) {
+        const page = await read(MAX_PAGE_LIMIT);
+        if (!page) return;
+        items.push(...page.items);
+        done = page.done;
+      }
+      this.last = head;
+      await this.sender.waitForRoom();
+      if (this.isEnded) return;
+      this.snapshotPagesSent += 1;
+      this.offer(snapshotEvent(items.sort(byKey), head.raw, reason));
+      return;
+    }
+
+    const pageBytes = this.settings.snapshotPageBytes;
+    let limit = FIRST_READ_ITEMS;
+    let bytesRead = 0;
+    for (let done = false; !done; ) {
+      // The next page is read only once the previous one has left: an unread stream reads no further.
+      await this.sender.waitForFlush();
+      if (this.isEnded) return;
+      const page = await read(limit);
+      if (!page) return;
+      done = page.done;
+      const pages = splitBySize(page.items, pageBytes);
+      if (done && pages.length === 0) pages.push([]);
+      for (const [i, items] of pages.entries()) {
+        if (i > 0) {
+          await this.sender.waitForFlush();
+          if (this.isEnded) return;
+        }
+        const last = done && i === pages.length - 1;
+        if (last) this.last = head;
+        this.snapshotPagesSent += 1;
+        this.offer(snapshotEvent(items, last ? head.raw : '', reason, !last));
+      }
+      // Ask for about one page's worth next time, from the average item size so far.
+      for (const item of page.items) bytesRead += wireItemBytes(item);
+      if (this.snapshotItemsRead > 0) {
+        limit = Math.max(1, Math.min(MAX_PAGE_LIMIT, Math.floor(pageBytes / (bytesRead / this.snapshotItemsRead))));
+      }
+    }
   }
 
   /** Sends the tenant's changes after `last` from the log; false when they were trimmed away. */
@@ -213,15 +332,13 @@ export class WatchStream implements HubSubscriber {
   private offer(event: Parameters<StreamSender['offer']>[0]): void {
     if (this.sender.offer(event)) return;
     this.deps.metrics.slowConsumerCut();
-    this.finish(
-      {
-        code: grpcStatus.RESOURCE_EXHAUSTED,
-        details:
-          `consumer too slow: more than ${this.settings.maxQueueEvents} events were waiting to be sent; ` +
-          'resync by calling Watch again with resume_cursor set to the cursor of the last event you applied',
-      },
-      false,
-    );
+    const status = {
+      code: grpcStatus.RESOURCE_EXHAUSTED,
+      details:
+        `consumer too slow: more than ${this.settings.maxQueueEvents} events were waiting to be sent; ` +
+        'resync by calling Watch again with resume_cursor set to the cursor of the last event you applied',
+    };
+    this.cleanUp(() => this.sender.cutOff(status, this.settings.slowConsumerGraceMs));
   }
 
   private matches(key: string): boolean {
@@ -281,6 +398,7 @@ export class WatchStream implements HubSubscriber {
   private cleanUp(endSender: () => void): void {
     if (this.state === 'ended') return;
     this.state = 'ended';
+    this.abort.abort();
     this.unsubscribe?.();
     for (const t of this.timers) clearTimeout(t);
     clearTimeout(this.heartbeatTimer);
@@ -291,4 +409,23 @@ export class WatchStream implements HubSubscriber {
     if (this.opened) this.deps.metrics.streamClosed();
     this.onEnded(this);
   }
+}
+
+/** Consecutive runs of items of at most `maxBytes` each (an item larger than that alone). */
+function splitBySize(items: readonly WireItem[], maxBytes: number): WireItem[][] {
+  const pages: WireItem[][] = [];
+  let current: WireItem[] = [];
+  let size = 0;
+  for (const item of items) {
+    const bytes = wireItemBytes(item);
+    if (current.length > 0 && size + bytes > maxBytes) {
+      pages.push(current);
+      current = [];
+      size = 0;
+    }
+    current.push(item);
+    size += bytes;
+  }
+  if (current.length > 0) pages.push(current);
+  return pages;
 }

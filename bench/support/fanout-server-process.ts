@@ -8,7 +8,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { InMemoryVersionedCache } from '../../core/memory-cache';
+import { InMemoryVersionedCache } from '../../adapters/memory/in-memory-cache';
 import { TagRegistry } from '../../core/tag-registry';
 import type { TenantId } from '../../core/tenant';
 import { InMemoryFanoutMetrics } from '../../fanout/metrics';
@@ -33,7 +33,7 @@ async function main(): Promise<void> {
     {
       verifier: createJwtVerifier({ issuer: LOCAL_ISSUER, audience: [LOCAL_CLIENT_ID], jwks: signer.jwks }),
       changeLog: log,
-      snapshots: { snapshot: async () => [snapshotItem] },
+      snapshots: { open: () => ({ next: async () => ({ items: [snapshotItem], done: true }) }) },
       registry: TagRegistry.default(),
       metrics,
       logger: quiet,

@@ -3,14 +3,16 @@
  * to resync) while a normal one on the same tenant keeps receiving; changes that pile up
  * while a stream is still starting are never lost.
  */
+import * as http2 from 'node:http2';
 import * as grpc from '@grpc/grpc-js';
 import type { ChangeLog } from '../../core/change-log';
-import { startHarness, sleep, type FanoutHarness } from './harness';
+import { rawWatch, startHarness, sleep, waitFor, type FanoutHarness } from './harness';
 
 describe('slow consumers', () => {
   let h: FanoutHarness;
   beforeAll(async () => {
-    h = await startHarness({ watch: { maxQueueEvents: 64, heartbeatIntervalMs: 60_000 } });
+    // A long grace: these consumers read again, and then get the status with its explanation.
+    h = await startHarness({ watch: { maxQueueEvents: 64, heartbeatIntervalMs: 60_000, slowConsumerGraceMs: 60_000 } });
   });
   afterAll(() => h.close());
 
@@ -78,6 +80,66 @@ describe('slow consumers', () => {
   });
 });
 
+describe('a consumer that stops reading for good', () => {
+  let h: FanoutHarness;
+  beforeAll(async () => {
+    // The default queue bound (1024 events); a short grace so the test does not wait a second.
+    h = await startHarness({ watch: { heartbeatIntervalMs: 60_000, slowConsumerGraceMs: 100 } });
+  });
+  afterAll(() => h.close());
+
+  it('is cut off while thousands of changes are written, and the RESOURCE_EXHAUSTED reaches it although it still does not read', async () => {
+    // Arrange
+    const slow = h.watch(h.token('frozen'));
+    await slow.until((r) => r.snapshots.length === 1);
+    slow.call.pause();
+    const total = 3000;
+
+    // Act
+    for (let i = 0; i < total; i++) {
+      await h.writer.put('frozen', `tenantconfig:k${i % 10}`, { i, padding: 'f'.repeat(200) });
+      if (i % 20 === 0) await new Promise((r) => setImmediate(r));
+    }
+    // Never resumed: the status has to get past the data queued in front of it.
+    const status = await slow.status;
+    await waitFor(() => h.server.stats().streamsOf('tenant:frozen') === 0, 'the stream to be forgotten');
+    const applied = slow.changes.map((c) => JSON.parse(c.value_json).i as number);
+    const again = h.watch(h.token('frozen'), { resume_cursor: slow.lastCursor });
+    await again.until((r) => applied.length + r.changes.length === total, 10_000, 'every change after the resume');
+
+    // Assert
+    expect(status.code).toBe(grpc.status.RESOURCE_EXHAUSTED);
+    expect(h.metrics.slowConsumersCut).toBe(1);
+    expect(again.snapshots).toHaveLength(0);
+    expect([...applied, ...again.changes.map((c) => JSON.parse(c.value_json).i as number)]).toEqual(Array.from({ length: total }, (_, i) => i));
+    again.cancel();
+  }, 60_000);
+
+  it.each([
+    ['a small snapshot', 'mute-small', 1],
+    ['a one-message snapshot of 800 KB stuck in front of everything', 'mute-large', 100],
+  ])('gets the RESOURCE_EXHAUSTED (or a reset gRPC reads as it) when it never reads at all, after %s', async (_what, t, keys) => {
+    // Arrange: a bare HTTP/2 client that never gives back any flow-control window.
+    for (let i = 0; i < keys; i++) await h.writer.put(t, `tenantconfig:big${i}`, { pad: 'b'.repeat(8000) });
+    const cutBefore = h.metrics.slowConsumersCut;
+    const stuck = rawWatch(h.address, h.token(t));
+
+    // Act
+    for (let i = 0; i < 5000 && h.metrics.slowConsumersCut === cutBefore; i++) {
+      await h.writer.put(t, `tenantconfig:k${i % 10}`, { i, padding: 'm'.repeat(200) });
+      if (i % 20 === 0) await new Promise((r) => setImmediate(r));
+    }
+    await waitFor(() => stuck.ended() !== undefined, 'the stream to end at the client', 20_000);
+
+    // Assert
+    expect(h.metrics.slowConsumersCut).toBe(cutBefore + 1);
+    const ended = stuck.ended()!;
+    expect(ended.grpcStatus === grpc.status.RESOURCE_EXHAUSTED || ended.rstCode === http2.constants.NGHTTP2_ENHANCE_YOUR_CALM).toBe(true);
+    stuck.close();
+    await stuck.closed;
+  }, 60_000);
+});
+
 describe('changes arriving while a stream starts', () => {
   let h: FanoutHarness;
   // Snapshots wait while `holding`; release() lets them all through from then on.
@@ -94,10 +156,15 @@ describe('changes arriving while a stream starts', () => {
       watch: { maxQueueEvents: 8, heartbeatIntervalMs: 60_000 },
       // A snapshot that waits for the test: changes pile up meanwhile.
       snapshots: (inner) => ({
-        async snapshot(t, p) {
-          const items = await inner.snapshot(t, p);
-          if (holding) await new Promise<void>((resolve) => waiting.push(resolve));
-          return items;
+        open(t, p, signal) {
+          const reader = inner.open(t, p, signal);
+          return {
+            async next(limit) {
+              const page = await reader.next(limit);
+              if (holding) await new Promise<void>((resolve) => waiting.push(resolve));
+              return page;
+            },
+          };
         },
       }),
       changeLog: (inner: ChangeLog) =>

@@ -7,13 +7,14 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import * as http2 from 'node:http2';
 import * as grpc from '@grpc/grpc-js';
 import type { ConfigBackend } from '../../core/backend-port';
 import type { ChangeLog } from '../../core/change-log';
 import { ConfigService } from '../../core/config-service';
 import type { ConfigItem, JsonValue } from '../../core/item';
 import { parseKey } from '../../core/key';
-import { InMemoryVersionedCache } from '../../core/memory-cache';
+import { InMemoryVersionedCache } from '../../adapters/memory/in-memory-cache';
 import { PageTokenCodec } from '../../core/page-token';
 import { TagRegistry } from '../../core/tag-registry';
 import { TagRouter } from '../../core/tag-router';
@@ -169,6 +170,8 @@ export interface FanoutHarnessOptions {
   readonly snapshots?: (inner: SnapshotSource) => SnapshotSource;
   /** Wraps the change log the server reads (e.g. to count followers). */
   readonly changeLog?: (inner: ChangeLog) => ChangeLog;
+  /** Called before every `list` the snapshot source makes (counts reads, or holds them back). */
+  readonly onList?: (tenant: string) => void | Promise<void>;
 }
 
 export interface FanoutHarness {
@@ -180,7 +183,10 @@ export interface FanoutHarness {
   readonly metrics: InMemoryFanoutMetrics;
   readonly address: string;
   token(tenantId: string, ttlSeconds?: number): string;
+  /** A Watch on a connection of its own. */
   watch(token: string | undefined, request?: WatchRequest): WatchRecorder;
+  /** A client (one connection) to open several Watch calls on with `new WatchRecorder(client, …)`. */
+  client(): WatchClient;
   close(): Promise<void>;
 }
 
@@ -192,7 +198,17 @@ export async function startHarness(options: FanoutHarnessOptions = {}): Promise<
   const service = new ConfigService(new TagRouter(registry, { dynamodb: backend, ssm: backend }), new PageTokenCodec('test-page-token-secret'));
   const store = options.store ?? inMemoryStore(options.cache);
   const metrics = new InMemoryFanoutMetrics();
-  const baseSnapshots = configServiceSnapshotSource(service);
+  const onList = options.onList;
+  const baseSnapshots = configServiceSnapshotSource(
+    onList
+      ? {
+          list: async (principal, query) => {
+            await onList(principal.tenant);
+            return service.list(principal, query);
+          },
+        }
+      : service,
+  );
   const server = await startFanoutServer(
     {
       verifier: createJwtVerifier({ issuer: LOCAL_ISSUER, audience: [LOCAL_CLIENT_ID], jwks: signer.jwks }),
@@ -221,6 +237,11 @@ export async function startHarness(options: FanoutHarnessOptions = {}): Promise<
       clients.push(client);
       return new WatchRecorder(client, token, request);
     },
+    client() {
+      const client = watchClient(address);
+      clients.push(client);
+      return client;
+    },
     async close() {
       for (const c of clients) c.close();
       server.forceStop();
@@ -231,3 +252,57 @@ export async function startHarness(options: FanoutHarnessOptions = {}): Promise<
 }
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Resolves once `predicate` holds, polling; rejects with `what` after `timeoutMs`. */
+export async function waitFor(predicate: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!predicate()) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await sleep(10);
+  }
+}
+
+/**
+ * A Watch over a bare HTTP/2 connection that never reads what it is sent (no flow-control
+ * window is given back), as a stuck or hostile client would; `close()` drops the connection.
+ */
+export function rawWatch(
+  address: string,
+  token: string,
+  options: { pagedSnapshots?: boolean } = {},
+): {
+  close(): void;
+  closed: Promise<void>;
+  /** How the server ended the stream, once it did: a grpc-status in trailers, or an RST_STREAM code. */
+  ended(): { grpcStatus?: number; rstCode: number } | undefined;
+} {
+  // A WatchRequest with only paged_snapshots (field 3, varint) set, or an empty one.
+  const body = options.pagedSnapshots ? Buffer.from([0x18, 0x01]) : Buffer.alloc(0);
+  const frame = Buffer.concat([Buffer.from([0, 0, 0, 0, body.length]), body]);
+  const session = http2.connect(`http://${address}`);
+  session.on('error', () => undefined);
+  const stream = session.request({
+    ':method': 'POST',
+    ':path': '/tenantconfig.v1.ConfigWatch/Watch',
+    'content-type': 'application/grpc',
+    te: 'trailers',
+    authorization: `Bearer ${token}`,
+  });
+  stream.on('error', () => undefined);
+  stream.end(frame);
+  // Never resumed: the stream stays paused and its window is never given back.
+  stream.pause();
+  const closed = new Promise<void>((resolve) => session.once('close', () => resolve()));
+  let grpcStatus: number | undefined;
+  const readStatus = (headers: http2.IncomingHttpHeaders) => {
+    if (headers['grpc-status'] !== undefined) grpcStatus = Number(headers['grpc-status']);
+  };
+  stream.on('response', readStatus);
+  stream.on('trailers', readStatus);
+  // Node defers 'close' of a paused stream until it is read; `closed` and the code are set on arrival.
+  return {
+    close: () => session.destroy(),
+    closed,
+    ended: () => (stream.closed || grpcStatus !== undefined ? { grpcStatus, rstCode: stream.rstCode ?? 0 } : undefined),
+  };
+}

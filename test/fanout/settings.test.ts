@@ -40,12 +40,25 @@ describe('readFanoutEnvironment', () => {
       WATCH_HEARTBEAT_MS: '5000',
       WATCH_MAX_QUEUE_EVENTS: '2048',
       WATCH_MAX_STREAM_AGE_MS: '0',
+      WATCH_MAX_STREAMS_PER_CONNECTION: '50',
+      WATCH_MAX_STREAMS_PER_IDENTITY: '200',
+      WATCH_SNAPSHOT_PAGE_BYTES: '131072',
+      WATCH_SLOW_CONSUMER_GRACE_MS: '250',
       GRPC_MAX_CONNECTION_AGE_MS: '600000',
       DRAIN_DEADLINE_MS: '25000',
       JWT_TOKEN_USE: 'any',
     });
     expect(env.port).toBe(6000);
-    expect(env.watch).toEqual({ tenantClaim: 'custom:tenant_id', heartbeatIntervalMs: 5000, maxQueueEvents: 2048, maxStreamAgeMs: 0 });
+    expect(env.watch).toEqual({
+      tenantClaim: 'custom:tenant_id',
+      heartbeatIntervalMs: 5000,
+      maxQueueEvents: 2048,
+      maxStreamAgeMs: 0,
+      maxStreamsPerConnection: 50,
+      maxStreamsPerIdentity: 200,
+      snapshotPageBytes: 131072,
+      slowConsumerGraceMs: 250,
+    });
     expect(env.connection).toEqual({ maxConnectionAgeMs: 600000, drainDeadlineMs: 25000 });
     expect(env.jwt.tokenUse).toBeNull();
   });
@@ -60,6 +73,10 @@ describe('readFanoutEnvironment', () => {
     ['GRPC_PORT', { GRPC_PORT: '70000' }, /GRPC_PORT must be an integer/],
     ['WATCH_MAX_QUEUE_EVENTS', { WATCH_MAX_QUEUE_EVENTS: '2' }, /WATCH_MAX_QUEUE_EVENTS must be an integer from 16/],
     ['JWT_TOKEN_USE', { JWT_TOKEN_USE: 'refresh' }, /JWT_TOKEN_USE/],
+    ['WATCH_MAX_STREAMS_PER_CONNECTION', { WATCH_MAX_STREAMS_PER_CONNECTION: '0' }, /WATCH_MAX_STREAMS_PER_CONNECTION must be an integer from 1 to 10000, got '0'/],
+    ['WATCH_MAX_STREAMS_PER_IDENTITY', { WATCH_MAX_STREAMS_PER_IDENTITY: 'many' }, /WATCH_MAX_STREAMS_PER_IDENTITY must be an integer from 1/],
+    ['WATCH_SNAPSHOT_PAGE_BYTES', { WATCH_SNAPSHOT_PAGE_BYTES: '100' }, /WATCH_SNAPSHOT_PAGE_BYTES must be an integer from 1024 to 4194304/],
+    ['WATCH_SLOW_CONSUMER_GRACE_MS', { WATCH_SLOW_CONSUMER_GRACE_MS: '-1' }, /WATCH_SLOW_CONSUMER_GRACE_MS must be an integer from 0/],
     ['JWT_JWKS_FILE', { JWT_JWKS_FILE: '/nonexistent/jwks.json' }, /JWT_JWKS_FILE cannot be read/],
     ['TENANT_CLAIM', { TENANT_CLAIM: 'has space' }, /TENANT_CLAIM must be a claim name/],
   ])('fails fast naming %s', (_name, change, message) => {
@@ -125,6 +142,8 @@ describe('EmfFanoutMetrics', () => {
     metrics.eventSent('change');
     metrics.eventSent('heartbeat');
     metrics.slowConsumerCut();
+    metrics.streamRefused('connection');
+    metrics.streamRefused('identity');
     metrics.logLag(40);
     metrics.logLag(60);
     metrics.stop();
@@ -132,6 +151,6 @@ describe('EmfFanoutMetrics', () => {
 
     // Assert
     const doc = JSON.parse(lines.find((l) => l.includes('CloudWatchMetrics'))!) as Record<string, unknown>;
-    expect(doc).toMatchObject({ StreamsOpen: 1, StreamsOpened: 2, EventsSent: 2, SlowConsumersCut: 1, LogLagAvg: 50, LogLagMax: 60 });
+    expect(doc).toMatchObject({ StreamsOpen: 1, StreamsOpened: 2, EventsSent: 2, SlowConsumersCut: 1, StreamsRefused: 2, LogLagAvg: 50, LogLagMax: 60 });
   });
 });

@@ -24,10 +24,12 @@ export interface Snapshot {
   'items'?: (_tenantconfig_v1_Item)[];
   'cursor'?: (string);
   'reason'?: (_tenantconfig_v1_Snapshot_Reason);
+  'more'?: (boolean);
 }
 
 export interface Snapshot__Output {
   'items': (_tenantconfig_v1_Item__Output)[];
   'cursor': (string);
   'reason': (_tenantconfig_v1_Snapshot_Reason__Output);
+  'more': (boolean);
 }

@@ -4,9 +4,11 @@
 export interface WatchRequest {
   'prefixes'?: (string)[];
   'resume_cursor'?: (string);
+  'paged_snapshots'?: (boolean);
 }
 
 export interface WatchRequest__Output {
   'prefixes': (string)[];
   'resume_cursor': (string);
+  'paged_snapshots': (boolean);
 }
