@@ -29,9 +29,9 @@ export interface BackendClients {
 /** Parameter Store writes take their per-key lease, and listings their key order, from the tenant table: both backends share the DynamoDB client. */
 export function buildConfigBackends(settings: BackendSettings, clients: BackendClients, registry: TagRegistry): Record<BackendKind, ConfigBackend> {
   return {
-    dynamodb: new DynamoDbConfigBackend({ client: clients.dynamodb, tableName: settings.tableName, tags: registry }),
+    dynamodb: new DynamoDbConfigBackend({ client: clients.dynamodb, tableName: settings.tableName, registry }),
     ssm: new SsmConfigBackend({
-      ssm: clients.ssm,
+      client: clients.ssm,
       lease: new DynamoDbWriteLease({ client: clients.dynamodb, tableName: settings.tableName }),
       keyIndex: new DynamoDbParameterKeyIndex({ client: clients.dynamodb, tableName: settings.tableName }),
       registry,

@@ -186,7 +186,7 @@ export async function runListing(): Promise<{ rows: ListingRow[]; text: string; 
     const calls = () => ssm.calls() + dynamo.calls();
     const ssmBackend = (withIndex: boolean) =>
       new SsmConfigBackend({
-        ssm: ssm.client,
+        client: ssm.client,
         lease: new DynamoDbWriteLease({ client: dynamo.client, tableName: TABLE }),
         ...(withIndex ? { keyIndex: new DynamoDbParameterKeyIndex({ client: dynamo.client, tableName: TABLE }) } : {}),
         registry,
@@ -232,7 +232,7 @@ export async function runListing(): Promise<{ rows: ListingRow[]; text: string; 
       rows.push(row('Parameter Store', 'key index (ours)', keys, await listAll(indexed, tenant, 'paramconfig', cfg.limit, calls)));
 
       log(`listing: DynamoDB, ${keys} keys`);
-      rows.push(row('DynamoDB', 'Query per page (unchanged)', keys, await listAll(new DynamoDbConfigBackend({ client: dynamo.client, tableName: TABLE, tags: registry }), tenant, 'tenantconfig', cfg.limit, calls)));
+      rows.push(row('DynamoDB', 'Query per page (unchanged)', keys, await listAll(new DynamoDbConfigBackend({ client: dynamo.client, tableName: TABLE, registry }), tenant, 'tenantconfig', cfg.limit, calls)));
 
       log(`listing: local Parameter Store writes at ${keys} parameters`);
       writeRows.push(...(await measureWrites(keys, cfg.writes)));

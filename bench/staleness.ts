@@ -191,7 +191,7 @@ export async function runStaleness(): Promise<{ rows: StalenessRow[]; text: stri
     cleanups.push(() => events.close());
     const viaProxy = new DynamoDBClient({ endpoint: events.proxy.endpoint, region: REGION, credentials: CREDENTIALS, maxAttempts: 3 });
     cleanups.push(() => viaProxy.destroy());
-    const writer = new DynamoDbConfigBackend({ client: viaProxy, tableName: TABLE, tags: registry });
+    const writer = new DynamoDbConfigBackend({ client: viaProxy, tableName: TABLE, registry });
 
     const tenants = Array.from({ length: cfg.tenants }, (_, i) => tenantName(i) as TenantId);
     const keys = Array.from({ length: cfg.keysPerTenant }, (_, j) => parseKey(keyName(j)));
@@ -218,7 +218,7 @@ export async function runStaleness(): Promise<{ rows: StalenessRow[]; text: stri
       await Promise.all(Array.from({ length: 64 }, fill));
     }
 
-    const newBackend = () => new CountingBackend(new DynamoDbConfigBackend({ client: direct, tableName: TABLE, tags: registry }));
+    const newBackend = () => new CountingBackend(new DynamoDbConfigBackend({ client: direct, tableName: TABLE, registry }));
     const eventStore = newBackend();
     const ttlStore = newBackend();
     const noStore = newBackend();

@@ -49,7 +49,7 @@ export interface DynamoDbConfigBackendOptions {
   readonly client: DynamoDBClient;
   readonly tableName: string;
   /** Where each tag's `historyDepth` comes from. */
-  readonly tags: TagRegistry;
+  readonly registry: TagRegistry;
   /** Attempts of one read-modify-write before a busy key is reported as {@link ConflictError}. @default 25 */
   readonly maxWriteAttempts?: number;
   /** Strongly consistent reads, so a writer reads its own write. @default true */
@@ -85,7 +85,7 @@ export class DynamoDbConfigBackend implements ConfigBackend {
     if (!options.tableName) throw new Error('DynamoDbConfigBackend: tableName is required');
     this.client = options.client;
     this.tableName = options.tableName;
-    this.tags = options.tags;
+    this.tags = options.registry;
     this.maxWriteAttempts = options.maxWriteAttempts ?? 25;
     this.consistentReads = options.consistentReads ?? true;
     this.clock = options.clock ?? (() => new Date());

@@ -59,7 +59,8 @@ import { writerNote, writerOf } from './writer-note';
  */
 
 export interface SsmConfigBackendOptions {
-  readonly ssm: SSMClient;
+  /** Created once per process and shared. */
+  readonly client: SSMClient;
   readonly lease: WriteLease;
   /** Tags marked `secret` are stored as SecureString. */
   readonly registry: TagRegistry;
@@ -203,7 +204,7 @@ export class SsmConfigBackend implements ConfigBackend {
     let nextToken: string | undefined;
     do {
       const out = await this.call('listing parameters', () =>
-        this.opts.ssm.send(
+        this.opts.client.send(
           new GetParametersByPathCommand({ Path: scope.path, Recursive: true, WithDecryption: true, MaxResults: BY_PATH_PAGE, NextToken: nextToken }),
         ),
       );
@@ -234,7 +235,7 @@ export class SsmConfigBackend implements ConfigBackend {
     for (let i = 0; i < names.length; i += GET_BATCH) batches.push(names.slice(i, i + GET_BATCH));
     const outs = await Promise.all(
       batches.map((batch) =>
-        this.call('reading parameters', () => this.opts.ssm.send(new GetParametersCommand({ Names: batch, WithDecryption: true }))),
+        this.call('reading parameters', () => this.opts.client.send(new GetParametersCommand({ Names: batch, WithDecryption: true }))),
       ),
     );
     const found = outs.flatMap((out) => out.Parameters ?? []).filter((p) => p.Name && wanted.has(p.Name));
@@ -283,7 +284,7 @@ export class SsmConfigBackend implements ConfigBackend {
 
       let written: number;
       try {
-        const out = await this.opts.ssm.send(
+        const out = await this.opts.client.send(
           new PutParameterCommand({
             Name: name,
             Value: text,
@@ -332,7 +333,7 @@ export class SsmConfigBackend implements ConfigBackend {
       }
       await this.ensureLeaseTime(held, key);
       try {
-        await this.opts.ssm.send(new DeleteParameterCommand({ Name: name }));
+        await this.opts.client.send(new DeleteParameterCommand({ Name: name }));
       } catch (e) {
         if (isSdkError(e, 'ParameterNotFound')) throw new NotFoundError(`'${key.raw}' does not exist`);
         throw translateSdkError(e, 'Parameter Store', `deleting '${key.raw}'`);
@@ -351,7 +352,7 @@ export class SsmConfigBackend implements ConfigBackend {
     do {
       let out;
       try {
-        out = await this.opts.ssm.send(
+        out = await this.opts.client.send(
           new GetParameterHistoryCommand({ Name: name, WithDecryption: true, MaxResults: HISTORY_PAGE, NextToken: nextToken }),
         );
       } catch (e) {
@@ -399,7 +400,7 @@ export class SsmConfigBackend implements ConfigBackend {
   /** GetParameter; undefined when the parameter (or the selected version) does not exist. */
   private async fetchParameter(name: string, withDecryption: boolean): Promise<Parameter | undefined> {
     try {
-      const out = await this.opts.ssm.send(new GetParameterCommand({ Name: name, WithDecryption: withDecryption }));
+      const out = await this.opts.client.send(new GetParameterCommand({ Name: name, WithDecryption: withDecryption }));
       return out.Parameter;
     } catch (e) {
       if (isSdkError(e, 'ParameterNotFound') || isSdkError(e, 'ParameterVersionNotFound')) return undefined;
@@ -416,7 +417,7 @@ export class SsmConfigBackend implements ConfigBackend {
       let nextToken: string | undefined;
       do {
         const out = await this.call('describing parameters', () =>
-          this.opts.ssm.send(
+          this.opts.client.send(
             new DescribeParametersCommand({
               ParameterFilters: [{ Key: 'Name', Option: 'Equals', Values: batch }],
               MaxResults: DESCRIBE_BATCH,

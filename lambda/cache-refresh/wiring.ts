@@ -89,7 +89,7 @@ export function buildCacheRefresher(options: CacheRefresherOptions): CacheRefres
   const registry = options.registry ?? TagRegistry.default();
   const { ssmRoot, stage } = options.environment;
   const layout = parameterLayout(ssmRoot, stage);
-  const parameters = new SsmConfigBackend({ ssm: options.ssm ?? new SSMClient({}), lease: readOnlyLease, registry, root: ssmRoot, stage });
+  const parameters = new SsmConfigBackend({ client: options.ssm ?? new SSMClient({}), lease: readOnlyLease, registry, root: ssmRoot, stage });
   return new CacheRefresher({
     cache: options.cache,
     parameters,

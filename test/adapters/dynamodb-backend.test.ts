@@ -59,7 +59,7 @@ function behaviourSuite(start: () => Promise<RunningServer>): void {
   beforeAll(async () => {
     server = await start();
     table = await createTestTable(server.endpoint);
-    backend = backendOn(table, { tags });
+    backend = backendOn(table, { registry: tags });
   });
   afterAll(async () => {
     table.client.destroy();
@@ -311,7 +311,7 @@ function behaviourSuite(start: () => Promise<RunningServer>): void {
 
   describe('contention and failures', () => {
     it('reports ConflictError when a write keeps losing races beyond maxWriteAttempts, and loses nothing it reported', async () => {
-      const impatient = backendOn(table, { tags, maxWriteAttempts: 1 });
+      const impatient = backendOn(table, { registry: tags, maxWriteAttempts: 1 });
       const tenant = freshTenant();
 
       const outcomes = await Promise.allSettled(
@@ -327,7 +327,7 @@ function behaviourSuite(start: () => Promise<RunningServer>): void {
 
     it('reports BackendUnavailableError when nothing answers', async () => {
       const client = new DynamoDBClient({ ...localClientConfig(`http://127.0.0.1:${await freePort()}`), maxAttempts: 1 });
-      const offline = new DynamoDbConfigBackend({ client, tableName: table.tableName, tags });
+      const offline = new DynamoDbConfigBackend({ client, tableName: table.tableName, registry: tags });
 
       const error = await rejectionOf(offline.get(freshTenant(), k('tenantconfig:x')));
 
@@ -336,7 +336,7 @@ function behaviourSuite(start: () => Promise<RunningServer>): void {
     });
 
     it('passes a missing table on as the SDK error (a configuration fault, 500), not as BackendUnavailableError', async () => {
-      const missing = new DynamoDbConfigBackend({ client: table.client, tableName: 'no-such-table', tags });
+      const missing = new DynamoDbConfigBackend({ client: table.client, tableName: 'no-such-table', registry: tags });
 
       const error = await rejectionOf(missing.put(freshTenant(), { key: k('tenantconfig:x'), value: 1, updatedBy: 'w' }));
 

@@ -19,5 +19,5 @@ export function backendOn(
   table: { client: DynamoDBClient; tableName: string },
   extra: Partial<DynamoDbConfigBackendOptions> = {},
 ): DynamoDbConfigBackend {
-  return new DynamoDbConfigBackend({ client: table.client, tableName: table.tableName, tags: TagRegistry.default(), ...extra });
+  return new DynamoDbConfigBackend({ client: table.client, tableName: table.tableName, registry: TagRegistry.default(), ...extra });
 }

@@ -83,7 +83,7 @@ describe('one table, one translation (dynalite)', () => {
   });
 
   it('a missing table is the same failure from the DynamoDB backend and from the write lease: a configuration fault, not "unavailable"', async () => {
-    const backend = new DynamoDbConfigBackend({ client, tableName: 'no-such-table', tags: TagRegistry.default() });
+    const backend = new DynamoDbConfigBackend({ client, tableName: 'no-such-table', registry: TagRegistry.default() });
     const lease = new DynamoDbWriteLease({ client, tableName: 'no-such-table' });
 
     const fromBackend = await rejectionOf(backend.put(tenant, { key, value: 1, updatedBy: 'w' }));
@@ -97,7 +97,7 @@ describe('one table, one translation (dynalite)', () => {
   it('an unreachable table is BackendUnavailableError from both', async () => {
     const dead = new DynamoDBClient({ ...localClientConfig(`http://127.0.0.1:${await freePort()}`), maxAttempts: 1 });
     try {
-      const backend = new DynamoDbConfigBackend({ client: dead, tableName: 't', tags: TagRegistry.default() });
+      const backend = new DynamoDbConfigBackend({ client: dead, tableName: 't', registry: TagRegistry.default() });
       const lease = new DynamoDbWriteLease({ client: dead, tableName: 't' });
 
       expect(await rejectionOf(backend.get(tenant, key))).toBeInstanceOf(BackendUnavailableError);

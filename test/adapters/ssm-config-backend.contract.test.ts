@@ -18,7 +18,7 @@ async function subject(ssmEndpoint: string, dynamoEndpoint: string, stop: () => 
   await dynamo.send(new CreateTableCommand(createTenantTableInput(TABLE)));
   return {
     backend: new SsmConfigBackend({
-      ssm,
+      client: ssm,
       lease: new DynamoDbWriteLease({ client: dynamo, tableName: TABLE }),
       keyIndex: new DynamoDbParameterKeyIndex({ client: dynamo, tableName: TABLE }),
       registry: TagRegistry.default(),

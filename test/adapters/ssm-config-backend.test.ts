@@ -56,7 +56,7 @@ describe('SsmConfigBackend (local Parameter Store, lease in dynalite)', () => {
   let keyIndex: DynamoDbParameterKeyIndex;
   let backend: SsmConfigBackend;
   const makeBackend = (overrides: Partial<ConstructorParameters<typeof SsmConfigBackend>[0]> = {}) =>
-    new SsmConfigBackend({ ssm, lease, keyIndex, registry, root: ROOT, stage: STAGE, ...overrides });
+    new SsmConfigBackend({ client: ssm, lease, keyIndex, registry, root: ROOT, stage: STAGE, ...overrides });
 
   beforeAll(async () => {
     [store, dynalite] = await Promise.all([startLocalParameterStore(), startDynalite({ inMemory: true })]);
@@ -257,7 +257,7 @@ describe('SsmConfigBackend (local Parameter Store, lease in dynalite)', () => {
         await seed(tenant, count);
         const counted = counting(new SSMClient(localClientConfig(store.endpoint)));
         const countedDynamo = counting(new DynamoDBClient(localClientConfig(dynalite.endpoint)));
-        const lister = makeBackend({ ssm: counted.client, keyIndex: new DynamoDbParameterKeyIndex({ client: countedDynamo.client, tableName: TABLE }) });
+        const lister = makeBackend({ client: counted.client, keyIndex: new DynamoDbParameterKeyIndex({ client: countedDynamo.client, tableName: TABLE }) });
         try {
           // The first listing of a tenant's tag walks it once and records its keys.
           let page = await lister.list(tenant, parseKeyPrefix('paramconfig:'), { limit: 100 });
@@ -328,7 +328,7 @@ describe('SsmConfigBackend (local Parameter Store, lease in dynalite)', () => {
       const tenant = freshTenant();
       for (const n of ['z', 'y', 'x']) await bypass.send(new PutParameterCommand({ Name: paramName(tenant, `paramconfig:old/${n}`), Value: `"${n}"`, Type: 'String' }));
       const counted = counting(new SSMClient(localClientConfig(store.endpoint)));
-      const lister = makeBackend({ ssm: counted.client });
+      const lister = makeBackend({ client: counted.client });
       try {
         const first = await lister.list(tenant, parseKeyPrefix('paramconfig:old/'), { limit: 2 });
         const walks = counted.calls.get('GetParametersByPathCommand') ?? 0;
@@ -421,7 +421,7 @@ describe('SsmConfigBackend (local Parameter Store, lease in dynalite)', () => {
         },
         { step: 'initialize', name: 'interleaveBypassingWrite' },
       );
-      return makeBackend({ ssm: client });
+      return makeBackend({ client });
     }
 
     it('If-Match: reports ConcurrentWriteDetectedError (409), not success; our value is current, theirs in the history', async () => {
@@ -519,7 +519,7 @@ describe('SsmConfigBackend (local Parameter Store, lease in dynalite)', () => {
     it('maps Parameter Store being unreachable to BackendUnavailableError in every call', async () => {
       const deadPort = await freePort();
       const deadSsm = new SSMClient({ ...localClientConfig(`http://127.0.0.1:${deadPort}`), maxAttempts: 1 });
-      const dead = makeBackend({ ssm: deadSsm });
+      const dead = makeBackend({ client: deadSsm });
       const tenant = freshTenant();
       const key = parseKey('paramconfig:x');
 
@@ -566,7 +566,7 @@ describeIf('moto_server')('SsmConfigBackend on moto_server (SSM and the lease ta
     dynamo = new DynamoDBClient(localClientConfig(moto.endpoint));
     await dynamo.send(new CreateTableCommand(createTenantTableInput(TABLE)));
     backend = new SsmConfigBackend({
-      ssm,
+      client: ssm,
       lease: new DynamoDbWriteLease({ client: dynamo, tableName: TABLE }),
       registry,
       root: ROOT,

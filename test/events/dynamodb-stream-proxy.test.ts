@@ -164,7 +164,7 @@ describe('DynamoDB stream proxy in front of dynalite', () => {
   });
 
   it('the DynamoDB backend works through the proxy, and each of its writes is one record carrying the new row', async () => {
-    const backend = new DynamoDbConfigBackend({ client, tableName: TABLE, tags: TagRegistry.default() });
+    const backend = new DynamoDbConfigBackend({ client, tableName: TABLE, registry: TagRegistry.default() });
     const tenant = 'acme' as TenantId;
     const planKey = parseKey('tenantconfig:plan');
     await backend.put(tenant, { key: planKey, value: { tier: 'gold' }, updatedBy: 'admin-1' });
