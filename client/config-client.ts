@@ -48,8 +48,11 @@ export class ConfigClient {
     this.tracker = new StatusTracker(opts.staleAfterMs, opts.logger);
     this.connection = new WatchConnection(opts, this.watchSink());
     if (opts.httpBaseUrl) {
-      const settings = { baseUrl: opts.httpBaseUrl, prefixes: opts.prefixes, token: opts.token, refreshMs: opts.httpRefreshMs, timeoutMs: opts.httpTimeoutMs, logger: opts.logger };
-      this.poller = new HttpFallbackPoller(settings, (items) => this.loadedOverHttp(items));
+      const { httpBaseUrl: baseUrl, prefixes, token, httpRefreshMs: refreshMs, backoffBaseMs: retryBaseMs, httpRetryCapMs: retryCapMs, httpTimeoutMs: timeoutMs, logger, random } = opts;
+      this.poller = new HttpFallbackPoller(
+        { baseUrl, prefixes, token, refreshMs, retryBaseMs, retryCapMs, timeoutMs, logger, random },
+        { loaded: (items) => this.loadedOverHttp(items), answered: (ok) => this.connection.httpAnswered(ok) },
+      );
     }
     if (opts.snapshotFile) {
       this.writer = new SnapshotWriter(opts.snapshotFile, opts.logger, opts.snapshotFileIntervalMs, () => ({

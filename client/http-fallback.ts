@@ -1,6 +1,6 @@
 /**
- * The HTTP fallback: the whole state through the HTTP API's list route (DESIGN §4,
- * `GET /v1/config?prefix=&limit=&nextToken=`), every page, so `get` keeps serving while the
+ * The HTTP fallback: the whole state through the HTTP API's list route
+ * (`GET /v1/config?prefix=&limit=&nextToken=`), every page, so `get` keeps serving while the
  * stream cannot be had. Plain node:http(s): the SDK carries no HTTP library of its own.
  */
 import * as http from 'node:http';

@@ -1,8 +1,8 @@
-/** The client SDK a consuming microservice embeds (DESIGN §4). See README.md: the SDK in ten lines. */
+/** The client SDK a consuming microservice embeds. See README.md: the SDK in ten lines. */
 export { ConfigClient } from './config-client';
 export type { ConfigClientOptions } from './options';
 export { DEFAULTS as CONFIG_CLIENT_DEFAULTS } from './options';
-export { fullJitterDelay, type BackoffPolicy } from './backoff';
+export { fullJitterDelay, recoveryBoundMs, streamRetryDelay, type BackoffPolicy, type RecoverySettings, type StreamRetryPolicy } from './backoff';
 export { ConfigClientError, ConfigClientOptionsError, ConfigClientClosedError, ConfigClientAuthError, HttpFallbackError } from './errors';
 export type {
   ChangeListener,

@@ -29,14 +29,21 @@ export interface ConfigClientOptions {
   readonly tls?: boolean | grpc.ChannelCredentials;
   /**
    * Grace: an outage longer than this turns the status from `interrupted` to `stale`.
-   * Must be shorter than `backoffCapMs` (DESIGN §4), so a client waiting out a long backoff says so.
+   * Must be shorter than `backoffCapMs`, so a client waiting out a long backoff says so.
    * @default 30_000
    */
   readonly staleAfterMs?: number;
   /** @default 250 */
   readonly backoffBaseMs?: number;
-  /** @default 60_000 */
+  /** The longest wait between stream attempts while the HTTP fallback does not answer (or there is none). @default 60_000 */
   readonly backoffCapMs?: number;
+  /**
+   * The longest wait between stream attempts while the HTTP fallback's last load succeeded: the
+   * service answers, so the stream is tried often enough to return promptly once the fanout does.
+   * Never above `backoffCapMs`. One term of the recovery bound (see `recoveryBoundMs`).
+   * @default 4_000
+   */
+  readonly backoffCapWhileHttpUpMs?: number;
   /**
    * A `reconnect` notice (server draining) is obeyed after a random delay in [0, this), so a
    * drained server's clients do not all land on the next one in the same millisecond.
@@ -55,8 +62,15 @@ export interface ConfigClientOptions {
    * @default 3
    */
   readonly maxAuthRetries?: number;
-  /** How often the HTTP fallback reloads while the stream stays down. @default 30_000 */
+  /** How often the HTTP fallback reloads after a successful load, while the stream stays down. @default 30_000 */
   readonly httpRefreshMs?: number;
+  /**
+   * While the stream is down, an HTTP load that got no answer (or a 5xx) is retried after a
+   * full-jitter delay growing from `backoffBaseMs` up to this, so the client learns within it that
+   * the service is back, and retries the stream then. One term of the recovery bound.
+   * @default 2_000
+   */
+  readonly httpRetryCapMs?: number;
   /** Per HTTP request. @default 5_000 */
   readonly httpTimeoutMs?: number;
   /**
@@ -82,10 +96,12 @@ export interface ResolvedOptions {
   readonly staleAfterMs: number;
   readonly backoffBaseMs: number;
   readonly backoffCapMs: number;
+  readonly backoffCapWhileHttpUpMs: number;
   readonly reconnectJitterMs: number;
   readonly connectTimeoutMs: number;
   readonly maxAuthRetries: number;
   readonly httpRefreshMs: number;
+  readonly httpRetryCapMs: number;
   readonly httpTimeoutMs: number;
   readonly snapshotFile?: string;
   readonly snapshotFileIntervalMs: number;
@@ -97,10 +113,12 @@ export const DEFAULTS = {
   staleAfterMs: 30_000,
   backoffBaseMs: 250,
   backoffCapMs: 60_000,
+  backoffCapWhileHttpUpMs: 4_000,
   reconnectJitterMs: 1_000,
   connectTimeoutMs: 10_000,
   maxAuthRetries: 3,
   httpRefreshMs: 30_000,
+  httpRetryCapMs: 2_000,
   httpTimeoutMs: 5_000,
   snapshotFileIntervalMs: 1_000,
 } as const;
@@ -152,7 +170,7 @@ export function resolveOptions(options: ConfigClientOptions): ResolvedOptions {
   if (staleAfterMs >= backoffCapMs) {
     fail(
       `staleAfterMs (${staleAfterMs}) must be shorter than backoffCapMs (${backoffCapMs}): ` +
-        'a client waiting out its longest backoff must already report stale (DESIGN §4)',
+        'a client waiting out its longest backoff must already report stale',
     );
   }
 
@@ -177,10 +195,12 @@ export function resolveOptions(options: ConfigClientOptions): ResolvedOptions {
     staleAfterMs,
     backoffBaseMs,
     backoffCapMs,
+    backoffCapWhileHttpUpMs: Math.min(positive('backoffCapWhileHttpUpMs', options.backoffCapWhileHttpUpMs, DEFAULTS.backoffCapWhileHttpUpMs), backoffCapMs),
     reconnectJitterMs: positive('reconnectJitterMs', options.reconnectJitterMs, DEFAULTS.reconnectJitterMs, true),
     connectTimeoutMs: positive('connectTimeoutMs', options.connectTimeoutMs, DEFAULTS.connectTimeoutMs),
     maxAuthRetries,
     httpRefreshMs: positive('httpRefreshMs', options.httpRefreshMs, DEFAULTS.httpRefreshMs),
+    httpRetryCapMs: positive('httpRetryCapMs', options.httpRetryCapMs, DEFAULTS.httpRetryCapMs),
     httpTimeoutMs: positive('httpTimeoutMs', options.httpTimeoutMs, DEFAULTS.httpTimeoutMs),
     snapshotFile: options.snapshotFile,
     snapshotFileIntervalMs: positive('snapshotFileIntervalMs', options.snapshotFileIntervalMs, DEFAULTS.snapshotFileIntervalMs, true),

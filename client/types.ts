@@ -1,6 +1,6 @@
 /**
  * What a consuming service sees of its configuration. Defined here, not imported from
- * core/: the SDK ships to services that have none of the server's code (DESIGN §6).
+ * core/: the SDK ships to services that have none of the server's code.
  */
 
 /** One configuration entry as the client holds it. `version` increases on every write of the key. */

@@ -1,6 +1,8 @@
 /**
  * One Watch call: opens it with the token, decodes the wire events (JSON values, oneof) into
- * what the client applies, and reports its end once, through the call's `status`.
+ * what the client applies, and reports its end once, through the call's `status`. It asks for
+ * paged snapshots (no single message has to hold a big tenant) and hands on a snapshot only once
+ * its last page is in, as one whole state.
  */
 import * as grpc from '@grpc/grpc-js';
 import type { ConfigWatchClient } from '../proto/generated/tenantconfig/v1/ConfigWatch';
@@ -39,8 +41,10 @@ export interface WatchRequestParams {
 export function openWatch(client: ConfigWatchClient, params: WatchRequestParams, handlers: WatchCallHandlers, logger: ConfigClientLogger): WatchCall {
   const metadata = new grpc.Metadata();
   metadata.set('authorization', `Bearer ${params.token}`);
-  const call = client.Watch({ prefixes: [...params.prefixes], resume_cursor: params.resumeCursor ?? '' }, metadata);
+  const call = client.Watch({ prefixes: [...params.prefixes], resume_cursor: params.resumeCursor ?? '', paged_snapshots: true }, metadata);
   let accepted = false;
+  /** Items of the pages of a snapshot received so far; the state is replaced only by the whole. */
+  let pages: ClientItem[] = [];
   const accept = (): void => {
     if (accepted) return;
     accepted = true;
@@ -50,6 +54,16 @@ export function openWatch(client: ConfigWatchClient, params: WatchRequestParams,
   call.on('data', (event: WatchEvent__Output) => {
     accept();
     const decoded = decodeEvent(event, logger);
+    if (decoded?.kind === 'snapshot' && event.snapshot?.more) {
+      pages.push(...decoded.items);
+      return;
+    }
+    if (decoded?.kind === 'snapshot' && pages.length > 0) {
+      const items = pages.concat(decoded.items);
+      pages = [];
+      handlers.event({ ...decoded, items });
+      return;
+    }
     if (decoded) handlers.event(decoded);
   });
   // Every end, errors included, is reported once by 'status'; without a listener 'error' would throw.

@@ -2,14 +2,16 @@
  * The Watch stream's connection life, one attempt at a time. Every attempt opens a fresh channel
  * (so grpc-js's own connection backoff never stacks on ours) and asks for a snapshot, or resumes
  * from the last cursor. A stream that ends is re-opened: after a `reconnect` notice or a clean
- * end, promptly with jitter and without an outage; after a failure, with full-jitter exponential
- * backoff. UNAUTHENTICATED is retried at once with a fresh token, a bounded number of times.
- * What it learns goes to one {@link WatchSink}; it holds no configuration state itself.
+ * end, promptly with jitter and without an outage; after a break, once promptly with jitter, then
+ * with full-jitter exponential backoff. That backoff's ceiling drops while the HTTP fallback
+ * answers (the service is up, only the stream is missing), and a wait under way is cut short when
+ * the fallback starts answering. UNAUTHENTICATED is retried at once with a fresh token, a bounded
+ * number of times. What it learns goes to one {@link WatchSink}; it holds no configuration state.
  */
 import * as grpc from '@grpc/grpc-js';
 import { loadConfigProto } from '../proto/load';
 import type { ConfigWatchClient } from '../proto/generated/tenantconfig/v1/ConfigWatch';
-import { fullJitterDelay } from './backoff';
+import { streamRetryDelay } from './backoff';
 import type { IncomingChange } from './config-store';
 import { ConfigClientAuthError } from './errors';
 import type { ResolvedOptions } from './options';
@@ -65,6 +67,7 @@ type Settings = Pick<
   | 'connectTimeoutMs'
   | 'backoffBaseMs'
   | 'backoffCapMs'
+  | 'backoffCapWhileHttpUpMs'
   | 'reconnectJitterMs'
   | 'maxAuthRetries'
   | 'logger'
@@ -83,6 +86,11 @@ export class WatchConnection {
   /** A `reconnect` notice (or a clean end) is being obeyed: the gap is planned. */
   private plannedReconnect = false;
   private reconnectTimer?: NodeJS.Timeout;
+  /** When the pending retry is due, and whether it waits out a backoff (not a notice or a token refresh). */
+  private retryDueAt = 0;
+  private waitingOutBackoff = false;
+  /** The HTTP fallback's last load succeeded: the service answers. */
+  private httpUp = false;
   private closed = false;
 
   constructor(
@@ -102,6 +110,20 @@ export class WatchConnection {
   /** The first attempt. */
   open(): void {
     this.connect();
+  }
+
+  /**
+   * What the HTTP fallback learnt. A success means the service answers: a backoff under way is
+   * cut short (a retry within the reconnect jitter, which spreads a fleet) and later ones are
+   * capped by `backoffCapWhileHttpUpMs`.
+   */
+  httpAnswered(ok: boolean): void {
+    this.httpUp = ok;
+    if (!ok || this.closed || !this.reconnectTimer || !this.waitingOutBackoff) return;
+    const delayMs = this.jitter(this.settings.reconnectJitterMs);
+    if (Date.now() + delayMs >= this.retryDueAt) return;
+    this.settings.logger.info('config-client: the service answers over HTTP; retrying the stream now', { delayMs });
+    this.scheduleReconnect(delayMs, 'the service answers over HTTP');
   }
 
   /** Cancels the stream and the retry timer, closes the channel. Nothing is reported afterwards but `down`. */
@@ -245,9 +267,10 @@ export class WatchConnection {
       this.cursorHeld = undefined;
     }
     if (wasLive) {
-      // An established stream broke: retry soon (attempt 0 of the backoff), no HTTP load yet.
+      // An established stream broke (a task died, most likely): retry within the reconnect jitter,
+      // as after a notice, and no HTTP load yet; a retry that fails starts the backoff and the fallback.
       this.sink.interrupted(reason);
-      this.scheduleBackoff(reason);
+      this.scheduleReconnect(this.jitter(this.settings.reconnectJitterMs), reason);
       return;
     }
     this.attemptFailed(reason);
@@ -278,10 +301,12 @@ export class WatchConnection {
   }
 
   private scheduleBackoff(reason: string): void {
-    const delayMs = fullJitterDelay(this.failures, { baseMs: this.settings.backoffBaseMs, capMs: this.settings.backoffCapMs }, this.settings.random);
-    this.settings.logger.debug('config-client: reconnecting after backoff', { attempt: this.failures, delayMs, reason });
+    const policy = { baseMs: this.settings.backoffBaseMs, capMs: this.settings.backoffCapMs, capWhileHttpUpMs: this.settings.backoffCapWhileHttpUpMs };
+    const delayMs = streamRetryDelay(this.failures, policy, this.httpUp, this.settings.random);
+    this.settings.logger.debug('config-client: reconnecting after backoff', { attempt: this.failures, delayMs, reason, httpUp: this.httpUp });
     this.failures += 1;
     this.scheduleReconnect(delayMs, reason);
+    this.waitingOutBackoff = true;
   }
 
   private obeyReconnect(reason: string): void {
@@ -295,8 +320,11 @@ export class WatchConnection {
   private scheduleReconnect(delayMs: number, reason: string): void {
     if (this.closed) return;
     if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
+    this.waitingOutBackoff = false;
+    this.retryDueAt = Date.now() + delayMs;
     this.reconnectTimer = setTimeout(() => {
       this.reconnectTimer = undefined;
+      this.waitingOutBackoff = false;
       this.settings.logger.debug('config-client: reconnect', { reason });
       this.connect();
     }, delayMs);
@@ -310,6 +338,8 @@ export class WatchConnection {
     if (this.isLive) return;
     this.isLive = true;
     this.failures = 0;
+    // The next outage learns afresh whether the service answers.
+    this.httpUp = false;
     this.authFailures = 0;
     this.sink.up();
   }

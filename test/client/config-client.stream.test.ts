@@ -85,6 +85,46 @@ describe('ConfigClient over a Watch stream', () => {
     expect(client.keys()).toEqual(['tenantconfig:plan']);
   });
 
+  it('assembles a paged snapshot and replaces the state only with the whole of it', async () => {
+    // Arrange: the first state, then an expired cursor answered by a snapshot in three pages.
+    let sendLastPage = (): void => undefined;
+    server.script = (w, index) => {
+      if (index === 0) {
+        w.call.write(snapshotEvent([item('tenantconfig:a', 'a1', 1), item('tenantconfig:z', 'z1', 1)], '5-0'));
+        setTimeout(() => endWith(w.call, grpc.status.UNAVAILABLE, 'restart'), 20);
+        return;
+      }
+      w.call.write(snapshotEvent([item('tenantconfig:a', 'a2', 2)], '', 'CURSOR_EXPIRED', true));
+      w.call.write(snapshotEvent([item('tenantconfig:b', 'b1', 1)], '', 'CURSOR_EXPIRED', true));
+      sendLastPage = () => w.call.write(snapshotEvent([item('tenantconfig:c', 'c1', 1)], '9-0', 'CURSOR_EXPIRED'));
+    };
+    const client = newClient();
+    const changes = recordChanges(client);
+    await client.start();
+    await server.waitForWatches(2);
+    await sleep(100);
+
+    // Assert: two pages in, nothing applied yet (z, absent from the new snapshot, is still held).
+    expect(server.watches.map((w) => w.pagedSnapshots)).toEqual([true, true]);
+    expect(client.keys()).toEqual(['tenantconfig:a', 'tenantconfig:z']);
+    expect(changes).toEqual([]);
+
+    // Act
+    sendLastPage();
+    await waitUntil(() => client.cursor === '9-0', 'last page applied');
+
+    // Assert: the union of the pages replaced the state; z's deletion is reported once.
+    expect(client.keys()).toEqual(['tenantconfig:a', 'tenantconfig:b', 'tenantconfig:c']);
+    expect(client.get('tenantconfig:a')).toBe('a2');
+    expect(changes.map((c) => [c.key, c.version, c.deleted])).toEqual([
+      ['tenantconfig:a', 2, false],
+      ['tenantconfig:b', 1, false],
+      ['tenantconfig:c', 1, false],
+      ['tenantconfig:z', 1, true],
+    ]);
+    expect(client.status).toBe('live');
+  });
+
   it('calls change listeners with previous values; prefix filters, unsubscribe and a throwing listener', async () => {
     server.script = (w) => w.call.write(snapshotEvent([item('tenantconfig:plan', 'gold', 1), item('tenantconfig:db/max', 10, 4)], '1-0'));
     const client = newClient();

@@ -1,5 +1,5 @@
 /**
- * DESIGN §6: the SDK (client/) depends on the proto types only — never on core/, lambda/,
+ * The SDK (client/) depends on the proto types only — never on core/, lambda/,
  * fanout/, local/ — plus @grpc/grpc-js, @grpc/proto-loader and Node built-ins. It ships to
  * services that have none of the server's code.
  */

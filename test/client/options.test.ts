@@ -14,6 +14,13 @@ describe('ConfigClient options', () => {
     expect(resolveOptions({ ...base, tls: true }).credentials._isSecure()).toBe(true);
   });
 
+  it('recovery defaults: stream cap 4 s while HTTP answers, HTTP retried within 2 s; the lower cap is held under the long one', () => {
+    expect(resolveOptions(base)).toMatchObject({ backoffCapWhileHttpUpMs: 4_000, httpRetryCapMs: 2_000, httpRefreshMs: 30_000 });
+    expect(resolveOptions({ ...base, backoffCapMs: 1_000, staleAfterMs: 500 }).backoffCapWhileHttpUpMs).toBe(1_000);
+    expect(() => new ConfigClient({ ...base, httpRetryCapMs: 0 })).toThrow(/httpRetryCapMs must be a positive number/);
+    expect(() => new ConfigClient({ ...base, backoffCapWhileHttpUpMs: -1 })).toThrow(/backoffCapWhileHttpUpMs must be a positive number/);
+  });
+
   it('rejects a grace that is not shorter than the backoff cap, naming both options', () => {
     expect(() => new ConfigClient({ ...base, staleAfterMs: 60_000 })).toThrow(ConfigClientOptionsError);
     expect(() => new ConfigClient({ ...base, staleAfterMs: 5_000, backoffCapMs: 5_000 })).toThrow(

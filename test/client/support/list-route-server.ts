@@ -1,5 +1,5 @@
 /**
- * A tiny node:http server speaking the HTTP API's list route (DESIGN §4):
+ * A tiny node:http server speaking the HTTP API's list route:
  * `GET /v1/config?prefix=&limit=&nextToken=` → `{items, nextToken?}`, Bearer token required,
  * pages of `pageSize` items so the client has to follow nextToken.
  */
@@ -34,9 +34,10 @@ export class ListRouteServer {
     return `http://127.0.0.1:${this.port}`;
   }
 
-  async start(): Promise<string> {
+  /** Listens on `port` (0: a free one), so a test can bring the "service" back on the same address. */
+  async start(port = 0): Promise<string> {
     this.server = createServer((req, res) => this.handle(req, res));
-    await new Promise<void>((resolve) => this.server?.listen(0, '127.0.0.1', () => resolve()));
+    await new Promise<void>((resolve) => this.server?.listen(port, '127.0.0.1', () => resolve()));
     this.port = (this.server.address() as { port: number }).port;
     return this.baseUrl;
   }

@@ -15,6 +15,7 @@ export type ServerWatchCall = grpc.ServerWritableStream<WatchRequest__Output, Wa
 export interface RecordedWatch {
   readonly prefixes: string[];
   readonly resumeCursor: string;
+  readonly pagedSnapshots: boolean;
   readonly authorization: string | undefined;
   readonly call: ServerWatchCall;
 }
@@ -41,6 +42,7 @@ export class ScriptedWatchServer {
         const watch: RecordedWatch = {
           prefixes: [...call.request.prefixes],
           resumeCursor: call.request.resume_cursor,
+          pagedSnapshots: call.request.paged_snapshots,
           authorization: call.metadata.get('authorization')[0]?.toString(),
           call,
         };
@@ -84,8 +86,8 @@ export function item(key: string, value: unknown, version: number): Item {
   return { key, value_json: JSON.stringify(value), version, updated_at: '2026-11-22T10:00:00.000Z', updated_by: 'tester' };
 }
 
-export function snapshotEvent(items: Item[], cursor: string, reason: 'INITIAL' | 'CURSOR_EXPIRED' = 'INITIAL'): WatchEvent {
-  return { snapshot: { items, cursor, reason } };
+export function snapshotEvent(items: Item[], cursor: string, reason: 'INITIAL' | 'CURSOR_EXPIRED' = 'INITIAL', more = false): WatchEvent {
+  return { snapshot: { items, cursor, reason, more } };
 }
 
 export function changeEvent(key: string, value: unknown, version: number, cursor: string): WatchEvent {
