@@ -97,8 +97,8 @@ export interface WatchStart {
   readonly pagedSnapshot?: boolean;
 }
 
-/** Items asked of the source for the first page, before their size is known. */
-const FIRST_READ_ITEMS = 16;
+/** Items asked of the source for the first page, before their size is known: few, as they are held until sent. */
+const FIRST_READ_ITEMS = 4;
 
 /** setTimeout's limit; longer delays fire at once. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
