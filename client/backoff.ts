@@ -4,6 +4,8 @@
  * Full jitter spreads a fleet of clients that lost the same server, so they do not
  * return in lockstep.
  */
+import { DEFAULTS } from './options';
+
 export interface BackoffPolicy {
   readonly baseMs: number;
   readonly capMs: number;
@@ -53,6 +55,12 @@ export interface RecoverySettings {
  * Not counted: the HTTP load and the Watch round trip themselves. Without the HTTP fallback the
  * client has no other way to learn that the service is back, and waits up to `backoffCapMs`.
  */
-export function recoveryBoundMs(settings: RecoverySettings): number {
-  return Math.max(Math.min(settings.backoffCapWhileHttpUpMs, settings.backoffCapMs), settings.httpRetryCapMs + settings.reconnectJitterMs);
+export function recoveryBoundMs(settings: Partial<RecoverySettings> = {}): number {
+  const { backoffCapMs, backoffCapWhileHttpUpMs, httpRetryCapMs, reconnectJitterMs } = { ...DEFAULTS, ...definedOnly(settings) };
+  return Math.max(Math.min(backoffCapWhileHttpUpMs, backoffCapMs), httpRetryCapMs + reconnectJitterMs);
+}
+
+/** Client options leave a setting out, or set it to undefined, for its default. */
+function definedOnly<T extends object>(settings: T): Partial<T> {
+  return Object.fromEntries(Object.entries(settings).filter(([, v]) => v !== undefined)) as Partial<T>;
 }

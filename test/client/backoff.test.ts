@@ -40,6 +40,8 @@ describe('the recovery schedule with the default settings', () => {
 
   it('documents a bound of 4 s: the lower stream cap, longer than an HTTP retry plus the reconnect jitter', () => {
     expect(recoveryBoundMs(defaults)).toBe(4_000);
+    expect(recoveryBoundMs()).toBe(4_000);
+    expect(recoveryBoundMs({ backoffCapWhileHttpUpMs: 1_500, httpRetryCapMs: undefined })).toBe(3_000);
     expect(CONFIG_CLIENT_DEFAULTS).toMatchObject({ backoffCapWhileHttpUpMs: 4_000, httpRetryCapMs: 2_000, reconnectJitterMs: 1_000 });
     expect(defaults.httpRetryCapMs + defaults.reconnectJitterMs).toBeLessThanOrEqual(recoveryBoundMs(defaults));
   });
