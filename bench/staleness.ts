@@ -37,7 +37,7 @@ import type { ConfigBackend } from '../core/backend-port';
 import type { ConfigItem } from '../core/item';
 import { parseKey, type ConfigKey } from '../core/key';
 import { InMemoryVersionedCache } from '../adapters/memory/in-memory-cache';
-import type { Principal } from '../core/principal';
+import type { TenantAccess } from '../core/access-policy';
 import { TagRegistry } from '../core/tag-registry';
 import type { TenantId } from '../core/tenant';
 import type { VersionedCache } from '../core/versioned-cache';
@@ -224,11 +224,11 @@ export async function runStaleness(): Promise<{ rows: StalenessRow[]; text: stri
     const noStore = newBackend();
     const reader = new CachedItemReader(cache, { ...readerPoliciesFromRegistry(registry), logger: quiet });
     const provider = new ConfigBackendProvider(direct, ttlStore);
-    const principals = new Map<string, Principal>();
-    const principalOf = (tenant: TenantId): Principal => {
-      let p = principals.get(tenant);
-      if (!p) principals.set(tenant, (p = { tenant, subject: 'bench-reader', isAdmin: false }));
-      return p;
+    const accesses = new Map<string, TenantAccess>();
+    const accessOf = (tenant: TenantId): TenantAccess => {
+      let a = accesses.get(tenant);
+      if (!a) accesses.set(tenant, (a = { caller: { kind: 'tenant-reader', tenant, subject: 'bench-reader' }, tenant }));
+      return a;
     };
     const system = (name: string, store: CountingBackend, read: SystemUnderTest['read']): SystemUnderTest => ({
       name,
@@ -242,7 +242,7 @@ export async function runStaleness(): Promise<{ rows: StalenessRow[]; text: stri
     });
     const systems: SystemUnderTest[] = [
       system(`event-driven (${useRedis ? 'redis' : 'in-memory'})`, eventStore, (tenant, key) =>
-        reader.get(principalOf(tenant), key.raw, () => eventStore.get(tenant, key)),
+        reader.get(accessOf(tenant), key.raw, () => eventStore.get(tenant, key)),
       ),
       system('ttl-5s (Powertools)', ttlStore, async (tenant, key) => (await provider.get(`${tenant}|${key.raw}`)) as ConfigItem | undefined),
       system('no-cache', noStore, (tenant, key) => noStore.get(tenant, key)),

@@ -1,6 +1,6 @@
+import type { TenantAccess } from './access-policy';
 import type { ItemReader } from './config-service';
 import type { ConfigItem } from './item';
-import type { Principal } from './principal';
 import type { TagRegistry } from './tag-registry';
 import type { TenantId } from './tenant';
 import { changeFromItem, type CacheChange, type VersionedCache } from './versioned-cache';
@@ -107,8 +107,8 @@ export class CachedItemReader implements ItemReader {
     return this.state;
   }
 
-  async get(principal: Principal, key: string, load: () => Promise<ConfigItem | undefined>): Promise<ConfigItem | undefined> {
-    const tenant = principal.tenant;
+  async get(access: TenantAccess, key: string, load: () => Promise<ConfigItem | undefined>): Promise<ConfigItem | undefined> {
+    const tenant = access.tenant;
     const lookup = await this.guarded(() => this.cache.get(tenant, key));
     if (lookup?.kind === 'hit') {
       this.counters.hits += 1;
@@ -123,9 +123,9 @@ export class CachedItemReader implements ItemReader {
     return this.loadOnce(tenant, key, load);
   }
 
-  async onWrite(principal: Principal, key: string, change: { item?: ConfigItem; deletedVersion?: number }): Promise<void> {
+  async onWrite(access: TenantAccess, key: string, change: { item?: ConfigItem; deletedVersion?: number }): Promise<void> {
     // A read that started before this write must not answer later readers with the old value.
-    this.inFlight.delete(flightKey(principal.tenant, key));
+    this.inFlight.delete(flightKey(access.tenant, key));
     const now = this.now();
     const withStoreTime = this.options.usesStoreTime?.(key) ?? false;
     const cacheChange: CacheChange | undefined = change.item
@@ -136,17 +136,17 @@ export class CachedItemReader implements ItemReader {
             version: change.deletedVersion,
             deleted: true,
             updatedAt: new Date(now).toISOString(),
-            updatedBy: principal.subject,
+            updatedBy: access.caller.subject,
             // The delete has completed by now: a safe upper bound for when it happened.
             modifiedAtMs: withStoreTime ? now : undefined,
           }
         : undefined;
     if (!cacheChange) return;
-    const applied = await this.guarded(() => this.cache.apply(principal.tenant, cacheChange));
+    const applied = await this.guarded(() => this.cache.apply(access.tenant, cacheChange));
     if (applied === undefined) {
       this.counters.writeErrors += 1;
       this.options.logger?.warn('cache: the write could not be applied to the cache; its change event will repair it', {
-        tenant: principal.tenant,
+        tenant: access.tenant,
         key,
         version: cacheChange.version,
       });

@@ -5,10 +5,16 @@
  */
 import type { Metadata } from '@grpc/grpc-js';
 import { UnauthenticatedError } from '../core/errors';
+import { accessTo } from '../core/access-policy';
 import { principalFromClaims, type Principal, type PrincipalOptions } from '../core/principal';
+import type { TenantId } from '../core/tenant';
 import type { TokenVerifier } from './token-verifier';
 
-export interface Watcher extends Principal {
+export interface Watcher {
+  readonly principal: Principal;
+  /** The tenant watched: the token's own. */
+  readonly tenant: TenantId;
+  readonly subject: string;
   /** When the token stops being valid: the stream is ended with UNAUTHENTICATED then. */
   readonly expiresAtMs: number;
 }
@@ -33,5 +39,6 @@ export async function authenticate(metadata: Metadata, verifier: TokenVerifier, 
   const principal = principalFromClaims(claims, options);
   const exp = claims.exp;
   if (typeof exp !== 'number' || !Number.isFinite(exp)) throw new UnauthenticatedError('the token has no expiry');
-  return { ...principal, expiresAtMs: exp * 1000 };
+  const { tenant } = accessTo(principal);
+  return { principal, tenant, subject: principal.subject, expiresAtMs: exp * 1000 };
 }

@@ -49,8 +49,8 @@ export async function readWholeSnapshot(reader: SnapshotReader, signal?: AbortSi
 export function configServiceSnapshotSource(service: Pick<ConfigService, 'list'>): SnapshotSource {
   return {
     open(tenant, prefixes, signal) {
-      // A reader principal: snapshots never need to write, and list enforces nothing more.
-      const principal = { tenant, subject: 'fanout', isAdmin: false };
+      // The fanout reads on the watcher's behalf after the Watch checked who may watch what.
+      const access = { caller: { kind: 'operator', subject: 'fanout' }, tenant } as const;
       // Sorted non-overlapping prefixes cover disjoint key ranges in key order.
       const queue = prefixes.length > 0 ? prefixes.map((p) => p.raw).sort() : [''];
       let index = 0;
@@ -59,7 +59,7 @@ export function configServiceSnapshotSource(service: Pick<ConfigService, 'list'>
         async next(limit) {
           if (signal.aborted || index >= queue.length) return { items: [], done: true };
           const prefix = queue[index];
-          const page = await service.list(principal, {
+          const page = await service.list(access, {
             prefix: prefix || undefined,
             limit: Math.min(MAX_PAGE_LIMIT, Math.max(1, Math.floor(limit))),
             nextToken,

@@ -10,7 +10,8 @@ import { MAX_PAGE_LIMIT, type ConfigService } from '../../core/config-service';
 import { InvalidRequestError, NotFoundError, PreconditionFailedError } from '../../core/errors';
 import type { ConfigItem, ExpectedVersion } from '../../core/item';
 import { parseKey } from '../../core/key';
-import { principalFromClaims, type Principal, type PrincipalOptions } from '../../core/principal';
+import { accessTo, type TenantAccess } from '../../core/access-policy';
+import { principalFromClaims, type PrincipalOptions } from '../../core/principal';
 import type { TagRegistry } from '../../core/tag-registry';
 import { problemFromError } from '../shared/problem';
 import { verifiedClaims } from '../shared/verified-claims';
@@ -38,7 +39,8 @@ export type ConfigApiLambdaHandler = (event: ConfigApiEvent, context?: Context) 
 
 interface Call {
   readonly event: ConfigApiEvent;
-  readonly principal: Principal;
+  /** Who calls, and the tenant the call acts on. */
+  readonly access: TenantAccess;
   readonly route: MatchedRoute;
   readonly deps: ConfigApiDeps;
 }
@@ -75,7 +77,7 @@ const ROUTES: Readonly<Record<RouteName, (call: Call) => Promise<ConfigApiResult
   async getItem(call) {
     readQuery(call.event, []);
     const condition = parseIfNoneMatch(header(call.event.headers, 'if-none-match'));
-    const item = await call.deps.service.get(call.principal, keyOf(call));
+    const item = await call.deps.service.get(call.access, keyOf(call));
     const headers = { etag: formatEtag(item.version), 'cache-control': cacheControlFor(call, item.key) };
     if (!noneMatchHolds(condition, item.version)) return { statusCode: 304, headers };
     return json(200, itemBody(item), headers);
@@ -83,7 +85,7 @@ const ROUTES: Readonly<Record<RouteName, (call: Call) => Promise<ConfigApiResult
 
   async listItems(call) {
     const query = readQuery(call.event, ['prefix', 'limit', 'nextToken']);
-    const page = await call.deps.service.list(call.principal, {
+    const page = await call.deps.service.list(call.access, {
       prefix: query.prefix,
       limit: parseLimit(query.limit, MAX_PAGE_LIMIT),
       nextToken: query.nextToken,
@@ -93,28 +95,28 @@ const ROUTES: Readonly<Record<RouteName, (call: Call) => Promise<ConfigApiResult
   },
 
   async putItem(call) {
-    const { event, deps, principal } = call;
+    const { event, deps, access } = call;
     readQuery(event, []);
     const condition = putCondition(event);
     // Key and tag errors come before body errors: the key says what the body must be.
     deps.registry.resolve(parseKey(keyOf(call)));
     const value = readPutValue(event, deps.maxBodyBytes ?? MAX_REQUEST_BODY_BYTES);
     const expected = condition === 'exists' ? await currentVersion(call) : condition;
-    const { item, created } = await deps.service.put(principal, keyOf(call), value, expected);
+    const { item, created } = await deps.service.put(access, keyOf(call), value, expected);
     const headers: Record<string, string> = { etag: formatEtag(item.version) };
-    if (created) headers.location = `${call.route.basePath}/v1/config/${item.key}`;
+    if (created) headers.location = `${call.route.basePath}${call.route.familyPath}/config/${item.key}`;
     return json(created ? 201 : 200, itemBody(item), headers);
   },
 
   async deleteItem(call) {
-    const { event, deps, principal } = call;
+    const { event, deps, access } = call;
     readQuery(event, []);
     if (header(event.headers, 'if-none-match') !== undefined) {
       throw new InvalidRequestError('If-None-Match is not supported on DELETE; use If-Match');
     }
     const condition = parseIfMatch(header(event.headers, 'if-match'));
     try {
-      await deps.service.delete(principal, keyOf(call), condition.kind === 'version' ? condition.version : undefined);
+      await deps.service.delete(access, keyOf(call), condition.kind === 'version' ? condition.version : undefined);
     } catch (error) {
       // `If-Match: *` is a precondition: a missing key fails it (412) before DELETE's own 404.
       if (condition.kind === 'exists' && error instanceof NotFoundError) {
@@ -127,7 +129,7 @@ const ROUTES: Readonly<Record<RouteName, (call: Call) => Promise<ConfigApiResult
 
   async getHistory(call) {
     const query = readQuery(call.event, ['limit']);
-    const entries = await call.deps.service.history(call.principal, keyOf(call), parseLimit(query.limit, MAX_PAGE_LIMIT));
+    const entries = await call.deps.service.history(call.access, keyOf(call), parseLimit(query.limit, MAX_PAGE_LIMIT));
     return json(200, { items: entries.map((e) => ({ version: e.version, value: e.value, updatedAt: e.updatedAt, updatedBy: e.updatedBy })) });
   },
 };
@@ -156,7 +158,7 @@ function putCondition(event: ConfigApiEvent): ExpectedVersion | 'exists' {
  */
 async function currentVersion(call: Call): Promise<number> {
   try {
-    return (await call.deps.service.get(call.principal, keyOf(call))).version;
+    return (await call.deps.service.get(call.access, keyOf(call))).version;
   } catch (error) {
     if (error instanceof NotFoundError) {
       throw new PreconditionFailedError(`key '${keyOf(call)}' does not exist; If-Match: * requires it to`);
@@ -179,28 +181,30 @@ export function createHandler(deps: ConfigApiDeps): ConfigApiLambdaHandler {
     const started = now();
     const requestId = event.requestContext?.requestId ?? context?.awsRequestId;
     if (context) deps.logger.addContext(context);
-    const access: Record<string, string | number | undefined> = { requestId, method: event.requestContext?.http?.method };
+    const log: Record<string, string | number | undefined> = { requestId, method: event.requestContext?.http?.method };
     let response: ConfigApiResult;
     try {
       const principal = principalFromClaims(verifiedClaims(event), deps.principal);
-      access.tenant = principal.tenant;
-      access.subject = principal.subject;
+      log.principal = principal.kind;
+      log.subject = principal.subject;
       const route = matchRoute(event);
-      access.route = route.routeKey;
-      access.key = loggableKey(route.key);
-      response = await ROUTES[route.name]({ event, principal, route, deps });
+      log.route = route.routeKey;
+      log.key = loggableKey(route.key);
+      const access = accessTo(principal, route.tenant);
+      log.tenant = access.tenant;
+      response = await ROUTES[route.name]({ event, access, route, deps });
     } catch (error) {
       const problem = problemFromError(error, requestId);
       response = problem.response;
-      access.problem = problem.kind;
+      log.problem = problem.kind;
       if (problem.kind === 'internal') {
         deps.logger.error('unexpected error', { requestId, error: error instanceof Error ? error : String(error) });
       }
     }
-    access.status = response.statusCode;
-    access.latencyMs = Math.round((now() - started) * 10) / 10;
-    if ((response.statusCode ?? 500) >= 500) deps.logger.warn('request', access);
-    else deps.logger.info('request', access);
+    log.status = response.statusCode;
+    log.latencyMs = Math.round((now() - started) * 10) / 10;
+    if ((response.statusCode ?? 500) >= 500) deps.logger.warn('request', log);
+    else deps.logger.info('request', log);
     return response;
   };
 }

@@ -4,7 +4,8 @@
  * an `ANY` route do not, and then the method and path decide.
  */
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
-import { InvalidKeyError } from '../../core/errors';
+import { InvalidKeyError, InvalidRequestError, InvalidTenantError } from '../../core/errors';
+import { parseTenantId, type TenantId } from '../../core/tenant';
 import { EdgeProblem } from '../shared/problem';
 
 export type RouteName = 'getItem' | 'listItems' | 'putItem' | 'deleteItem' | 'getHistory';
@@ -13,15 +14,25 @@ type Method = 'GET' | 'PUT' | 'DELETE';
 interface RouteTemplate {
   /** As written in the API Gateway route key. */
   readonly path: string;
-  /** The literal part before the greedy `{key+}`; absent for a path without a key. */
+  /** The literal part before the greedy `{key+}` (after any tenant prefix); absent for a path without a key. */
   readonly keyAfter?: string;
   readonly methods: Readonly<Partial<Record<Method, RouteName>>>;
+  /** Under `/v1/tenants/{tenantId}`: the tenant is named by the path, not implied by the token. */
+  readonly tenantScoped: boolean;
 }
 
+const OWN_TENANT_TEMPLATES: readonly RouteTemplate[] = [
+  { path: '/v1/config', methods: { GET: 'listItems' }, tenantScoped: false },
+  { path: '/v1/config/{key+}', keyAfter: '/v1/config/', methods: { GET: 'getItem', PUT: 'putItem', DELETE: 'deleteItem' }, tenantScoped: false },
+  { path: '/v1/history/{key+}', keyAfter: '/v1/history/', methods: { GET: 'getHistory' }, tenantScoped: false },
+];
+
+const TENANT_PREFIX = '/v1/tenants/{tenantId}';
+
+/** Every route, and its twin under `/v1/tenants/{tenantId}` with the same semantics for a named tenant. */
 export const ROUTE_TEMPLATES: readonly RouteTemplate[] = [
-  { path: '/v1/config', methods: { GET: 'listItems' } },
-  { path: '/v1/config/{key+}', keyAfter: '/v1/config/', methods: { GET: 'getItem', PUT: 'putItem', DELETE: 'deleteItem' } },
-  { path: '/v1/history/{key+}', keyAfter: '/v1/history/', methods: { GET: 'getHistory' } },
+  ...OWN_TENANT_TEMPLATES,
+  ...OWN_TENANT_TEMPLATES.map((t) => ({ ...t, path: `${TENANT_PREFIX}${t.path.slice('/v1'.length)}`, tenantScoped: true })),
 ];
 
 /** The route keys the HTTP API declares, all behind the JWT authorizer (the local front keeps the same list). */
@@ -35,6 +46,10 @@ export interface MatchedRoute {
   readonly key?: string;
   /** The stage segment stripped from the path (a named stage), for building Location. */
   readonly basePath: string;
+  /** The tenant the path names (`/v1/tenants/{tenantId}/...`); absent on the caller's own-tenant routes. */
+  readonly tenant?: TenantId;
+  /** The path prefix of this route's family, for building Location: `/v1` or `/v1/tenants/<id>`. */
+  readonly familyPath: string;
 }
 
 type RouteEvent = Pick<APIGatewayProxyEventV2, 'routeKey' | 'rawPath' | 'pathParameters'> & {
@@ -53,8 +68,14 @@ function splitStage(event: RouteEvent): { basePath: string; path: string } {
   return { basePath: '', path: rawPath };
 }
 
+/** `/v1/tenants/<segment>/rest` → the raw tenant segment and `/v1/rest`; other paths pass through. */
+function splitTenant(path: string): { tenantSegment?: string; rest: string } {
+  const m = /^\/v1\/tenants\/([^/]*)(\/.*)?$/.exec(path);
+  return m ? { tenantSegment: m[1], rest: `/v1${m[2] ?? ''}` } : { rest: path };
+}
+
 function templateForPath(path: string): { template: RouteTemplate; rawKey?: string } | undefined {
-  for (const template of ROUTE_TEMPLATES) {
+  for (const template of OWN_TENANT_TEMPLATES) {
     if (template.keyAfter) {
       if (path.startsWith(template.keyAfter)) return { template, rawKey: path.slice(template.keyAfter.length) };
     } else if (path === template.path) {
@@ -66,15 +87,17 @@ function templateForPath(path: string): { template: RouteTemplate; rawKey?: stri
 
 /** Finds the route, or throws the 404/405 problem. */
 export function matchRoute(event: RouteEvent): MatchedRoute {
-  const { basePath, path } = splitStage(event);
+  const { basePath, path: fullPath } = splitStage(event);
   const declared = ROUTE_KEY.exec(event.routeKey ?? '');
   const declaredTemplate = declared && declared[1] !== 'ANY' ? ROUTE_TEMPLATES.find((t) => t.path === declared[2]) : undefined;
   const method = (declaredTemplate ? declared![1] : event.requestContext.http.method).toUpperCase();
+  const { tenantSegment, rest: path } = splitTenant(fullPath);
 
   let template: RouteTemplate;
   let rawKey: string | undefined;
   if (declaredTemplate) {
     template = declaredTemplate;
+    if (template.tenantScoped !== (tenantSegment !== undefined)) throw new EdgeProblem('route-not-found', `the path does not match the route ${event.routeKey}`);
     if (template.keyAfter) {
       const at = path.indexOf(template.keyAfter);
       // A custom-domain base path may precede the route; the key is what follows the route's literal part.
@@ -83,8 +106,14 @@ export function matchRoute(event: RouteEvent): MatchedRoute {
     }
   } else {
     const found = templateForPath(path);
-    if (!found) throw new EdgeProblem('route-not-found', `no route for ${printablePath(path)}: the API serves /v1/config and /v1/history/{key}`);
-    ({ template, rawKey } = found);
+    if (!found) {
+      throw new EdgeProblem(
+        'route-not-found',
+        `no route for ${printablePath(fullPath)}: the API serves /v1/config, /v1/history/{key} and their twins under /v1/tenants/{tenantId}`,
+      );
+    }
+    rawKey = found.rawKey;
+    template = tenantSegment === undefined ? found.template : ROUTE_TEMPLATES[ROUTE_TEMPLATES.indexOf(found.template) + OWN_TENANT_TEMPLATES.length];
   }
 
   const name = template.methods[method as Method];
@@ -93,7 +122,26 @@ export function matchRoute(event: RouteEvent): MatchedRoute {
     throw new EdgeProblem('method-not-allowed', `${printableMethod(method)} is not allowed on ${template.path}; allowed: ${allow}`, { allow });
   }
   const key = rawKey === undefined ? undefined : keyFromPath(rawKey, declaredTemplate ? event.pathParameters?.key : undefined);
-  return { name, routeKey: `${method} ${template.path}`, key, basePath };
+  const tenant = tenantSegment === undefined ? undefined : tenantFromPath(tenantSegment, declaredTemplate ? event.pathParameters?.tenantId : undefined);
+  const familyPath = tenant === undefined ? '/v1' : `/v1/tenants/${tenant}`;
+  return { name, routeKey: `${method} ${template.path}`, key, basePath, ...(tenant !== undefined ? { tenant } : {}), familyPath };
+}
+
+/** The tenant id of a `/v1/tenants/{tenantId}/...` path: decoded once, then the same strict syntax as a token's. */
+export function tenantFromPath(segment: string, gatewayTenant: string | undefined): TenantId {
+  let decoded: string;
+  try {
+    decoded = decodeURIComponent(segment);
+  } catch {
+    throw new InvalidRequestError('the tenant id in the path is not valid percent-encoding');
+  }
+  if (gatewayTenant !== undefined && gatewayTenant !== decoded) throw new InvalidRequestError('the tenant id in the path is ambiguous');
+  try {
+    return parseTenantId(decoded);
+  } catch (e) {
+    if (!(e instanceof InvalidTenantError)) throw e;
+    throw new InvalidRequestError('the tenant id in the path is malformed: expected 1-64 characters of [A-Za-z0-9_-] starting with a letter or digit');
+  }
 }
 
 /**

@@ -23,6 +23,10 @@ export const CONFIG_API_ROUTES: ReadonlyArray<{ readonly path: string; readonly 
   { path: '/v1/config', methods: [apigwv2.HttpMethod.GET] },
   { path: '/v1/config/{key+}', methods: [apigwv2.HttpMethod.GET, apigwv2.HttpMethod.PUT, apigwv2.HttpMethod.DELETE] },
   { path: '/v1/history/{key+}', methods: [apigwv2.HttpMethod.GET] },
+  // The same routes for a named tenant (services and operators; a tenant principal for its own tenant only).
+  { path: '/v1/tenants/{tenantId}/config', methods: [apigwv2.HttpMethod.GET] },
+  { path: '/v1/tenants/{tenantId}/config/{key+}', methods: [apigwv2.HttpMethod.GET, apigwv2.HttpMethod.PUT, apigwv2.HttpMethod.DELETE] },
+  { path: '/v1/tenants/{tenantId}/history/{key+}', methods: [apigwv2.HttpMethod.GET] },
 ];
 
 export interface ConfigApiProps {

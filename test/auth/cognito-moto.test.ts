@@ -113,7 +113,7 @@ describeIf('moto_server')("tokens from moto's Cognito user pools", () => {
 
     const principal = principalFromClaims({ ...claims, tenant_id: 'acme' }, { tenantClaim: 'tenant_id', adminGroup: 'config-admins' });
 
-    expect(principal).toEqual({ tenant: 'acme', subject: claims.sub, isAdmin: true });
+    expect(principal).toEqual({ kind: 'tenant-admin', tenant: 'acme', subject: claims.sub });
   });
 
   it("passes the pool's ID token through the authorizer (aud checked), and the principal refuses it: only access tokens", async () => {

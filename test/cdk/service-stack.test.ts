@@ -97,7 +97,18 @@ describe('service stack', () => {
       const expected = CONFIG_API_ROUTES.flatMap((r) => r.methods.map((m) => `${m} ${r.path}`)).sort();
       expect(routes.map((r) => r.RouteKey).sort()).toEqual(expected);
       expect(expected).toEqual(
-        ['DELETE /v1/config/{key+}', 'GET /v1/config', 'GET /v1/config/{key+}', 'GET /v1/history/{key+}', 'PUT /v1/config/{key+}'],
+        [
+          'DELETE /v1/config/{key+}',
+          'DELETE /v1/tenants/{tenantId}/config/{key+}',
+          'GET /v1/config',
+          'GET /v1/config/{key+}',
+          'GET /v1/history/{key+}',
+          'GET /v1/tenants/{tenantId}/config',
+          'GET /v1/tenants/{tenantId}/config/{key+}',
+          'GET /v1/tenants/{tenantId}/history/{key+}',
+          'PUT /v1/config/{key+}',
+          'PUT /v1/tenants/{tenantId}/config/{key+}',
+        ],
       );
       for (const route of routes) expect(route).toMatchObject({ AuthorizationType: 'JWT', AuthorizerId: { Ref: authorizerId } });
     });

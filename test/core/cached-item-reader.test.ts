@@ -11,7 +11,7 @@ import type { ConfigItem, DeleteCommand, HistoryEntry, PutCommand, PutResult } f
 import { parseKey, type ConfigKey, type KeyPrefix } from '../../core/key';
 import { InMemoryVersionedCache } from '../../adapters/memory/in-memory-cache';
 import { PageTokenCodec } from '../../core/page-token';
-import type { Principal } from '../../core/principal';
+import type { TenantAccess } from '../../core/access-policy';
 import { TagRegistry } from '../../core/tag-registry';
 import { TagRouter } from '../../core/tag-router';
 import { parseTenantId, type TenantId } from '../../core/tenant';
@@ -74,7 +74,7 @@ class RecordingLogger implements CacheLogger {
   }
 }
 
-const alice: Principal = { tenant: parseTenantId('acme'), subject: 'alice', isAdmin: true };
+const alice: TenantAccess = { caller: { kind: 'tenant-admin', tenant: parseTenantId('acme'), subject: 'alice' }, tenant: parseTenantId('acme') };
 const registry = TagRegistry.default();
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -111,7 +111,7 @@ describe('CachedItemReader over the in-memory cache', () => {
 
   it('does not coalesce reads of different keys or tenants', async () => {
     const { backend, service } = wire(cache);
-    const bob: Principal = { ...alice, tenant: parseTenantId('globex') };
+    const bob: TenantAccess = { ...alice, tenant: parseTenantId('globex') };
     await Promise.all([
       service.get(alice, 'tenantconfig:a').catch(() => undefined),
       service.get(alice, 'tenantconfig:b').catch(() => undefined),

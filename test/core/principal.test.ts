@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { InvalidTenantError, UnauthenticatedError } from '../../core/errors';
-import { principalFromClaims } from '../../core/principal';
+import { ForbiddenError } from '../../core/errors';
+import { principalFromClaims, SCOPES } from '../../core/principal';
 
 const OPTIONS = { tenantClaim: 'tenant_id', adminGroup: 'config-admins' };
 const access = (extra: Record<string, unknown> = {}) => ({ sub: 'u1', token_use: 'access', tenant_id: 'acme', ...extra });
@@ -8,9 +9,9 @@ const access = (extra: Record<string, unknown> = {}) => ({ sub: 'u1', token_use:
 describe('principalFromClaims: claims exactly as issued', () => {
   it('takes tenant, subject and admin membership from the claims', () => {
     expect(principalFromClaims(access({ 'cognito:groups': ['readers', 'config-admins'] }), OPTIONS)).toEqual({
+      kind: 'tenant-admin',
       tenant: 'acme',
       subject: 'u1',
-      isAdmin: true,
     });
   });
 
@@ -25,11 +26,11 @@ describe('principalFromClaims: claims exactly as issued', () => {
     ['the name with a trailing space', ['config-admins ']],
     ['no groups', []],
   ])('is not admin for %s', (_what, groups) => {
-    expect(principalFromClaims(access({ 'cognito:groups': groups }), OPTIONS).isAdmin).toBe(false);
+    expect(principalFromClaims(access({ 'cognito:groups': groups }), OPTIONS).kind).toBe('tenant-reader');
   });
 
   it('is not admin without a groups claim', () => {
-    expect(principalFromClaims(access(), OPTIONS).isAdmin).toBe(false);
+    expect(principalFromClaims(access(), OPTIONS).kind).toBe('tenant-reader');
   });
 
   it.each<[string, unknown]>([
@@ -46,7 +47,7 @@ describe('principalFromClaims: claims exactly as issued', () => {
     fc.assert(
       fc.property(fc.array(fc.string({ maxLength: 20 }), { maxLength: 6 }), (groups) => {
         const principal = principalFromClaims(access({ 'cognito:groups': groups }), OPTIONS);
-        expect(principal.isAdmin).toBe(groups.includes('config-admins'));
+        expect(principal.kind).toBe(groups.includes('config-admins') ? 'tenant-admin' : 'tenant-reader');
       }),
     );
   });
@@ -66,7 +67,7 @@ describe('principalFromClaims: claims exactly as issued', () => {
       { tenantClaim: 'custom:tenant_id', adminGroup: 'ops' },
     );
 
-    expect(principal).toEqual({ tenant: 'acme', subject: 'u1', isAdmin: true });
+    expect(principal).toEqual({ kind: 'tenant-admin', tenant: 'acme', subject: 'u1' });
   });
 
   it('subject is sub, else username, else client_id', () => {
@@ -103,4 +104,47 @@ describe('principalFromClaims: claims exactly as issued', () => {
       expect(() => principalFromClaims(access({ tenant_id: tenant }), OPTIONS)).toThrow(InvalidTenantError);
     },
   );
+});
+
+describe('principalFromClaims: services and operators', () => {
+  /** A Cognito client-credentials access token: sub = client_id, no username, no groups, scopes. */
+  const machine = (extra: Record<string, unknown> = {}) => ({ sub: 'billing', client_id: 'billing', token_use: 'access', scope: SCOPES.read, ...extra });
+
+  it('a client-credentials token with the read scope and no tenant claim is a service', () => {
+    expect(principalFromClaims(machine({ scope: `${SCOPES.read} ${SCOPES.readSecrets}` }), OPTIONS)).toEqual({
+      kind: 'service',
+      subject: 'billing',
+      scopes: new Set([SCOPES.read, SCOPES.readSecrets]),
+    });
+  });
+
+  it.each<[string, Record<string, unknown>]>([
+    ['only other scopes', { scope: 'aws.cognito.signin.user.admin' }],
+    ['only read-secrets', { scope: SCOPES.readSecrets }],
+    ['a look-alike scope', { scope: 'tenant-config/read-all' }],
+    ['the scope with a trailing character', { scope: `${SCOPES.read}x` }],
+  ])('a client-credentials token with %s is refused (403), never a service', (_what, extra) => {
+    expect(() => principalFromClaims(machine(extra), OPTIONS)).toThrow(ForbiddenError);
+  });
+
+  it("a user's token (it carries username) is never a service, whatever its scopes", () => {
+    expect(() => principalFromClaims(machine({ username: 'mallory' }), OPTIONS)).toThrow(InvalidTenantError);
+  });
+
+  it('a scope claim that is not a string is refused', () => {
+    expect(() => principalFromClaims(machine({ scope: [SCOPES.read] }), OPTIONS)).toThrow(UnauthenticatedError);
+  });
+
+  it('the operator group makes an operator, with or without a tenant claim', () => {
+    const operator = { sub: 'alice', username: 'alice', token_use: 'access', 'cognito:groups': ['platform-operators'] };
+
+    expect(principalFromClaims(operator, OPTIONS)).toEqual({ kind: 'operator', subject: 'alice' });
+    expect(principalFromClaims({ ...operator, tenant_id: 'acme' }, OPTIONS).kind).toBe('operator');
+  });
+
+  it('operator membership is exact, as admin membership is', () => {
+    const claims = { sub: 'eve', username: 'eve', token_use: 'access', 'cognito:groups': ['x platform-operators', 'platform-operators '] };
+
+    expect(() => principalFromClaims(claims, OPTIONS)).toThrow(InvalidTenantError);
+  });
 });

@@ -12,7 +12,18 @@ const event = (routeKey: string, method: string, rawPath: string, extra: { stage
 describe('config-api routes', () => {
   it('declares exactly the route keys of docs/design.md §4.1', () => {
     expect([...ROUTE_KEYS].sort()).toEqual(
-      ['GET /v1/config', 'GET /v1/config/{key+}', 'PUT /v1/config/{key+}', 'DELETE /v1/config/{key+}', 'GET /v1/history/{key+}'].sort(),
+      [
+        'GET /v1/config',
+        'GET /v1/config/{key+}',
+        'PUT /v1/config/{key+}',
+        'DELETE /v1/config/{key+}',
+        'GET /v1/history/{key+}',
+        'GET /v1/tenants/{tenantId}/config',
+        'GET /v1/tenants/{tenantId}/config/{key+}',
+        'PUT /v1/tenants/{tenantId}/config/{key+}',
+        'DELETE /v1/tenants/{tenantId}/config/{key+}',
+        'GET /v1/tenants/{tenantId}/history/{key+}',
+      ].sort(),
     );
   });
 
@@ -22,7 +33,40 @@ describe('config-api routes', () => {
       routeKey: 'PUT /v1/config/{key+}',
       key: 'tenantconfig:a',
       basePath: '',
+      familyPath: '/v1',
     });
+  });
+
+  it('routes a tenant-scoped twin, declared or not, to the same route with the tenant it names', () => {
+    const declared = event('GET /v1/tenants/{tenantId}/config/{key+}', 'GET', '/v1/tenants/globex/config/paramconfig:db/max', { key: 'paramconfig:db/max' });
+    const undeclared = event('$default', 'GET', '/v1/tenants/globex/config/paramconfig:db/max');
+
+    for (const e of [{ ...declared, pathParameters: { key: 'paramconfig:db/max', tenantId: 'globex' } }, undeclared]) {
+      expect(matchRoute(e)).toMatchObject({ name: 'getItem', key: 'paramconfig:db/max', tenant: 'globex', familyPath: '/v1/tenants/globex' });
+    }
+    expect(matchRoute(event('$default', 'GET', '/v1/tenants/globex/config')).name).toBe('listItems');
+    expect(matchRoute(event('$default', 'GET', '/v1/tenants/globex/history/tenantconfig:a')).name).toBe('getHistory');
+    expect(matchRoute(event('$default', 'GET', '/v1/config/tenantconfig:a')).tenant).toBeUndefined();
+  });
+
+  it.each([
+    ['an empty tenant', '/v1/tenants//config'],
+    ['a tenant with a colon', '/v1/tenants/a:b/config'],
+    ['an encoded slash', '/v1/tenants/a%2Fb/config'],
+    ['broken percent-encoding', '/v1/tenants/a%zz/config'],
+    ['65 characters', `/v1/tenants/${'a'.repeat(65)}/config`],
+  ])('a tenant-scoped path with %s is a 400 that says the tenant id is malformed', (_what, path) => {
+    expect(() => matchRoute(event('$default', 'GET', path))).toThrow(/tenant id in the path/);
+  });
+
+  it('a tenant-scoped path that names no route is a 404', () => {
+    expect(() => matchRoute(event('$default', 'GET', '/v1/tenants/acme/secrets'))).toThrow(EdgeProblem);
+    expect(() => matchRoute(event('$default', 'GET', '/v1/tenants/acme'))).toThrow(EdgeProblem);
+  });
+
+  it('a declared twin whose path lacks the tenant prefix is a 404, not a guess', () => {
+    expect(() => matchRoute(event('GET /v1/tenants/{tenantId}/config', 'GET', '/v1/config'))).toThrow(EdgeProblem);
+    expect(() => matchRoute(event('GET /v1/config', 'GET', '/v1/tenants/acme/config'))).toThrow(EdgeProblem);
   });
 
   it.each(['$default', 'ANY /{proxy+}', 'ANY /v1/config/{key+}'])('falls back to method and path for %p', (routeKey) => {

@@ -54,6 +54,23 @@ export const readerClaims = (tenant: string, sub = `reader-of-${tenant}`): Claim
   client_id: 'local-dev-client',
 });
 
+/** A consuming service's client-credentials access token (Cognito: sub = client_id, no username). */
+export const serviceClaims = (clientId: string, scopes: readonly string[] = ['tenant-config/read']): Claims => ({
+  sub: clientId,
+  client_id: clientId,
+  token_use: 'access',
+  scope: scopes.join(' '),
+});
+
+/** A platform operator: in the operator group, no tenant claim. */
+export const operatorClaims = (name: string): Claims => ({
+  sub: name,
+  username: name,
+  'cognito:groups': ['platform-operators'],
+  token_use: 'access',
+  client_id: 'local-dev-client',
+});
+
 let counter = 0;
 
 /** A malformed escape stays as it is: the test is then about the handler's own decoding. */
@@ -66,15 +83,20 @@ function safeDecode(path: string): string {
 }
 
 /** What API Gateway would have matched, from the literal route table of docs/design.md §4.1. */
-function declaredRoute(method: string, decodedPath: string): { routeKey: string; key?: string } | undefined {
-  if (decodedPath === '/v1/config' && method === 'GET') return { routeKey: 'GET /v1/config' };
+function declaredRoute(method: string, decodedPath: string): { routeKey: string; key?: string; tenantId?: string } | undefined {
+  const scoped = /^\/v1\/tenants\/([^/]+)(\/.*)$/.exec(decodedPath);
+  const path = scoped ? `/v1${scoped[2]}` : decodedPath;
+  const family = scoped ? '/v1/tenants/{tenantId}' : '/v1';
+  const tenant = scoped ? { tenantId: scoped[1] } : {};
+  if (path === '/v1/config' && method === 'GET') return { routeKey: `GET ${family}/config`, ...tenant };
   const keyed: Array<[string, string[]]> = [
-    ['/v1/config/', ['GET', 'PUT', 'DELETE']],
-    ['/v1/history/', ['GET']],
+    ['/config/', ['GET', 'PUT', 'DELETE']],
+    ['/history/', ['GET']],
   ];
   for (const [literal, methods] of keyed) {
-    if (decodedPath.startsWith(literal) && decodedPath.length > literal.length && methods.includes(method)) {
-      return { routeKey: `${method} ${literal}{key+}`, key: decodedPath.slice(literal.length) };
+    const full = `/v1${literal}`;
+    if (path.startsWith(full) && path.length > full.length && methods.includes(method)) {
+      return { routeKey: `${method} ${family}${literal}{key+}`, key: path.slice(full.length), ...tenant };
     }
   }
   return undefined;
@@ -104,7 +126,9 @@ export function apiEvent(req: ApiRequest): APIGatewayProxyEventV2WithJWTAuthoriz
       ...(req.headers ?? {}),
     },
     ...(Object.keys(query).length > 0 ? { queryStringParameters: { ...query } } : {}),
-    ...(declared?.key !== undefined ? { pathParameters: { key: declared.key } } : {}),
+    ...(declared?.key !== undefined || declared?.tenantId !== undefined
+      ? { pathParameters: { ...(declared.key !== undefined ? { key: declared.key } : {}), ...(declared.tenantId !== undefined ? { tenantId: declared.tenantId } : {}) } }
+      : {}),
     requestContext: {
       accountId: '123456789012',
       apiId: 'api',
