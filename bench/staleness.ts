@@ -49,6 +49,7 @@ import { describeMachine, machineInfo } from './support/machine';
 import { envNumber, log, percentile, round, sleep, table, writeResults } from './support/report';
 import { SEED_TIME, createTable, keyName, seedTable, tenantName } from './support/seed';
 import { ZipfSampler, seededRandom } from './support/zipf';
+import { SILENT_LOGGER } from '../core/logger';
 
 const REGION = 'us-east-1';
 const TABLE = 'tenant-config-bench';
@@ -110,7 +111,7 @@ interface SystemUnderTest {
   errors: number;
 }
 
-const quiet = { info: () => undefined, warn: () => undefined, error: () => undefined };
+const quiet = SILENT_LOGGER;
 
 export async function runStaleness(): Promise<{ rows: StalenessRow[]; text: string; results: unknown }> {
   const cfg = {

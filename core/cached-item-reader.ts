@@ -4,15 +4,10 @@ import type { ConfigItem } from './item';
 import type { TagRegistry } from './tag-registry';
 import type { TenantId } from './tenant';
 import { changeFromItem, type CacheChange, type VersionedCache } from './versioned-cache';
-
-/** What the reader logs through; Powertools' Logger fits, and so does `console`. */
-export interface CacheLogger {
-  warn(message: string, ...attributes: Record<string, unknown>[]): void;
-  info(message: string, ...attributes: Record<string, unknown>[]): void;
-}
+import type { GenericLogger } from './logger';
 
 export interface CachedItemReaderOptions {
-  readonly logger?: CacheLogger;
+  readonly logger?: GenericLogger;
   /** Consecutive cache failures that open the breaker. @default 5 */
   readonly failureThreshold?: number;
   /** How long the breaker stays open before one trial call. @default 5000 */

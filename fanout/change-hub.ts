@@ -8,6 +8,7 @@ import type { ChangeEvent, ChangeLog, ChangeLogFollower, ParsedCursor } from '..
 import type { TenantId } from '../core/tenant';
 import type { WatchEvent } from '../proto/generated/tenantconfig/v1/WatchEvent';
 import type { FanoutMetrics } from './metrics';
+import type { GenericLogger } from '../core/logger';
 
 /** A change with its cursor parsed once by the hub, not once per subscriber. */
 export interface HubChange {
@@ -27,11 +28,6 @@ export interface HubSubscriber {
   onGap(): void;
 }
 
-export interface HubLogger {
-  warn(message: string, attributes?: Record<string, unknown>): void;
-  error(message: string, attributes?: Record<string, unknown>): void;
-}
-
 export class ChangeHub {
   private readonly byTenant = new Map<string, Set<HubSubscriber>>();
   /** Per shard: the newest cursor handed to subscribers. Only advanced after dispatch. */
@@ -41,7 +37,7 @@ export class ChangeHub {
   constructor(
     private readonly log: ChangeLog,
     private readonly metrics: FanoutMetrics,
-    private readonly logger?: HubLogger,
+    private readonly logger?: GenericLogger,
     private readonly now: () => number = Date.now,
   ) {}
 

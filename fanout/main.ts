@@ -19,23 +19,9 @@ import { EmfFanoutMetrics, InMemoryFanoutMetrics } from './metrics';
 import { startFanoutServer, type FanoutServer } from './server';
 import { configServiceSnapshotSource } from './snapshot-source';
 import { createJwtVerifier } from './token-verifier';
+import type { GenericLogger } from '../core/logger';
 
 export { startFanoutServer, type FanoutDeps, type FanoutServer } from './server';
-
-/** The narrow logger the fanout modules take, on Powertools' structured Logger. */
-export interface FanoutLogger {
-  info(message: string, attributes?: Record<string, unknown>): void;
-  warn(message: string, attributes?: Record<string, unknown>): void;
-  error(message: string, attributes?: Record<string, unknown>): void;
-}
-
-export function fanoutLogger(logger: Logger): FanoutLogger {
-  return {
-    info: (message, attributes = {}) => logger.info({ message, ...attributes }),
-    warn: (message, attributes = {}) => logger.warn({ message, ...attributes }),
-    error: (message, attributes = {}) => logger.error({ message, ...attributes }),
-  };
-}
 
 export interface RunningFanout {
   readonly server: FanoutServer;
@@ -44,7 +30,7 @@ export interface RunningFanout {
 }
 
 /** Builds every dependency from validated settings and starts listening. */
-export async function runFanout(env: FanoutEnvironment, logger: FanoutLogger): Promise<RunningFanout> {
+export async function runFanout(env: FanoutEnvironment, logger: GenericLogger): Promise<RunningFanout> {
   const registry = TagRegistry.default();
 
   const connector = await RedisConnector.create(env.redis, { logger });
@@ -99,7 +85,7 @@ export async function runFanout(env: FanoutEnvironment, logger: FanoutLogger): P
 }
 
 async function main(): Promise<void> {
-  const logger = fanoutLogger(new Logger({ serviceName: 'fanout' }));
+  const logger = new Logger({ serviceName: 'fanout' });
   let env: FanoutEnvironment;
   try {
     env = readFanoutEnvironment(process.env);

@@ -7,13 +7,14 @@ import * as grpc from '@grpc/grpc-js';
 import type { ChangeLog } from '../core/change-log';
 import type { TagRegistry } from '../core/tag-registry';
 import { loadConfigProto } from '../proto/load';
-import { ChangeHub, type HubLogger } from './change-hub';
+import { ChangeHub } from './change-hub';
 import { HealthStatus, loadHealthProto } from './health';
 import { InMemoryFanoutMetrics, type FanoutMetrics } from './metrics';
 import type { SnapshotSource } from './snapshot-source';
 import type { TokenVerifier } from './token-verifier';
 import { DEFAULT_WATCH_SETTINGS, WatchService, type WatchServiceSettings } from './watch-service';
 import type { WatchStreamStats } from './watch-stream';
+import type { GenericLogger } from '../core/logger';
 
 export const WATCH_SERVICE_NAME = 'tenantconfig.v1.ConfigWatch';
 
@@ -56,7 +57,7 @@ export interface FanoutDeps {
   readonly registry: TagRegistry;
   /** @default a fresh InMemoryFanoutMetrics */
   readonly metrics?: FanoutMetrics;
-  readonly logger?: HubLogger & { info(message: string, attributes?: Record<string, unknown>): void };
+  readonly logger?: GenericLogger;
   readonly watch?: Partial<WatchServiceSettings>;
   readonly connection?: Partial<ConnectionSettings>;
 }

@@ -26,12 +26,13 @@ import { compareStreamIds, type ChangeEvent, type ChangeLog, type ParsedCursor }
 import { MAX_PAGE_LIMIT } from '../core/config-service';
 import type { KeyPrefix } from '../core/key';
 import type { TenantId } from '../core/tenant';
-import type { ChangeHub, HubChange, HubLogger, HubSubscriber } from './change-hub';
+import type { ChangeHub, HubChange, HubSubscriber } from './change-hub';
 import { toStatus } from './grpc-status';
 import type { FanoutMetrics } from './metrics';
 import { byKey, type SnapshotSource } from './snapshot-source';
 import { StreamSender, type WatchCall } from './stream-sender';
 import { changeEvent, heartbeatEvent, reconnectEvent, snapshotEvent, wireItem, wireItemBytes, type SnapshotReason, type WireItem } from './watch-events';
+import type { GenericLogger } from '../core/logger';
 
 export interface WatchStreamSettings {
   /** An idle stream gets a heartbeat this often. @default 15000 */
@@ -84,7 +85,7 @@ export interface WatchStreamDeps {
   readonly hub: ChangeHub;
   readonly snapshots: SnapshotSource;
   readonly metrics: FanoutMetrics;
-  readonly logger?: HubLogger;
+  readonly logger?: GenericLogger;
 }
 
 export interface WatchStart {

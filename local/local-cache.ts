@@ -8,11 +8,12 @@ import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { connect, createServer, type AddressInfo } from 'node:net';
 import { RedisChangeLog } from '../adapters/redis/redis-change-log';
-import { REDIS_CONFIG_DEFAULTS, RedisConnector, waitUntilReady, type RedisClient, type RedisLogger } from '../adapters/redis/redis-connection';
+import { REDIS_CONFIG_DEFAULTS, RedisConnector, waitUntilReady, type RedisClient } from '../adapters/redis/redis-connection';
 import { RedisVersionedCache } from '../adapters/redis/redis-versioned-cache';
 import type { ChangeLog } from '../core/change-log';
 import { InMemoryVersionedCache } from '../adapters/memory/in-memory-cache';
 import type { VersionedCache } from '../core/versioned-cache';
+import type { GenericLogger } from '../core/logger';
 
 /** `auto`: redis-server when it is on PATH, in memory otherwise. */
 export type LocalCacheMode = 'auto' | 'redis' | 'memory';
@@ -72,17 +73,12 @@ export interface LocalRedisOptions {
   readonly maxRestartDelayMs?: number;
 }
 
-/** Powertools' Logger fits. */
-export interface LocalCacheLogger extends RedisLogger {
-  info?(message: string, ...attributes: Record<string, unknown>[]): void;
-}
-
 export interface LocalCacheOptions {
   readonly mode: LocalCacheMode;
   /** Working directory for redis-server (it persists nothing: `--save ''`, no AOF). */
   readonly dataDir: string;
   readonly host: string;
-  readonly logger?: LocalCacheLogger;
+  readonly logger?: GenericLogger;
   readonly redisServer?: LocalRedisOptions;
 }
 
@@ -164,14 +160,14 @@ class RedisServerProcess implements LocalRedis {
     readonly port: number,
     private readonly dataDir: string,
     options: LocalRedisOptions,
-    private readonly logger?: LocalCacheLogger,
+    private readonly logger?: GenericLogger,
   ) {
     this.command = options.command ?? 'redis-server';
     this.initialDelayMs = options.restartDelayMs ?? 100;
     this.maxDelayMs = Math.max(this.initialDelayMs, options.maxRestartDelayMs ?? 5000);
   }
 
-  static async start(host: string, dataDir: string, options: LocalRedisOptions, logger?: LocalCacheLogger): Promise<RedisServerProcess> {
+  static async start(host: string, dataDir: string, options: LocalRedisOptions, logger?: GenericLogger): Promise<RedisServerProcess> {
     mkdirSync(dataDir, { recursive: true });
     const server = new RedisServerProcess(host, await freePort(host), dataDir, options, logger);
     // The first start is not retried: a redis-server that cannot start at all is a setup error.

@@ -20,7 +20,7 @@ import dynalite from 'dynalite';
 import { createTenantTableInput } from '../adapters/dynamodb/table-definition';
 import { CachedItemReader, readerPoliciesFromRegistry } from '../core/cached-item-reader';
 import { TagRegistry } from '../core/tag-registry';
-import { fanoutLogger, startFanoutServer, type FanoutServer } from '../fanout/main';
+import { startFanoutServer, type FanoutServer } from '../fanout/main';
 import { configServiceSnapshotSource } from '../fanout/snapshot-source';
 import { createJwtVerifier } from '../fanout/token-verifier';
 import { buildCacheRefresher } from '../lambda/cache-refresh/wiring';
@@ -236,7 +236,7 @@ export async function startLocalSystem(options: LocalSystemOptions = {}): Promis
         changeLog: local.changeLog,
         snapshots: configServiceSnapshotSource(deps.service),
         registry,
-        logger: fanoutLogger(new Logger({ serviceName: 'fanout' })),
+        logger: new Logger({ serviceName: 'fanout' }),
         connection: { drainDeadlineMs: options.fanoutDrainMs ?? 5000 },
       },
       { host, port: options.grpcPort ?? DEFAULT_GRPC_PORT },

@@ -7,6 +7,7 @@
 import type { ConnectionOptions } from 'node:tls';
 import { getParameter } from '@aws-lambda-powertools/parameters/ssm';
 import { Cluster, Redis, type ClusterOptions, type RedisOptions } from 'ioredis';
+import type { GenericLogger } from '../../core/logger';
 
 export type RedisClient = Redis | Cluster;
 
@@ -69,10 +70,6 @@ async function resolveCredentials(config: RedisConnectionConfig, read: Parameter
 
 export type ConnectionRole = 'commands' | 'blocking';
 
-export interface RedisLogger {
-  warn(message: string, ...attributes: Record<string, unknown>[]): void;
-}
-
 /**
  * Makes clients that share one config and one secret read. `connect('commands')` is the
  * client for cache reads and writes (command timeout on); `connect('blocking')` is for the
@@ -82,10 +79,10 @@ export class RedisConnector {
   private constructor(
     readonly config: RedisConnectionConfig,
     private readonly credentials: { username?: string; password?: string },
-    private readonly logger?: RedisLogger,
+    private readonly logger?: GenericLogger,
   ) {}
 
-  static async create(config: RedisConnectionConfig, options: { readParameter?: ParameterReader; logger?: RedisLogger } = {}): Promise<RedisConnector> {
+  static async create(config: RedisConnectionConfig, options: { readParameter?: ParameterReader; logger?: GenericLogger } = {}): Promise<RedisConnector> {
     const credentials = await resolveCredentials(config, options.readParameter ?? powertoolsReader);
     return new RedisConnector(config, credentials, options.logger);
   }

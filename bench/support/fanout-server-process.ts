@@ -23,13 +23,14 @@ import type { startFanoutServer as StartFanoutServer } from '../../fanout/server
 import type { SnapshotSource } from '../../fanout/snapshot-source';
 import { createJwtVerifier } from '../../fanout/token-verifier';
 import { LOCAL_CLIENT_ID, LOCAL_ISSUER, openDevSigner } from '../../local/dev-signer';
+import { SILENT_LOGGER } from '../../core/logger';
 
 export const FANOUT_TENANT = 'fanout-bench';
 export const FANOUT_KEY = 'tenantconfig:bench/broadcast';
 export const STALL_TENANT = 'fanout-stalled';
 
 const wallClock = () => performance.timeOrigin + performance.now();
-const quiet = { info: () => undefined, warn: () => undefined, error: () => undefined };
+const quiet = SILENT_LOGGER;
 
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'bench-fanout-'));

@@ -2,6 +2,7 @@ import type { ConfigBackend } from '../../core/backend-port';
 import { parseChangeEvent, type ChangeEventContext, type ParameterChangeNotice, type TableChange } from '../../core/change-events';
 import type { TenantId } from '../../core/tenant';
 import { changeFromItem, type ApplyResult, type CacheChange, type VersionedCache } from '../../core/versioned-cache';
+import type { GenericLogger } from '../../core/logger';
 
 /**
  * The cache-refresh use case: one change event in, at most one cache change out.
@@ -16,12 +17,6 @@ import { changeFromItem, type ApplyResult, type CacheChange, type VersionedCache
  * values) and dropped; a failing cache or store throws, so the caller's retry policy and
  * DLQ take over.
  */
-
-/** Powertools' Logger fits; so does `console`. */
-export interface RefreshLogger {
-  info(message: string, ...attributes: Record<string, unknown>[]): void;
-  warn(message: string, ...attributes: Record<string, unknown>[]): void;
-}
 
 /** Powertools' Metrics fits (units are CloudWatch's: 'Count', 'Milliseconds'). */
 export interface RefreshMetrics {
@@ -40,7 +35,7 @@ export interface CacheRefreshDependencies {
   /** Reads a Parameter Store key (the SSM backend); secret tags come back decrypted. */
   readonly parameters: Pick<ConfigBackend, 'get'>;
   readonly events: ChangeEventContext;
-  readonly logger: RefreshLogger;
+  readonly logger: GenericLogger;
   readonly metrics: RefreshMetrics;
   /** @default Date.now */
   readonly now?: () => number;

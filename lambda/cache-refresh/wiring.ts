@@ -20,7 +20,8 @@ import { TagRegistry } from '../../core/tag-registry';
 import type { TenantId } from '../../core/tenant';
 import type { VersionedCache } from '../../core/versioned-cache';
 import type { CacheRefreshEnvironment } from './environment';
-import { CacheRefresher, type RefreshLogger, type RefreshMetrics } from './refresh';
+import { CacheRefresher, type RefreshMetrics } from './refresh';
+import type { GenericLogger } from '../../core/logger';
 
 /** The SSM hierarchy of one stage, read backwards: parameter name → tenant and key. */
 export interface ParameterLayout {
@@ -79,7 +80,7 @@ export interface CacheRefresherOptions {
   /** @default new SSMClient({}) (region, credentials and AWS_ENDPOINT_URL_SSM from the environment) */
   readonly ssm?: SSMClient;
   readonly registry?: TagRegistry;
-  readonly logger?: RefreshLogger;
+  readonly logger?: GenericLogger;
   readonly metrics?: RefreshMetrics;
   readonly now?: () => number;
 }
@@ -103,7 +104,7 @@ export function buildCacheRefresher(options: CacheRefresherOptions): CacheRefres
 /** The Lambda's cache: Redis / ElastiCache from the CACHE_* variables; it must be configured. */
 export async function connectCacheFromEnvironment(
   env: Readonly<Record<string, string | undefined>>,
-  logger: RefreshLogger,
+  logger: GenericLogger,
 ): Promise<{ cache: VersionedCache; disconnect: () => Promise<void> }> {
   const config = redisConfigFromEnv(env);
   if (!config) throw new Error('CACHE_REDIS_URL or CACHE_REDIS_HOST is not set: cache-refresh has no cache to refresh');

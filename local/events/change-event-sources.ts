@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import type { ChangeEventPatterns } from '../../core/event-patterns';
 import type { ParameterChange } from '../parameter-store';
-import type { BusEvent, EventBusLogger, EventTarget, LocalEventBus, LocalRule } from './local-event-bus';
+import type { BusEvent, EventTarget, LocalEventBus, LocalRule } from './local-event-bus';
 import { compilePattern } from './pattern-matcher';
 import type { StreamRecord } from './stream-record';
+import type { GenericLogger } from '../../core/logger';
 
 /**
  * The two producers of change events, as AWS has them, for the local bus:
@@ -27,7 +28,7 @@ export interface LocalPipeOptions {
   readonly region: string;
   /** @default LOCAL_ACCOUNT_ID */
   readonly account?: string;
-  readonly logger?: Pick<EventBusLogger, 'info'>;
+  readonly logger?: Pick<GenericLogger, 'info'>;
 }
 
 /**

@@ -15,7 +15,6 @@ export {
   defaultOrderingKey,
   type BusEvent,
   type DeadLetter,
-  type EventBusLogger,
   type EventTarget,
   type LocalEventBus,
   type LocalEventBusOptions,

@@ -4,8 +4,9 @@ import { parameterLayout } from '../../lambda/cache-refresh/wiring';
 import type { ParameterChange } from '../parameter-store';
 import { changeEventRules, createLocalPipe, forwardParameterStoreChanges } from './change-event-sources';
 import { startDynamoDbStreamProxy, type DynamoDbStreamProxy } from './dynamodb-stream-proxy';
-import { createLocalEventBus, type EventBusLogger, type EventTarget, type LocalEventBus, type RetryPolicy } from './local-event-bus';
+import { createLocalEventBus, type EventTarget, type LocalEventBus, type RetryPolicy } from './local-event-bus';
 import type { StreamRecord } from './stream-record';
+import type { GenericLogger } from '../../core/logger';
 
 export interface LocalChangeEventsOptions {
   /** dynalite's own endpoint; clients get the proxy's instead. */
@@ -22,7 +23,7 @@ export interface LocalChangeEventsOptions {
   /** @default a free port */
   readonly proxyPort?: number;
   readonly retry?: RetryPolicy;
-  readonly logger?: EventBusLogger;
+  readonly logger?: GenericLogger;
   /** @default TagRegistry.default() */
   readonly registry?: TagRegistry;
 }

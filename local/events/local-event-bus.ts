@@ -1,4 +1,5 @@
 import { compilePattern, type EventMatcher } from './pattern-matcher';
+import type { GenericLogger } from '../../core/logger';
 
 /**
  * A small EventBridge for one machine: named buses, rules with event patterns (the
@@ -35,12 +36,6 @@ export interface LocalRule {
   readonly target: EventTarget;
 }
 
-export interface EventBusLogger {
-  info(message: string, ...attributes: Record<string, unknown>[]): void;
-  warn(message: string, ...attributes: Record<string, unknown>[]): void;
-  error(message: string, ...attributes: Record<string, unknown>[]): void;
-}
-
 export interface RetryPolicy {
   /** Tries per event and rule, the first included. @default 4 */
   readonly attempts?: number;
@@ -53,7 +48,7 @@ export interface RetryPolicy {
 export interface LocalEventBusOptions {
   readonly rules: readonly LocalRule[];
   readonly retry?: RetryPolicy;
-  readonly logger?: EventBusLogger;
+  readonly logger?: GenericLogger;
   /** Deliveries with the same key (per rule) run one after another. @default {@link defaultOrderingKey} */
   readonly orderingKey?: (event: BusEvent) => string;
   /** Dead letters kept (oldest dropped first). @default 1000 */

@@ -4,7 +4,7 @@
  */
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { ConfigBackend, Page, PageRequest } from '../../core/backend-port';
-import { CachedItemReader, readerPoliciesFromRegistry, type CacheLogger } from '../../core/cached-item-reader';
+import { CachedItemReader, readerPoliciesFromRegistry } from '../../core/cached-item-reader';
 import { ConfigService } from '../../core/config-service';
 import { NotFoundError } from '../../core/errors';
 import type { ConfigItem, DeleteCommand, HistoryEntry, PutCommand, PutResult } from '../../core/item';
@@ -22,6 +22,7 @@ import { InMemoryConfigBackend } from '../support/in-memory-backend';
 import { describeIf } from '../support/servers';
 import { startRedisProcess, type RedisProcess } from '../support/redis/redis-process';
 import { redisTestConfig } from '../support/redis/redis-subject';
+import type { GenericLogger } from '../../core/logger';
 
 /** Counts backend reads and can hold them back, to make concurrent misses overlap. */
 class CountingBackend implements ConfigBackend {
@@ -64,7 +65,7 @@ class CountingBackend implements ConfigBackend {
   }
 }
 
-class RecordingLogger implements CacheLogger {
+class RecordingLogger implements GenericLogger {
   readonly lines: string[] = [];
   warn(message: string): void {
     this.lines.push(`WARN ${message}`);
@@ -72,6 +73,10 @@ class RecordingLogger implements CacheLogger {
   info(message: string): void {
     this.lines.push(`INFO ${message}`);
   }
+  error(message: string): void {
+    this.lines.push(`ERROR ${message}`);
+  }
+  debug(): void {}
 }
 
 const alice: TenantAccess = { caller: { kind: 'tenant-admin', tenant: parseTenantId('acme'), subject: 'alice' }, tenant: parseTenantId('acme') };

@@ -12,9 +12,10 @@ import Redis from 'ioredis';
 import { parseTenantId } from '../../core/tenant';
 import { startLocalCache, type LocalCache } from '../../local/local-cache';
 import { describeIf } from '../support/servers';
+import { SILENT_LOGGER } from '../../core/logger';
 
 const T = parseTenantId('acme');
-const quiet = { warn: () => undefined, info: () => undefined };
+const quiet = SILENT_LOGGER;
 
 async function until<T>(what: string, check: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = 10_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
@@ -115,6 +116,7 @@ describeIf('redis-server')('the local redis-server under supervision', () => {
     const { command, hold } = holdableRedisServer(dir);
     const delays: number[] = [];
     const logger = {
+      ...SILENT_LOGGER,
       warn: (_message: string, ...attributes: Record<string, unknown>[]) => {
         const retryInMs = attributes[0]?.retryInMs;
         if (typeof retryInMs === 'number') delays.push(retryInMs);

@@ -1,13 +1,14 @@
 import fc from 'fast-check';
 import type { TenantId } from '../../../core/tenant';
 import type { VersionedCache } from '../../../core/versioned-cache';
-import type { CacheRefresher, RefreshLogger, RefreshMetrics } from '../../../lambda/cache-refresh/refresh';
+import type { CacheRefresher, RefreshMetrics } from '../../../lambda/cache-refresh/refresh';
 import { pipeEvent, writeEvent } from '../../events/support/change-events';
+import type { GenericLogger } from '../../../core/logger';
 
 /** Collects what the refresher reports: the metrics it adds and every log line with its attributes. */
-export class Recorder implements RefreshMetrics, RefreshLogger {
+export class Recorder implements RefreshMetrics, GenericLogger {
   readonly metrics: Array<{ name: string; unit: string; value: number }> = [];
-  readonly lines: Array<{ level: 'info' | 'warn'; message: string; attributes: Record<string, unknown> }> = [];
+  readonly lines: Array<{ level: 'info' | 'warn' | 'error'; message: string; attributes: Record<string, unknown> }> = [];
 
   addMetric(name: string, unit: 'Count' | 'Milliseconds', value: number): void {
     this.metrics.push({ name, unit, value });
@@ -20,6 +21,12 @@ export class Recorder implements RefreshMetrics, RefreshLogger {
   warn(message: string, ...attributes: Record<string, unknown>[]): void {
     this.lines.push({ level: 'warn', message, attributes: Object.assign({}, ...attributes) });
   }
+
+  error(message: string, ...attributes: Record<string, unknown>[]): void {
+    this.lines.push({ level: 'error', message, attributes: Object.assign({}, ...attributes) });
+  }
+
+  debug(): void {}
 
   count(name: string): number {
     return this.metrics.filter((m) => m.name === name).reduce((n, m) => n + m.value, 0);
