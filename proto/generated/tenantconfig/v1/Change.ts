@@ -10,6 +10,7 @@ export interface Change {
   'cursor'?: (string);
   'updated_at'?: (string);
   'updated_by'?: (string);
+  'tenant_id'?: (string);
 }
 
 export interface Change__Output {
@@ -20,4 +21,5 @@ export interface Change__Output {
   'cursor': (string);
   'updated_at': (string);
   'updated_by': (string);
+  'tenant_id': (string);
 }

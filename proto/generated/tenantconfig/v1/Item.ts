@@ -8,6 +8,7 @@ export interface Item {
   'version'?: (number | string | Long);
   'updated_at'?: (string);
   'updated_by'?: (string);
+  'tenant_id'?: (string);
 }
 
 export interface Item__Output {
@@ -16,4 +17,5 @@ export interface Item__Output {
   'version': (number);
   'updated_at': (string);
   'updated_by': (string);
+  'tenant_id': (string);
 }

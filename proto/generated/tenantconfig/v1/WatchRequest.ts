@@ -5,10 +5,12 @@ export interface WatchRequest {
   'prefixes'?: (string)[];
   'resume_cursor'?: (string);
   'paged_snapshots'?: (boolean);
+  'tenants'?: (string)[];
 }
 
 export interface WatchRequest__Output {
   'prefixes': (string)[];
   'resume_cursor': (string);
   'paged_snapshots': (boolean);
+  'tenants': (string)[];
 }
