@@ -7,7 +7,7 @@
 import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, randomUUID, sign, type KeyObject } from 'node:crypto';
 import { existsSync, linkSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { DEFAULT_ADMIN_GROUP, DEFAULT_TENANT_CLAIM } from '../core/principal';
+import { DEFAULT_ADMIN_GROUP, DEFAULT_OPERATOR_GROUP, DEFAULT_TENANT_CLAIM, SCOPES } from '../core/principal';
 import { parseTenantId } from '../core/tenant';
 
 /**
@@ -46,6 +46,24 @@ export interface DevTokenRequest {
   readonly ttlSeconds?: number;
 }
 
+/** A consuming service's client-credentials token: no user, no tenant, OAuth scopes. */
+export interface DevServiceTokenRequest {
+  /** The app client id (`client_id` and `sub`), e.g. `billing`. */
+  readonly service: string;
+  /** @default ['tenant-config/read'] */
+  readonly scopes?: readonly string[];
+  /** @default 3600 */
+  readonly ttlSeconds?: number;
+}
+
+/** A platform operator: a user in the operator group, with no tenant claim. */
+export interface DevOperatorTokenRequest {
+  /** The operator's `sub` and `username`, e.g. `alice`. */
+  readonly operator: string;
+  /** @default 3600 */
+  readonly ttlSeconds?: number;
+}
+
 export type JwtClaims = Record<string, unknown>;
 
 export interface DevSigner {
@@ -53,6 +71,10 @@ export interface DevSigner {
   readonly jwks: Jwks;
   /** A Cognito-shaped access token for a demo user of `tenant`; throws on a malformed tenant or ttl. */
   signToken(request: DevTokenRequest): string;
+  /** A Cognito-shaped client-credentials access token; throws on a malformed name, scope or ttl. */
+  signServiceToken(request: DevServiceTokenRequest): string;
+  /** A Cognito-shaped access token of an operator; throws on a malformed name or ttl. */
+  signOperatorToken(request: DevOperatorTokenRequest): string;
   /**
    * Signs any claims with the dev key, with no checks: for tests that need tokens the
    * authorizer or handler must refuse (expired, wrong issuer, tenant `a/b`, ...).
@@ -88,31 +110,65 @@ export function openDevSigner(localDir: string): DevSigner {
     signClaims,
     signToken(request: DevTokenRequest): string {
       const tenant = parseTenantId(request.tenant);
-      const ttl = request.ttlSeconds ?? DEFAULT_TOKEN_TTL_SECONDS;
-      if (!Number.isInteger(ttl) || ttl < 1 || ttl > MAX_TOKEN_TTL_SECONDS) {
-        throw new RangeError(`ttl must be an integer number of seconds from 1 to ${MAX_TOKEN_TTL_SECONDS}`);
-      }
       const subject = request.subject ?? `dev-${tenant}-${request.admin ? 'admin' : 'reader'}`;
-      if (subject.length === 0 || subject.length > 128) throw new RangeError('subject must be 1-128 characters');
-      const now = Math.floor(Date.now() / 1000);
       return signClaims({
-        sub: subject,
+        ...userClaims(subject, ttlOf(request.ttlSeconds)),
         ...(request.admin ? { 'cognito:groups': [ADMIN_GROUP] } : {}),
-        iss: LOCAL_ISSUER,
-        version: 2,
-        client_id: LOCAL_CLIENT_ID,
-        origin_jti: randomUUID(),
-        token_use: 'access',
-        scope: 'aws.cognito.signin.user.admin',
-        auth_time: now,
         [TENANT_CLAIM]: tenant,
-        exp: now + ttl,
-        iat: now,
-        nbf: now,
-        jti: randomUUID(),
-        username: subject,
       });
     },
+    signOperatorToken(request: DevOperatorTokenRequest): string {
+      return signClaims({ ...userClaims(request.operator, ttlOf(request.ttlSeconds)), 'cognito:groups': [DEFAULT_OPERATOR_GROUP] });
+    },
+    signServiceToken(request: DevServiceTokenRequest): string {
+      const clientId = request.service;
+      if (!/^[A-Za-z0-9_-]{1,128}$/.test(clientId)) throw new RangeError('service must be 1-128 characters of [A-Za-z0-9_-]');
+      const scopes = request.scopes ?? [SCOPES.read];
+      if (scopes.length === 0 || scopes.some((s) => !/^[\x21-\x7e]{1,256}$/.test(s))) throw new RangeError('scopes must be non-empty words without spaces');
+      const now = Math.floor(Date.now() / 1000);
+      // What Cognito's token endpoint issues for grant_type=client_credentials: sub is the client id, no username.
+      return signClaims({
+        sub: clientId,
+        token_use: 'access',
+        scope: scopes.join(' '),
+        auth_time: now,
+        iss: LOCAL_ISSUER,
+        exp: now + ttlOf(request.ttlSeconds),
+        iat: now,
+        version: 2,
+        jti: randomUUID(),
+        client_id: clientId,
+      });
+    },
+  };
+}
+
+function ttlOf(ttlSeconds: number | undefined): number {
+  const ttl = ttlSeconds ?? DEFAULT_TOKEN_TTL_SECONDS;
+  if (!Number.isInteger(ttl) || ttl < 1 || ttl > MAX_TOKEN_TTL_SECONDS) {
+    throw new RangeError(`ttl must be an integer number of seconds from 1 to ${MAX_TOKEN_TTL_SECONDS}`);
+  }
+  return ttl;
+}
+
+/** The claims of a user's access token from the local app client (groups and tenant added by the caller). */
+function userClaims(subject: string, ttl: number): JwtClaims {
+  if (subject.length === 0 || subject.length > 128) throw new RangeError('subject must be 1-128 characters');
+  const now = Math.floor(Date.now() / 1000);
+  return {
+    sub: subject,
+    iss: LOCAL_ISSUER,
+    version: 2,
+    client_id: LOCAL_CLIENT_ID,
+    origin_jti: randomUUID(),
+    token_use: 'access',
+    scope: 'aws.cognito.signin.user.admin',
+    auth_time: now,
+    exp: now + ttl,
+    iat: now,
+    nbf: now,
+    jti: randomUUID(),
+    username: subject,
   };
 }
 

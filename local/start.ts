@@ -52,11 +52,14 @@ Tenant configuration service — running locally
   Region            ${e.region}
   Endpoints file    ${relative(process.cwd(), system.endpointsFile)}
 
-Demo tokens (valid 12 h; make more with: npm run -s token -- --tenant acme [--admin])
-  acme admin     ${token('acme', true)}
-  acme reader    ${token('acme', false)}
-  globex admin   ${token('globex', true)}
-  globex reader  ${token('globex', false)}
+Demo tokens (valid 12 h; make more with: npm run -s token -- --tenant acme [--admin],
+             --service billing [--scope tenant-config/read-secrets], or --operator alice)
+  acme admin         ${token('acme', true)}
+  acme reader        ${token('acme', false)}
+  globex admin       ${token('globex', true)}
+  globex reader      ${token('globex', false)}
+  service billing    ${signer.signServiceToken({ service: 'billing', ttlSeconds: DEMO_TOKEN_TTL_SECONDS })}
+  operator alice     ${signer.signOperatorToken({ operator: 'alice', ttlSeconds: DEMO_TOKEN_TTL_SECONDS })}
 
 Try it:
   TOKEN=$(npm run -s token -- --tenant acme --admin)
@@ -64,6 +67,8 @@ Try it:
        -H 'content-type: application/json' -d '{"value":{"tier":"gold","seats":25}}'
   curl -s ${e.http}/v1/config/tenantconfig:plan -H "authorization: Bearer $TOKEN"
   curl -s '${e.http}/v1/config?prefix=tenantconfig:' -H "authorization: Bearer $TOKEN"
+  SVC=$(npm run -s token -- --service billing)    # a service reads any tenant by name
+  curl -s ${e.http}/v1/tenants/acme/config/tenantconfig:plan -H "authorization: Bearer $SVC"
   aws --endpoint-url ${e.dynamodb} --region ${e.region} dynamodb scan --table-name ${e.table}
   aws --endpoint-url ${e.ssm} --region ${e.region} ssm get-parameters-by-path --path /${e.ssmRoot} --recursive
 

@@ -1,19 +1,26 @@
 /**
- * `npm run -s token -- --tenant acme [--admin] [--subject x] [--ttl 3600]`
- * prints a dev access token, and nothing else, on stdout, so `$(npm run -s token -- ...)` works.
- * Usage errors go to stderr with exit code 2.
+ * `npm run -s token -- --tenant acme [--admin]`, `--service billing [--scope tenant-config/read-secrets]`
+ * or `--operator alice` prints a dev access token, and nothing else, on stdout, so
+ * `$(npm run -s token -- ...)` works. Usage errors go to stderr with exit code 2.
  */
 import { parseArgs } from 'node:util';
 import { InvalidTenantError } from '../core/errors';
+import { SCOPES } from '../core/principal';
 import { DEFAULT_TOKEN_TTL_SECONDS, openDevSigner } from './dev-signer';
 import { localDirFromEnv } from './local-dir';
 
 const USAGE = `usage: npm run -s token -- --tenant <id> [--admin] [--subject <sub>] [--ttl <seconds>]
+       npm run -s token -- --service <client id> [--scope <scope>]... [--ttl <seconds>]
+       npm run -s token -- --operator <name> [--ttl <seconds>]
 
-  --tenant   tenant id for the tenant_id claim: 1-64 of [A-Za-z0-9_-], starting with a letter or digit
-  --admin    put the user in the config-admins group (may write and delete)
-  --subject  the token's sub (default dev-<tenant>-admin or dev-<tenant>-reader)
-  --ttl      lifetime in seconds, 1-86400 (default ${DEFAULT_TOKEN_TTL_SECONDS})
+  --tenant    a person of one tenant (the tenant_id claim): 1-64 of [A-Za-z0-9_-], starting with a letter or digit
+  --admin     put the user in the config-admins group (may write its tenant, read its secrets)
+  --subject   the token's sub (default dev-<tenant>-admin or dev-<tenant>-reader)
+  --service   a consuming service's client-credentials token: reads any tenant, never writes
+  --scope     a scope of the service token (repeatable); ${SCOPES.read} is always included,
+              add ${SCOPES.readSecrets} to read secret tags
+  --operator  a platform operator (the platform-operators group): reads and writes any tenant
+  --ttl       lifetime in seconds, 1-86400 (default ${DEFAULT_TOKEN_TTL_SECONDS})
 
 The key lives in $LOCAL_DIR/signer (LOCAL_DIR defaults to .local), shared with npm start.`;
 
@@ -22,8 +29,19 @@ function fail(message: string): never {
   process.exit(2);
 }
 
+interface Values {
+  tenant?: string;
+  admin?: boolean;
+  subject?: string;
+  service?: string;
+  scope?: string[];
+  operator?: string;
+  ttl?: string;
+  help?: boolean;
+}
+
 function main(argv: readonly string[]): void {
-  let values: { tenant?: string; admin?: boolean; subject?: string; ttl?: string; help?: boolean };
+  let values: Values;
   try {
     ({ values } = parseArgs({
       args: [...argv],
@@ -31,6 +49,9 @@ function main(argv: readonly string[]): void {
         tenant: { type: 'string' },
         admin: { type: 'boolean' },
         subject: { type: 'string' },
+        service: { type: 'string' },
+        scope: { type: 'string', multiple: true },
+        operator: { type: 'string' },
         ttl: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -44,20 +65,25 @@ function main(argv: readonly string[]): void {
     process.stderr.write(`${USAGE}\n`);
     process.exit(0);
   }
-  if (values.tenant === undefined) fail('--tenant is required');
+  const kinds = (['tenant', 'service', 'operator'] as const).filter((k) => values[k] !== undefined);
+  if (kinds.length !== 1) fail('give exactly one of --tenant, --service or --operator');
+  if (kinds[0] !== 'tenant' && (values.admin || values.subject !== undefined)) fail('--admin and --subject go with --tenant');
+  if (kinds[0] !== 'service' && values.scope !== undefined) fail('--scope goes with --service');
   let ttlSeconds: number | undefined;
   if (values.ttl !== undefined) {
     if (!/^\d+$/.test(values.ttl)) fail(`--ttl must be a whole number of seconds, got '${values.ttl}'`);
     ttlSeconds = Number(values.ttl);
   }
+  const signer = openDevSigner(localDirFromEnv());
   let token: string;
   try {
-    token = openDevSigner(localDirFromEnv()).signToken({
-      tenant: values.tenant,
-      admin: values.admin ?? false,
-      subject: values.subject,
-      ttlSeconds,
-    });
+    if (values.service !== undefined) {
+      token = signer.signServiceToken({ service: values.service, scopes: [...new Set([SCOPES.read, ...(values.scope ?? [])])], ttlSeconds });
+    } else if (values.operator !== undefined) {
+      token = signer.signOperatorToken({ operator: values.operator, ttlSeconds });
+    } else {
+      token = signer.signToken({ tenant: values.tenant!, admin: values.admin ?? false, subject: values.subject, ttlSeconds });
+    }
   } catch (e) {
     fail(e instanceof InvalidTenantError ? `--tenant '${values.tenant}': ${e.message}` : (e as Error).message);
   }
