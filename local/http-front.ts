@@ -26,6 +26,8 @@ export type LambdaIntegration = (event: APIGatewayProxyEventV2WithJWTAuthorizer)
 
 /** API Gateway's own ceiling for an HTTP API request body (10 MB); Lambda's 6 MB event limit is lower still. */
 export const DEFAULT_MAX_BODY_BYTES = 6 * 1024 * 1024;
+/** How long close() lets requests in flight finish before it ends their connections. */
+const CLOSE_GRACE_MS = 1000;
 
 export interface HttpFrontOptions {
   readonly handler: LambdaIntegration;
@@ -40,6 +42,11 @@ export interface HttpFrontOptions {
   readonly maxBodyBytes?: number;
   /** Where gateway-side failures (a handler that throws) are reported. @default stderr */
   readonly log?: (line: string) => void;
+  /**
+   * JSON documents served to anyone on GET, outside the API and its authorizer, e.g. the
+   * user pool's JWKS at `/.well-known/jwks.json` (Cognito serves its own the same way).
+   */
+  readonly publicDocuments?: Readonly<Record<string, unknown>>;
 }
 
 export interface HttpFront {
@@ -86,6 +93,11 @@ export async function startHttpFront(options: HttpFrontOptions): Promise<HttpFro
     } catch {
       return sendMessage(res, 400, 'Bad Request');
     }
+    const document = options.publicDocuments?.[path];
+    if (document !== undefined && (req.method === 'GET' || req.method === 'HEAD')) {
+      res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'public, max-age=300' });
+      return void res.end(req.method === 'HEAD' ? undefined : JSON.stringify(document));
+    }
     const match = matchRoute(routes, req.method ?? 'GET', path);
     if (!match) return sendMessage(res, 404, 'Not Found');
 
@@ -112,8 +124,10 @@ export async function startHttpFront(options: HttpFrontOptions): Promise<HttpFro
     close: () =>
       new Promise<void>((resolve, reject) => {
         server.close((e) => (e ? reject(e) : resolve()));
-        // Idle keep-alive sockets would hold close() open for seconds.
+        // Idle keep-alive sockets would hold close() open for seconds, and a client that keeps
+        // reusing its connection would hold it open for ever: in-flight requests get a moment.
         server.closeIdleConnections();
+        setTimeout(() => server.closeAllConnections(), CLOSE_GRACE_MS).unref();
       }),
   };
 }

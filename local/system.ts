@@ -35,6 +35,9 @@ import { startLocalCache, type LocalCacheMode, type LocalRedis, type LocalRedisO
 import { startLocalParameterStore, type LocalParameterStore } from './parameter-store';
 import { CountingRefreshMetrics } from './refresh-counters';
 
+/** Where the local front serves the dev signer's JWKS, as Cognito serves a pool's. */
+const JWKS_PATH = '/.well-known/jwks.json';
+
 /** What `.local/endpoints.json` holds; `redis` is absent while the cache is in memory. */
 export interface LocalEndpoints {
   /** Base URL of the HTTP API, e.g. `http://127.0.0.1:8080`. */
@@ -55,6 +58,12 @@ export interface LocalEndpoints {
   readonly table: string;
   /** First segment of parameter names: `/<ssmRoot>/<stage>/tenants/<tenant>/<name>`. */
   readonly ssmRoot: string;
+  /** The local user pool's issuer, exactly as tokens carry it in `iss`. */
+  readonly issuer: string;
+  /** The local app client id (`client_id` of user tokens), for verifying end users' tokens. */
+  readonly clientId: string;
+  /** Where the local front serves the pool's JWKS (the issuer's own URL does not resolve). */
+  readonly jwksUri: string;
 }
 
 export interface LocalSystemOptions {
@@ -227,6 +236,7 @@ export async function startLocalSystem(options: LocalSystemOptions = {}): Promis
       authorizer: createJwtAuthorizer({ issuer: LOCAL_ISSUER, audience: [LOCAL_CLIENT_ID], jwks: signer.jwks }),
       host,
       port: options.port ?? DEFAULT_HTTP_PORT,
+      publicDocuments: { [JWKS_PATH]: signer.jwks },
     });
     stops.push(() => front.close());
 
@@ -252,6 +262,9 @@ export async function startLocalSystem(options: LocalSystemOptions = {}): Promis
       region,
       table,
       ssmRoot,
+      issuer: LOCAL_ISSUER,
+      clientId: LOCAL_CLIENT_ID,
+      jwksUri: `${front.endpoint}${JWKS_PATH}`,
     };
     writeAtomically(endpointsFile, `${JSON.stringify(endpoints, null, 2)}\n`);
     const cache: LocalCacheStatus = { kind: local.kind, reader, refreshes, redis: local.redis };
