@@ -8,7 +8,7 @@
 import { JwtRsaVerifier } from 'aws-jwt-verify';
 import type { Jwks } from 'aws-jwt-verify/jwk';
 import type { JwtPayload } from 'aws-jwt-verify/jwt-model';
-import { ClaimError, checkCognitoClaims, describeJwtFailure, pinnedJwksCache } from '../adapters/jwt/cognito-jwt';
+import { ClaimError, checkCognitoClaims, describeJwtFailure, pinnedJwksCache, type AllowedClients } from '../adapters/jwt/cognito-jwt';
 import { UnauthenticatedError } from '../core/errors';
 import type { TokenClaims } from '../core/principal';
 
@@ -25,6 +25,8 @@ export interface JwtVerifierSettings {
   readonly issuer: string;
   /** Accepted app client ids, matched against `aud` or else `client_id`. At least one. */
   readonly audience: readonly string[];
+  /** Accept client-credentials tokens of any app client of the pool (the local pool only). @default false */
+  readonly anyServiceClient?: boolean;
   /** @default `${issuer}/.well-known/jwks.json` */
   readonly jwksUri?: string;
   /** A JWKS to pin: never fetched, an unknown `kid` fails at once (local dev signer, tests). */
@@ -42,7 +44,7 @@ export function createJwtVerifier(settings: JwtVerifierSettings): JwtTokenVerifi
   if (settings.audience.length === 0) throw new Error('JWT verifier: at least one audience (app client id) is required');
   const issuer = settings.issuer.replace(/\/$/, '');
   const jwksUri = settings.jwksUri ?? `${issuer}/.well-known/jwks.json`;
-  const allowed = new Set(settings.audience);
+  const allowed: AllowedClients = { ids: new Set(settings.audience), anyServiceClient: settings.anyServiceClient };
   const tokenUse = settings.tokenUse === undefined ? 'access' : settings.tokenUse;
   const pinned = settings.jwks !== undefined;
   const jwksCache = pinned ? pinnedJwksCache() : undefined;
@@ -72,7 +74,7 @@ export function createJwtVerifier(settings: JwtVerifierSettings): JwtTokenVerifi
   };
 }
 
-function checkClaims(payload: JwtPayload, allowed: ReadonlySet<string>, tokenUse: string | null): void {
+function checkClaims(payload: JwtPayload, allowed: AllowedClients, tokenUse: string | null): void {
   checkCognitoClaims(payload, allowed);
   if (tokenUse !== null && payload.token_use !== tokenUse) throw new ClaimError(`the token is not an ${tokenUse} token`);
 }

@@ -8,13 +8,15 @@
 import { JwtRsaVerifier } from 'aws-jwt-verify';
 import type { Jwks } from 'aws-jwt-verify/jwk';
 import type { JwtPayload } from 'aws-jwt-verify/jwt-model';
-import { checkCognitoClaims, describeJwtFailure, pinnedJwksCache } from '../adapters/jwt/cognito-jwt';
+import { checkCognitoClaims, describeJwtFailure, pinnedJwksCache, type AllowedClients } from '../adapters/jwt/cognito-jwt';
 
 export interface JwtAuthorizerConfig {
   /** The user pool's issuer URL, exactly as tokens carry it in `iss`. */
   readonly issuer: string;
   /** Accepted app client ids: matched against `aud`, or `client_id` when `aud` is absent. */
   readonly audience: readonly string[];
+  /** Accept client-credentials tokens of any app client of the pool (the local pool only). @default false */
+  readonly anyServiceClient?: boolean;
   /** The pool's public keys; the authorizer never fetches them. */
   readonly jwks: unknown;
   /** Only a cache key for the JWKS. @default `${issuer}/.well-known/jwks.json` */
@@ -41,7 +43,7 @@ export interface JwtAuthorizer {
 export function createJwtAuthorizer(config: JwtAuthorizerConfig): JwtAuthorizer {
   if (config.audience.length === 0) throw new Error('JWT authorizer: at least one audience (app client id) is required');
   const jwksUri = config.jwksUri ?? `${config.issuer.replace(/\/$/, '')}/.well-known/jwks.json`;
-  const allowed = new Set(config.audience);
+  const allowed: AllowedClients = { ids: new Set(config.audience), anyServiceClient: config.anyServiceClient };
   // A fetcher that refuses: a token with an unknown kid must fail at once, not reach out to the network.
   const jwksCache = pinnedJwksCache();
   const verifier = JwtRsaVerifier.create(

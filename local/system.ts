@@ -233,7 +233,8 @@ export async function startLocalSystem(options: LocalSystemOptions = {}): Promis
 
     const front: HttpFront = await startHttpFront({
       handler,
-      authorizer: createJwtAuthorizer({ issuer: LOCAL_ISSUER, audience: [LOCAL_CLIENT_ID], jwks: signer.jwks }),
+      // The dev signer mints service tokens for any name, as if each were a registered app client.
+      authorizer: createJwtAuthorizer({ issuer: LOCAL_ISSUER, audience: [LOCAL_CLIENT_ID], anyServiceClient: true, jwks: signer.jwks }),
       host,
       port: options.port ?? DEFAULT_HTTP_PORT,
       publicDocuments: { [JWKS_PATH]: signer.jwks },
@@ -242,7 +243,7 @@ export async function startLocalSystem(options: LocalSystemOptions = {}): Promis
 
     const fanout = await startFanoutServer(
       {
-        verifier: createJwtVerifier({ issuer: LOCAL_ISSUER, audience: [LOCAL_CLIENT_ID], jwks: signer.jwks }),
+        verifier: createJwtVerifier({ issuer: LOCAL_ISSUER, audience: [LOCAL_CLIENT_ID], anyServiceClient: true, jwks: signer.jwks }),
         changeLog: local.changeLog,
         snapshots: configServiceSnapshotSource(deps.service),
         registry,

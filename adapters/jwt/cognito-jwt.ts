@@ -23,12 +23,24 @@ export class ClaimError extends Error {}
  * else `client_id` — how API Gateway evaluates Cognito access tokens, which carry `client_id`
  * and no `aud`. Both edges (the HTTP authorizer and the fanout) apply exactly these checks.
  */
-export function checkCognitoClaims(payload: JwtPayload, allowed: ReadonlySet<string>, nowSeconds = Date.now() / 1000): void {
+/**
+ * The app clients a verifier accepts: the listed ids, and with `anyServiceClient` every
+ * client-credentials client of the pool — only for the local pool, whose dev signer mints
+ * service tokens for any service name as if each were a registered app client.
+ */
+export interface AllowedClients {
+  readonly ids: ReadonlySet<string>;
+  readonly anyServiceClient?: boolean;
+}
+
+export function checkCognitoClaims(payload: JwtPayload, allowed: AllowedClients, nowSeconds = Date.now() / 1000): void {
   if (typeof payload.exp !== 'number') throw new ClaimError('the token has no expiry');
   if (typeof payload.iat === 'number' && payload.iat > nowSeconds) throw new ClaimError('the token was issued in the future');
   const audiences =
     payload.aud !== undefined ? (Array.isArray(payload.aud) ? payload.aud : [payload.aud]) : typeof payload.client_id === 'string' ? [payload.client_id] : [];
-  if (!audiences.some((a) => allowed.has(a))) throw new ClaimError('the token does not have a valid audience');
+  // A client-credentials token has no user: no username (Cognito's shape for the grant).
+  const serviceClient = allowed.anyServiceClient === true && payload.username === undefined && audiences.length > 0;
+  if (!serviceClient && !audiences.some((a) => allowed.ids.has(a))) throw new ClaimError('the token does not have a valid audience');
 }
 
 /** Why a token was refused, in words fit for a 401 or an UNAUTHENTICATED status (never the token itself). */

@@ -201,8 +201,10 @@ describe('HTTP API end to end (local system)', () => {
   describe('tokens', () => {
     const path = '/v1/config/tenantconfig:plan';
     const now = () => Math.floor(Date.now() / 1000);
+    // A user's access token, as Cognito issues it (with username).
     const claims = (extra: Record<string, unknown> = {}) => ({
       sub: 'mallory',
+      username: 'mallory',
       iss: LOCAL_ISSUER,
       client_id: LOCAL_CLIENT_ID,
       token_use: 'access',
@@ -306,7 +308,7 @@ describe('HTTP API end to end (local system)', () => {
 
     // `redis` only while the cache is a redis-server (docs/design.md §5)
     const redis = system.cache.kind === 'redis' ? ['redis'] : [];
-    expect(Object.keys(endpoints).sort()).toEqual(['dynamodb', 'grpc', 'http', ...redis, 'region', 'ssm', 'ssmRoot', 'table']);
+    expect(Object.keys(endpoints).sort()).toEqual(['clientId', 'dynamodb', 'grpc', 'http', 'issuer', 'jwksUri', ...redis, 'region', 'ssm', 'ssmRoot', 'table']);
     expect(endpoints).toEqual(system.endpoints);
     expect(endpoints.http).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
     expect(endpoints.grpc).toMatch(/^127\.0\.0\.1:\d+$/);

@@ -135,4 +135,21 @@ describe('JWT authorizer (API Gateway HTTP API semantics)', () => {
       expect((await cached.authorize(`Bearer ${tokens[0]}`)).authorized).toBe(true);
     });
   });
+  describe('anyServiceClient (the local pool, whose dev signer mints service tokens for any name)', () => {
+    it('accepts a client-credentials token of an unlisted client only when asked to', async () => {
+      const token = signer.signServiceToken({ service: 'billing' });
+      const strict = createJwtAuthorizer({ issuer: LOCAL_ISSUER, audience: [LOCAL_CLIENT_ID], jwks: signer.jwks });
+      const local = createJwtAuthorizer({ issuer: LOCAL_ISSUER, audience: [LOCAL_CLIENT_ID], anyServiceClient: true, jwks: signer.jwks });
+
+      expect(rejection(await strict.authorize(`Bearer ${token}`))).toContain('audience');
+      expect((await local.authorize(`Bearer ${token}`)).authorized).toBe(true);
+    });
+
+    it("still refuses a user's token (it has a username) of an unlisted client", async () => {
+      const local = createJwtAuthorizer({ issuer: LOCAL_ISSUER, audience: [LOCAL_CLIENT_ID], anyServiceClient: true, jwks: signer.jwks });
+      const token = signer.signClaims({ ...base(), username: 'mallory', client_id: 'another-app' });
+
+      expect(rejection(await local.authorize(`Bearer ${token}`))).toContain('audience');
+    });
+  });
 });
