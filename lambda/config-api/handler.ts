@@ -190,6 +190,8 @@ export function createHandler(deps: ConfigApiDeps): ConfigApiLambdaHandler {
       const route = matchRoute(event);
       log.route = route.routeKey;
       log.key = loggableKey(route.key);
+      // The tenant asked for, even when the call is refused: an audit trail of cross-tenant attempts.
+      log.tenant = route.tenant;
       const access = accessTo(principal, route.tenant);
       log.tenant = access.tenant;
       response = await ROUTES[route.name]({ event, access, route, deps });

@@ -4,7 +4,7 @@
  */
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { Context } from 'aws-lambda';
-import { apiEvent } from '../support/api-event';
+import { apiEvent, operatorClaims, readerClaims, serviceClaims } from '../support/api-event';
 import { createHarness, valueBody } from '../support/harness';
 
 /** Runs `act` while capturing everything written to stdout and stderr (where Powertools writes). */
@@ -121,5 +121,17 @@ describe('config-api handler: logging', () => {
     const output = await captureOutput(() => api.handler(apiEvent({ method: 'GET', path: '/v1/config' }), context));
 
     expect(logLines(output)[0]).toMatchObject({ function_name: 'config-api-dev', function_request_id: 'lambda-req-1' });
+  });
+  it.each([
+    ['an operator writing another tenant', { method: 'PUT', path: '/v1/tenants/globex/config/tenantconfig:plan', body: valueBody(1), claims: operatorClaims('alice') }, { principal: 'operator', subject: 'alice', tenant: 'globex', status: 201 }],
+    ['a service reading a tenant', { method: 'GET', path: '/v1/tenants/acme/config/tenantconfig:plan', claims: serviceClaims('billing') }, { principal: 'service', subject: 'billing', tenant: 'acme', status: 404 }],
+    ['a tenant reader refused another tenant', { method: 'GET', path: '/v1/tenants/globex/config', claims: readerClaims('acme') }, { principal: 'tenant-reader', subject: 'reader-of-acme', tenant: 'globex', status: 403, problem: 'forbidden' }],
+  ] as const)('the access log line of %s names the principal kind, the subject and the tenant acted on', async (_what, request, expected) => {
+    const api = createHarness({ logger: new Logger({ serviceName: 'config-api', logLevel: 'INFO' }) });
+
+    const output = await captureOutput(() => api.call(request));
+
+    const line = logLines(output).find((l) => l.message === 'request');
+    expect(line).toMatchObject({ ...expected, route: expect.stringMatching(/^[A-Z]+ \/v1\/tenants\/\{tenantId\}\//) });
   });
 });
