@@ -71,12 +71,7 @@ export class DynamoDbWriteLease implements WriteLease {
         await this.opts.client.send(
           new PutItemCommand({
             TableName: this.opts.tableName,
-            Item: {
-              [TENANT_TABLE_KEYS.partitionKey]: { S: tenant },
-              [TENANT_TABLE_KEYS.sortKey]: { S: leaseSortKey(key) },
-              [LEASE_ATTRIBUTES.owner]: { S: owner },
-              [LEASE_ATTRIBUTES.expiresAt]: { N: String(Math.ceil((acquiredAt + this.leaseMs) / 1000)) },
-            },
+            Item: this.leaseItem(tenant, key, owner, acquiredAt),
             ConditionExpression: 'attribute_not_exists(#sk) OR #exp < :now',
             ExpressionAttributeNames: { '#sk': TENANT_TABLE_KEYS.sortKey, '#exp': LEASE_ATTRIBUTES.expiresAt },
             ExpressionAttributeValues: { ':now': { N: String(Math.floor(acquiredAt / 1000)) } },
@@ -94,6 +89,16 @@ export class DynamoDbWriteLease implements WriteLease {
     }
   }
 
+  /** The lease row: who holds the key, until `fromMs` plus the lease time (whole seconds, rounded up). */
+  private leaseItem(tenant: TenantId, key: ConfigKey, owner: string, fromMs: number) {
+    return {
+      [TENANT_TABLE_KEYS.partitionKey]: { S: tenant },
+      [TENANT_TABLE_KEYS.sortKey]: { S: leaseSortKey(key) },
+      [LEASE_ATTRIBUTES.owner]: { S: owner },
+      [LEASE_ATTRIBUTES.expiresAt]: { N: String(Math.ceil((fromMs + this.leaseMs) / 1000)) },
+    };
+  }
+
   /** Pushes the expiry out again, only while the row is still ours. */
   private async renew(tenant: TenantId, key: ConfigKey, owner: string): Promise<number> {
     const renewedAt = Date.now();
@@ -102,12 +107,7 @@ export class DynamoDbWriteLease implements WriteLease {
       await this.opts.client.send(
         new PutItemCommand({
           TableName: this.opts.tableName,
-          Item: {
-            [TENANT_TABLE_KEYS.partitionKey]: { S: tenant },
-            [TENANT_TABLE_KEYS.sortKey]: { S: leaseSortKey(key) },
-            [LEASE_ATTRIBUTES.owner]: { S: owner },
-            [LEASE_ATTRIBUTES.expiresAt]: { N: String(Math.ceil((renewedAt + this.leaseMs) / 1000)) },
-          },
+          Item: this.leaseItem(tenant, key, owner, renewedAt),
           ConditionExpression: '#owner = :owner',
           ExpressionAttributeNames: { '#owner': LEASE_ATTRIBUTES.owner },
           ExpressionAttributeValues: { ':owner': { S: owner } },

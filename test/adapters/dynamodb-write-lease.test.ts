@@ -11,6 +11,14 @@ const key = parseKey('paramconfig:db/pool');
 let counter = 0;
 const freshTenant = (): TenantId => parseTenantId(`lease${++counter}`);
 
+/** A lease row as another writer would have left it, written straight into the table. */
+const otherWritersLease = (tenant: string, owner: string, expiresAtSeconds: number) => ({
+  tenantId: { S: tenant },
+  configKey: { S: leaseSortKey(key) },
+  leaseOwner: { S: owner },
+  leaseExpiresAt: { N: String(expiresAtSeconds) },
+});
+
 describe('DynamoDbWriteLease (dynalite)', () => {
   let dynalite: RunningServer;
   let dynamo: DynamoDBClient;
@@ -97,12 +105,7 @@ describe('DynamoDbWriteLease (dynalite)', () => {
     await dynamo.send(
       new PutItemCommand({
         TableName: TABLE,
-        Item: {
-          tenantId: { S: tenant },
-          configKey: { S: leaseSortKey(key) },
-          leaseOwner: { S: 'crashed-writer' },
-          leaseExpiresAt: { N: String(Math.floor(Date.now() / 1000) - 5) },
-        },
+        Item: otherWritersLease(tenant, 'crashed-writer', Math.floor(Date.now() / 1000) - 5),
       }),
     );
 
@@ -129,12 +132,7 @@ describe('DynamoDbWriteLease (dynalite)', () => {
       await dynamo.send(
         new PutItemCommand({
           TableName: TABLE,
-          Item: {
-            tenantId: { S: tenant },
-            configKey: { S: leaseSortKey(key) },
-            leaseOwner: { S: 'next-writer' },
-            leaseExpiresAt: { N: String(Math.ceil(Date.now() / 1000) + 5) },
-          },
+          Item: otherWritersLease(tenant, 'next-writer', Math.ceil(Date.now() / 1000) + 5),
         }),
       );
     });
