@@ -58,6 +58,19 @@ describe('SsmConfigBackend (local Parameter Store, lease in dynalite)', () => {
   const makeBackend = (overrides: Partial<ConstructorParameters<typeof SsmConfigBackend>[0]> = {}) =>
     new SsmConfigBackend({ client: ssm, lease, keyIndex, registry, root: ROOT, stage: STAGE, ...overrides });
 
+  /** A write through a backend whose table client reaches nothing: a 503-class error, and no parameter written. */
+  async function expectWriteRefusedWithTableDown(parts: (deadDynamo: DynamoDBClient) => Partial<ConstructorParameters<typeof SsmConfigBackend>[0]>) {
+    const deadDynamo = new DynamoDBClient({ ...localClientConfig(`http://127.0.0.1:${await freePort()}`), maxAttempts: 1 });
+    const tenant = freshTenant();
+    try {
+      const dead = makeBackend(parts(deadDynamo));
+      expect(await rejection(dead.put(tenant, { key: parseKey('paramconfig:x'), value: 1, updatedBy: 'a' }))).toBeInstanceOf(BackendUnavailableError);
+      expect(await backend.get(tenant, parseKey('paramconfig:x'))).toBeUndefined();
+    } finally {
+      deadDynamo.destroy();
+    }
+  }
+
   beforeAll(async () => {
     [store, dynalite] = await Promise.all([startLocalParameterStore(), startDynalite({ inMemory: true })]);
     ssm = new SSMClient(localClientConfig(store.endpoint));
@@ -349,15 +362,7 @@ describe('SsmConfigBackend (local Parameter Store, lease in dynalite)', () => {
     });
 
     it('maps the index table being unreachable to BackendUnavailableError on a write, and writes nothing', async () => {
-      const deadDynamo = new DynamoDBClient({ ...localClientConfig(`http://127.0.0.1:${await freePort()}`), maxAttempts: 1 });
-      const dead = makeBackend({ keyIndex: new DynamoDbParameterKeyIndex({ client: deadDynamo, tableName: TABLE }) });
-      const tenant = freshTenant();
-      try {
-        expect(await rejection(dead.put(tenant, { key: parseKey('paramconfig:x'), value: 1, updatedBy: 'a' }))).toBeInstanceOf(BackendUnavailableError);
-        expect(await backend.get(tenant, parseKey('paramconfig:x'))).toBeUndefined();
-      } finally {
-        deadDynamo.destroy();
-      }
+      await expectWriteRefusedWithTableDown((deadDynamo) => ({ keyIndex: new DynamoDbParameterKeyIndex({ client: deadDynamo, tableName: TABLE }) }));
     });
   });
 
@@ -539,17 +544,7 @@ describe('SsmConfigBackend (local Parameter Store, lease in dynalite)', () => {
     });
 
     it('maps the lease table being unreachable to BackendUnavailableError and writes nothing', async () => {
-      const deadPort = await freePort();
-      const deadDynamo = new DynamoDBClient({ ...localClientConfig(`http://127.0.0.1:${deadPort}`), maxAttempts: 1 });
-      const dead = makeBackend({ lease: new DynamoDbWriteLease({ client: deadDynamo, tableName: TABLE }) });
-      const tenant = freshTenant();
-
-      try {
-        expect(await rejection(dead.put(tenant, { key: parseKey('paramconfig:x'), value: 1, updatedBy: 'a' }))).toBeInstanceOf(BackendUnavailableError);
-        expect(await backend.get(tenant, parseKey('paramconfig:x'))).toBeUndefined();
-      } finally {
-        deadDynamo.destroy();
-      }
+      await expectWriteRefusedWithTableDown((deadDynamo) => ({ lease: new DynamoDbWriteLease({ client: deadDynamo, tableName: TABLE }) }));
     });
   });
 });
