@@ -16,37 +16,18 @@ type Action = 'read plain' | 'read secret' | 'history plain' | 'list' | 'list se
 const ACTIONS: readonly Action[] = ['read plain', 'read secret', 'history plain', 'list', 'list secret', 'write plain', 'write secret', 'delete plain'];
 
 /** Expected status per action, in ACTIONS order. 404 on delete means allowed (the key is not there). */
+const NOTHING = [403, 403, 403, 403, 403, 403, 403, 403];
+const READ_PLAIN = [200, 403, 200, 200, 403, 403, 403, 403];
+const READ_ALL = [200, 200, 200, 200, 200, 403, 403, 403];
+const EVERYTHING = [200, 200, 200, 200, 200, 200, 200, 404];
+
 const MATRIX: Record<Who, Record<Family, readonly number[]>> = {
-  'acme reader': {
-    own: [200, 403, 200, 200, 403, 403, 403, 403],
-    acme: [200, 403, 200, 200, 403, 403, 403, 403],
-    globex: [403, 403, 403, 403, 403, 403, 403, 403],
-  },
-  'acme admin': {
-    own: [200, 200, 200, 200, 200, 200, 200, 404],
-    acme: [200, 200, 200, 200, 200, 200, 200, 404],
-    globex: [403, 403, 403, 403, 403, 403, 403, 403],
-  },
-  service: {
-    own: [403, 403, 403, 403, 403, 403, 403, 403],
-    acme: [200, 403, 200, 200, 403, 403, 403, 403],
-    globex: [200, 403, 200, 200, 403, 403, 403, 403],
-  },
-  'service+secrets': {
-    own: [403, 403, 403, 403, 403, 403, 403, 403],
-    acme: [200, 200, 200, 200, 200, 403, 403, 403],
-    globex: [200, 200, 200, 200, 200, 403, 403, 403],
-  },
-  'service without scope': {
-    own: [403, 403, 403, 403, 403, 403, 403, 403],
-    acme: [403, 403, 403, 403, 403, 403, 403, 403],
-    globex: [403, 403, 403, 403, 403, 403, 403, 403],
-  },
-  operator: {
-    own: [403, 403, 403, 403, 403, 403, 403, 403],
-    acme: [200, 200, 200, 200, 200, 200, 200, 404],
-    globex: [200, 200, 200, 200, 200, 200, 200, 404],
-  },
+  'acme reader': { own: READ_PLAIN, acme: READ_PLAIN, globex: NOTHING },
+  'acme admin': { own: EVERYTHING, acme: EVERYTHING, globex: NOTHING },
+  service: { own: NOTHING, acme: READ_PLAIN, globex: READ_PLAIN },
+  'service+secrets': { own: NOTHING, acme: READ_ALL, globex: READ_ALL },
+  'service without scope': { own: NOTHING, acme: NOTHING, globex: NOTHING },
+  operator: { own: NOTHING, acme: EVERYTHING, globex: EVERYTHING },
 };
 
 describe('principal × route × tag matrix (HTTP, local system)', () => {
