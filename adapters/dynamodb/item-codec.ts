@@ -1,5 +1,6 @@
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
+import type { DecodedRow } from '../../core/change-events';
 import type { ConfigItem, HistoryEntry, JsonValue } from '../../core/item';
 import { ITEM_ATTRIBUTES as A } from './table-definition';
 
@@ -19,16 +20,8 @@ export interface StoredVersion {
   readonly updatedBy: string;
 }
 
-export interface StoredItem {
-  readonly tenantId: string;
-  readonly configKey: string;
-  /** 0 only for a row written by hand without a version (see {@link decodeStoredItem}). */
-  readonly version: number;
-  readonly deleted: boolean;
-  /** Absent on a tombstone. */
-  readonly valueJson?: string;
-  readonly updatedAt: string;
-  readonly updatedBy: string;
+/** A row of the tenant table: what a stream image holds (`version` is 0 only for a row written by hand, see {@link decodeStoredItem}; `valueJson` is absent on a tombstone), plus its history. */
+export interface StoredItem extends DecodedRow {
   /** Earlier live versions, newest first; never includes the current one. */
   readonly history: readonly StoredVersion[];
   /** False for a hand-written row with no `version` attribute: the next write must condition on its absence. */
