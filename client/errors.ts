@@ -30,3 +30,29 @@ export class HttpFallbackError extends ConfigClientError {
     super(message, options);
   }
 }
+
+/**
+ * The service refused the tenants asked for (PERMISSION_DENIED): `tenants: 'all'` or another
+ * tenant's id with a tenant's own token, or a service token without the read scope.
+ */
+export class ConfigClientPermissionError extends ConfigClientError {}
+
+/** `forTenant` got an id that is not a tenant id (`^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$`). */
+export class InvalidTenantIdError extends ConfigClientError {}
+
+/** Why `forRequest` refused an end user's token. */
+export type UserTokenRefusal = 'malformed' | 'signature' | 'expired' | 'issuer' | 'client' | 'token-use' | 'tenant' | 'keys-unavailable';
+
+/**
+ * `forRequest` refused the end user's token: answer 401. `reason` says which check failed; the
+ * message never holds the token.
+ */
+export class UserTokenError extends ConfigClientError {
+  constructor(
+    message: string,
+    readonly reason: UserTokenRefusal,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}

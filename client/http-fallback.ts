@@ -55,7 +55,11 @@ function listUrl(baseUrl: URL, prefix: string | undefined, nextToken: string | u
   return url;
 }
 
-async function getPage(params: HttpListParams, prefix: string | undefined, nextToken: string | undefined): Promise<{ items: ClientItem[]; nextToken?: string }> {
+async function getPage(
+  params: HttpListParams,
+  prefix: string | undefined,
+  nextToken: string | undefined,
+): Promise<{ items: ClientItem[]; nextToken?: string }> {
   const url = listUrl(params.baseUrl, prefix, nextToken);
   const { status, body } = await request(url, params);
   if (status !== 200) {

@@ -5,6 +5,14 @@
 import * as grpc from '@grpc/grpc-js';
 import { ConfigClientOptionsError } from './errors';
 import type { ConfigClientLogger } from './types';
+import type { UserTokenSettings } from './user-tokens';
+
+/**
+ * - `'all'`: every tenant of the fleet on one stream (a snapshot, then changes); needs a service token;
+ * - `'on-demand'`: a tenant is followed from its first `forTenant`, at most `maxTenants` of them,
+ *   the least recently used dropped.
+ */
+export type TenantsMode = 'all' | 'on-demand';
 
 export interface ConfigClientOptions {
   /** The fanout's gRPC address, `host:port` (e.g. `127.0.0.1:50051`). */
@@ -81,6 +89,20 @@ export interface ConfigClientOptions {
   readonly snapshotFile?: string;
   /** At most one snapshot-file write per this interval while changes arrive. @default 1_000 */
   readonly snapshotFileIntervalMs?: number;
+  /**
+   * Many tenants on one connection, read through `forTenant(id)` / `forRequest(token)` views.
+   * @default one tenant, the token's own (`get`, `keys`, `onChange` on the client itself)
+   */
+  readonly tenants?: TenantsMode;
+  /** On-demand mode: how many tenants are held at most; the least recently used is dropped beyond. @default 1_000 */
+  readonly maxTenants?: number;
+  /**
+   * How `forRequest` verifies an end user's access token (aws-jwt-verify): the user pool's
+   * issuer, the app client id(s), the JWKS (default `<issuer>/.well-known/jwks.json`) and the
+   * tenant claim (default `tenant_id`).
+   * @default forRequest unavailable
+   */
+  readonly userTokens?: UserTokenSettings;
   /** @default debug/info dropped, warn/error to the console */
   readonly logger?: ConfigClientLogger;
   /** In [0, 1); for tests that need known jitter. @default Math.random */
@@ -105,6 +127,9 @@ export interface ResolvedOptions {
   readonly httpTimeoutMs: number;
   readonly snapshotFile?: string;
   readonly snapshotFileIntervalMs: number;
+  readonly tenants?: TenantsMode;
+  readonly maxTenants: number;
+  readonly userTokens?: UserTokenSettings;
   readonly logger: ConfigClientLogger;
   readonly random: () => number;
 }
@@ -121,6 +146,7 @@ export const DEFAULTS = {
   httpRetryCapMs: 2_000,
   httpTimeoutMs: 5_000,
   snapshotFileIntervalMs: 1_000,
+  maxTenants: 1_000,
 } as const;
 
 const consoleLogger: ConfigClientLogger = {
@@ -181,6 +207,26 @@ export function resolveOptions(options: ConfigClientOptions): ResolvedOptions {
   }
   if (options.random !== undefined && typeof options.random !== 'function') fail('random must be a function returning [0, 1)');
 
+  const tenants = options.tenants;
+  if (tenants !== undefined && tenants !== 'all' && tenants !== 'on-demand') fail(`tenants must be 'all' or 'on-demand', got ${String(tenants)}`);
+  if (tenants !== undefined && httpBaseUrl) fail('httpBaseUrl (the HTTP fallback) follows one tenant; it is not available with tenants');
+  if (tenants !== undefined && options.snapshotFile !== undefined) fail('snapshotFile holds one tenant; it is not available with tenants');
+  const maxTenants = options.maxTenants ?? DEFAULTS.maxTenants;
+  if (!Number.isInteger(maxTenants) || maxTenants < 1) fail(`maxTenants must be a positive integer, got ${String(options.maxTenants)}`);
+  const userTokens = options.userTokens;
+  if (userTokens !== undefined) {
+    if (typeof userTokens !== 'object' || userTokens === null) fail('userTokens must be { issuer, clientId, jwksUri? }');
+    if (typeof userTokens.issuer !== 'string' || !/^https?:\/\//.test(userTokens.issuer)) fail('userTokens.issuer must be the user pool issuer URL');
+    const ids: unknown[] = typeof userTokens.clientId === 'string' ? [userTokens.clientId] : Array.isArray(userTokens.clientId) ? [...userTokens.clientId] : [];
+    if (ids.length === 0 || ids.some((id) => typeof id !== 'string' || id === ''))
+      fail('userTokens.clientId must be the app client id (or a non-empty list of them)');
+    if (userTokens.jwksUri !== undefined && (typeof userTokens.jwksUri !== 'string' || !/^https?:\/\//.test(userTokens.jwksUri)))
+      fail('userTokens.jwksUri must be an http(s) URL');
+    if (userTokens.tenantClaim !== undefined && (typeof userTokens.tenantClaim !== 'string' || userTokens.tenantClaim === ''))
+      fail('userTokens.tenantClaim must be a claim name');
+    if (tenants === undefined) fail("userTokens (forRequest) needs tenants: 'all' or 'on-demand'");
+  }
+
   let credentials: grpc.ChannelCredentials;
   if (options.tls instanceof grpc.ChannelCredentials) credentials = options.tls;
   else if (options.tls ?? !LOOPBACK_HOST.test(grpcTarget)) credentials = grpc.credentials.createSsl();
@@ -204,6 +250,9 @@ export function resolveOptions(options: ConfigClientOptions): ResolvedOptions {
     httpTimeoutMs: positive('httpTimeoutMs', options.httpTimeoutMs, DEFAULTS.httpTimeoutMs),
     snapshotFile: options.snapshotFile,
     snapshotFileIntervalMs: positive('snapshotFileIntervalMs', options.snapshotFileIntervalMs, DEFAULTS.snapshotFileIntervalMs, true),
+    tenants,
+    maxTenants,
+    userTokens,
     logger: options.logger ?? consoleLogger,
     random: options.random ?? Math.random,
   };

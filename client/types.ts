@@ -15,6 +15,8 @@ export interface ClientItem<T = unknown> {
 
 /** One applied change, as change listeners receive it. */
 export interface ConfigChange<T = unknown> {
+  /** The tenant whose key changed; set by clients that follow many tenants. */
+  readonly tenantId?: string;
   readonly key: string;
   /** The new value; `undefined` when deleted. */
   readonly value: T | undefined;

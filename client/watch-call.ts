@@ -13,9 +13,15 @@ import type { ClientItem, ConfigClientLogger } from './types';
 
 export type SnapshotReason = 'INITIAL' | 'CURSOR_EXPIRED' | 'REASON_UNSPECIFIED';
 
+/** An item with the tenant it belongs to (empty from a server that predates multi-tenant streams). */
+export interface TenantItem {
+  readonly tenantId: string;
+  readonly item: ClientItem;
+}
+
 export type DecodedEvent =
-  | { readonly kind: 'snapshot'; readonly items: ClientItem[]; readonly cursor: string; readonly reason: SnapshotReason }
-  | { readonly kind: 'change'; readonly change: IncomingChange; readonly cursor: string }
+  | { readonly kind: 'snapshot'; readonly items: TenantItem[]; readonly cursor: string; readonly reason: SnapshotReason }
+  | { readonly kind: 'change'; readonly change: IncomingChange; readonly tenantId: string; readonly cursor: string }
   /** A heartbeat, or a change that could not be decoded: either way only the cursor moves. */
   | { readonly kind: 'cursor'; readonly cursor: string }
   | { readonly kind: 'reconnect'; readonly reason: string };
@@ -36,15 +42,20 @@ export interface WatchRequestParams {
   readonly prefixes: readonly string[];
   readonly resumeCursor?: string;
   readonly token: string;
+  /** Empty: the token's own tenant. */
+  readonly tenants?: readonly string[];
 }
 
 export function openWatch(client: ConfigWatchClient, params: WatchRequestParams, handlers: WatchCallHandlers, logger: ConfigClientLogger): WatchCall {
   const metadata = new grpc.Metadata();
   metadata.set('authorization', `Bearer ${params.token}`);
-  const call = client.Watch({ prefixes: [...params.prefixes], resume_cursor: params.resumeCursor ?? '', paged_snapshots: true }, metadata);
+  const call = client.Watch(
+    { prefixes: [...params.prefixes], resume_cursor: params.resumeCursor ?? '', paged_snapshots: true, tenants: [...(params.tenants ?? [])] },
+    metadata,
+  );
   let accepted = false;
   /** Items of the pages of a snapshot received so far; the state is replaced only by the whole. */
-  let pages: ClientItem[] = [];
+  let pages: TenantItem[] = [];
   const accept = (): void => {
     if (accepted) return;
     accepted = true;
@@ -81,10 +92,13 @@ function parseJson(text: string, key: string, logger: ConfigClientLogger): { ok:
   }
 }
 
-function decodeItem(item: Item__Output, logger: ConfigClientLogger): ClientItem | undefined {
+function decodeItem(item: Item__Output, logger: ConfigClientLogger): TenantItem | undefined {
   const parsed = parseJson(item.value_json, item.key, logger);
   if (!parsed.ok) return undefined;
-  return { key: item.key, value: parsed.value, version: Number(item.version), updatedAt: item.updated_at, updatedBy: item.updated_by };
+  return {
+    tenantId: item.tenant_id,
+    item: { key: item.key, value: parsed.value, version: Number(item.version), updatedAt: item.updated_at, updatedBy: item.updated_by },
+  };
 }
 
 export function decodeEvent(event: WatchEvent__Output, logger: ConfigClientLogger): DecodedEvent | undefined {
@@ -92,20 +106,26 @@ export function decodeEvent(event: WatchEvent__Output, logger: ConfigClientLogge
     case 'snapshot': {
       const snapshot = event.snapshot;
       if (!snapshot) return undefined;
-      const items = snapshot.items.map((i) => decodeItem(i, logger)).filter((i): i is ClientItem => i !== undefined);
+      const items = snapshot.items.map((i) => decodeItem(i, logger)).filter((i): i is TenantItem => i !== undefined);
       return { kind: 'snapshot', items, cursor: snapshot.cursor, reason: snapshot.reason };
     }
     case 'change': {
       const c = event.change;
       if (!c) return undefined;
       if (c.deleted) {
-        return { kind: 'change', cursor: c.cursor, change: { key: c.key, version: Number(c.version), deleted: true, updatedAt: c.updated_at, updatedBy: c.updated_by } };
+        return {
+          kind: 'change',
+          cursor: c.cursor,
+          tenantId: c.tenant_id,
+          change: { key: c.key, version: Number(c.version), deleted: true, updatedAt: c.updated_at, updatedBy: c.updated_by },
+        };
       }
       const parsed = parseJson(c.value_json, c.key, logger);
       if (!parsed.ok) return { kind: 'cursor', cursor: c.cursor };
       return {
         kind: 'change',
         cursor: c.cursor,
+        tenantId: c.tenant_id,
         change: { key: c.key, value: parsed.value, version: Number(c.version), deleted: false, updatedAt: c.updated_at, updatedBy: c.updated_by },
       };
     }

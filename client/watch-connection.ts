@@ -13,11 +13,10 @@ import { loadConfigProto } from '../proto/load';
 import type { ConfigWatchClient } from '../proto/generated/tenantconfig/v1/ConfigWatch';
 import { streamRetryDelay } from './backoff';
 import type { IncomingChange } from './config-store';
-import { ConfigClientAuthError } from './errors';
+import { ConfigClientAuthError, ConfigClientPermissionError } from './errors';
 import type { ResolvedOptions } from './options';
 import { errorMessage, fetchToken } from './token';
-import type { ClientItem } from './types';
-import { openWatch, type DecodedEvent, type WatchCall } from './watch-call';
+import { openWatch, type DecodedEvent, type TenantItem, type WatchCall } from './watch-call';
 
 const CHANNEL_OPTIONS: grpc.ChannelOptions = {
   // Pings on the open stream notice a dead peer within ~80 s, and keep an NLB (350 s idle
@@ -32,10 +31,13 @@ const CHANNEL_OPTIONS: grpc.ChannelOptions = {
 
 /** Where a WatchConnection reports; the client's façade implements it. */
 export interface WatchSink {
-  /** A snapshot arrived: it replaces the state held. The cursor is already updated. */
-  snapshot(items: readonly ClientItem[]): void;
+  /**
+   * A snapshot arrived: it replaces the state held of the tenants the request named (`tenants`;
+   * empty for the token's own, `*` for all). The cursor is already updated.
+   */
+  snapshot(items: readonly TenantItem[], tenants: readonly string[]): void;
   /** A change arrived, in log order. */
-  change(change: IncomingChange): void;
+  change(change: IncomingChange, tenantId: string): void;
   /** The stream is up and its state applied (a snapshot, or a resume the server accepted). */
   up(): void;
   /** The stream that was up is gone. Whether that is an outage comes next (`interrupted`, `attemptFailed`), or not at all for a planned reconnect. */
@@ -48,14 +50,38 @@ export interface WatchSink {
   tokenRefused(reason: string, wasLive: boolean): void;
   /** Refused more than `maxAuthRetries` times in a row. Returning true stops the connection (the client closes). */
   authExhausted(error: ConfigClientAuthError): boolean;
+  /** The service refused the tenants asked for. Returning true stops the connection (the client closes). */
+  permissionDenied?(error: ConfigClientPermissionError): boolean;
+}
+
+/** Which tenants a request names. Absent: the token's own tenant, always. */
+export interface WatchScope {
+  /**
+   * The tenants of the next request; `resuming` says whether it resumes (no snapshot) or asks
+   * for one. Undefined: nothing to watch, the connection stays idle until `open()` again.
+   */
+  tenantsFor(resuming: boolean): readonly string[] | undefined;
+}
+
+/** What a side Watch (on the live connection) reports. */
+export interface SideWatchHandlers {
+  event(event: DecodedEvent): void;
+  /** Called once when it is over, whatever the reason (its own end, cancel, the connection gone). */
+  ended(status: grpc.StatusObject): void;
 }
 
 interface Attempt {
   readonly channel: ConfigWatchClient;
-  readonly resuming: boolean;
+  resuming: boolean;
+  /** The tenants the current call named. */
+  tenants: readonly string[];
   call?: WatchCall;
   accepted: boolean;
   connectTimer?: NodeJS.Timeout;
+  /** Called once the current call's state is in, for a call re-issued on the live channel. */
+  onReissued?: () => void;
+  /** Side Watches on this channel; they end with it. */
+  readonly sides: Set<WatchCall>;
 }
 
 type Settings = Pick<
@@ -92,10 +118,13 @@ export class WatchConnection {
   /** The HTTP fallback's last load succeeded: the service answers. */
   private httpUp = false;
   private closed = false;
+  /** Nothing to watch (the scope named no tenant): no attempt until `open()`. */
+  private isIdle = false;
 
   constructor(
     private readonly settings: Settings,
     private readonly sink: WatchSink,
+    private readonly scope: WatchScope = { tenantsFor: () => [] },
   ) {}
 
   /** The position in the change log the state is consistent with; what a resume sends. */
@@ -107,9 +136,95 @@ export class WatchConnection {
     return this.isLive;
   }
 
-  /** The first attempt. */
+  /** True while nothing is watched: no attempt is made or pending. */
+  get idle(): boolean {
+    return this.isIdle;
+  }
+
+  /** The first attempt; again after the scope had nothing to watch. */
   open(): void {
+    this.isIdle = false;
     this.connect();
+  }
+
+  /**
+   * Re-issues the Watch on the live connection with the scope's tenants now: the status stays
+   * live and no new connection is made. A multi-tenant cursor names its tenant set, so a new set
+   * starts over with a snapshot of it; until that snapshot is in, the state held keeps serving.
+   * `done` is called once the new call's state is in. False when there is no live stream to
+   * re-issue (the next attempt asks the scope anyway).
+   */
+  reissue(done: () => void): boolean {
+    const attempt = this.attempt;
+    if (!attempt || !this.isLive || this.closed) return false;
+    const generation = ++this.generation;
+    this.cursorHeld = undefined;
+    attempt.call?.cancel();
+    attempt.call = undefined;
+    void fetchToken(this.settings.token).then((token) => {
+      if (generation !== this.generation || this.closed || this.attempt !== attempt) return;
+      if (token instanceof Error) {
+        // The old call is already gone: this is a broken stream like any other.
+        this.onEnded(attempt, { code: grpc.status.UNAVAILABLE, details: `token provider failed: ${token.message}`, metadata: new grpc.Metadata() });
+        return;
+      }
+      const tenants = this.scope.tenantsFor(false) ?? [];
+      attempt.resuming = false;
+      attempt.accepted = false;
+      attempt.onReissued = done;
+      this.startCall(attempt, generation, token, tenants);
+    });
+    return true;
+  }
+
+  /**
+   * A second Watch on the live connection (one HTTP/2 connection, another stream), for `tenants`
+   * from a snapshot; it ends with the connection. Undefined when there is no live connection.
+   */
+  openSide(tenants: readonly string[], handlers: SideWatchHandlers): WatchCall | undefined {
+    const attempt = this.attempt;
+    if (!attempt || !this.isLive || this.closed) return undefined;
+    let call: WatchCall | undefined;
+    let cancelled = false;
+    let over = false;
+    const end = (status: grpc.StatusObject): void => {
+      if (over) return;
+      over = true;
+      if (call) attempt.sides.delete(call);
+      handlers.ended(status);
+    };
+    const side: WatchCall = {
+      cancel: () => {
+        cancelled = true;
+        if (call) call.cancel();
+        else end({ code: grpc.status.CANCELLED, details: 'cancelled', metadata: new grpc.Metadata() });
+      },
+    };
+    void fetchToken(this.settings.token).then((token) => {
+      if (cancelled || over) return;
+      if (token instanceof Error || this.attempt !== attempt || this.closed) {
+        end({
+          code: grpc.status.UNAVAILABLE,
+          details: token instanceof Error ? `token provider failed: ${token.message}` : 'the connection is gone',
+          metadata: new grpc.Metadata(),
+        });
+        return;
+      }
+      call = openWatch(
+        attempt.channel,
+        { prefixes: this.settings.prefixes, token, tenants },
+        {
+          accepted: () => undefined,
+          event: (e) => {
+            if (!over) handlers.event(e);
+          },
+          ended: end,
+        },
+        this.settings.logger,
+      );
+      attempt.sides.add(call);
+    });
+    return side;
   }
 
   /**
@@ -138,6 +253,10 @@ export class WatchConnection {
     this.teardownAttempt();
     if (this.closed) return;
     this.plannedReconnect = false;
+    if (this.scope.tenantsFor(this.cursorHeld !== undefined) === undefined) {
+      this.isIdle = true;
+      return;
+    }
     const generation = this.generation;
     void fetchToken(this.settings.token).then((token) => {
       if (generation !== this.generation || this.closed) return;
@@ -159,7 +278,8 @@ export class WatchConnection {
     const { ConfigWatch } = loadConfigProto().tenantconfig.v1;
     const channel = new ConfigWatch(this.settings.grpcTarget, this.settings.credentials, CHANNEL_OPTIONS);
     const resumeCursor = this.cursorHeld;
-    const attempt: Attempt = { channel, resuming: resumeCursor !== undefined, accepted: false };
+    const tenants = this.scope.tenantsFor(resumeCursor !== undefined) ?? [];
+    const attempt: Attempt = { channel, resuming: resumeCursor !== undefined, tenants, accepted: false, sides: new Set() };
     this.attempt = attempt;
     attempt.connectTimer = setTimeout(() => {
       attempt.connectTimer = undefined;
@@ -169,16 +289,22 @@ export class WatchConnection {
       this.teardownAttempt();
       this.attemptFailed(`no connection to ${this.settings.grpcTarget} within ${this.settings.connectTimeoutMs} ms`);
     }, this.settings.connectTimeoutMs);
-    this.settings.logger.debug('config-client: opening Watch', { target: this.settings.grpcTarget, resumeCursor });
+    this.startCall(attempt, generation, token, tenants);
+  }
+
+  private startCall(attempt: Attempt, generation: number, token: string, tenants: readonly string[]): void {
+    const resumeCursor = this.cursorHeld;
+    attempt.tenants = tenants;
+    this.settings.logger.debug('config-client: opening Watch', { target: this.settings.grpcTarget, resumeCursor, tenants: tenants.length });
     attempt.call = openWatch(
-      channel,
-      { prefixes: this.settings.prefixes, resumeCursor, token },
+      attempt.channel,
+      { prefixes: this.settings.prefixes, resumeCursor, token, tenants },
       {
         accepted: () => {
           if (generation === this.generation) this.onAccepted(attempt);
         },
         event: (event) => {
-          if (generation === this.generation) this.onEvent(event);
+          if (generation === this.generation) this.onEvent(event, attempt);
         },
         ended: (status) => {
           if (generation === this.generation) this.onEnded(attempt, status);
@@ -196,6 +322,7 @@ export class WatchConnection {
     if (!attempt) return;
     if (attempt.connectTimer) clearTimeout(attempt.connectTimer);
     attempt.call?.cancel();
+    for (const side of [...attempt.sides]) side.cancel();
     attempt.channel.close();
     if (this.isLive) this.leaveLive();
   }
@@ -207,10 +334,18 @@ export class WatchConnection {
       attempt.connectTimer = undefined;
     }
     // A resume has no snapshot to wait for: the server took the cursor, the state is current.
-    if (attempt.resuming) this.goLive();
+    if (!attempt.resuming) return;
+    this.goLive();
+    this.reissued(attempt);
   }
 
-  private onEvent(event: DecodedEvent): void {
+  private reissued(attempt: Attempt): void {
+    const done = attempt.onReissued;
+    attempt.onReissued = undefined;
+    done?.();
+  }
+
+  private onEvent(event: DecodedEvent, attempt: Attempt): void {
     switch (event.kind) {
       case 'snapshot':
         if (event.reason === 'CURSOR_EXPIRED') {
@@ -218,11 +353,12 @@ export class WatchConnection {
         }
         // A snapshot without a cursor (an empty log) leaves nothing to resume from: the next attempt asks for a snapshot.
         this.cursorHeld = event.cursor || undefined;
-        this.sink.snapshot(event.items);
+        this.sink.snapshot(event.items, attempt.tenants);
         this.goLive();
+        this.reissued(attempt);
         return;
       case 'change':
-        this.sink.change(event.change);
+        this.sink.change(event.change, event.tenantId);
         if (event.cursor) this.cursorHeld = event.cursor;
         return;
       case 'cursor':
@@ -236,6 +372,7 @@ export class WatchConnection {
 
   private onEnded(attempt: Attempt, status: grpc.StatusObject): void {
     if (attempt.connectTimer) clearTimeout(attempt.connectTimer);
+    for (const side of [...attempt.sides]) side.cancel();
     attempt.channel.close();
     this.attempt = undefined;
     this.generation += 1;
@@ -251,6 +388,12 @@ export class WatchConnection {
       this.onUnauthenticated(reason, wasLive);
       return;
     }
+    if (status.code === grpc.status.PERMISSION_DENIED && this.sink.permissionDenied) {
+      const error = new ConfigClientPermissionError(
+        `the service refused to watch ${describeTenants(attempt.tenants)} with this token (${reason}); every tenant or another tenant's needs a service token with the read scope`,
+      );
+      if (this.sink.permissionDenied(error)) return;
+    }
     if (wasLive && status.code === grpc.status.OK) {
       this.obeyReconnect('the server ended the stream');
       return;
@@ -263,7 +406,10 @@ export class WatchConnection {
       return;
     }
     if (status.code === grpc.status.INVALID_ARGUMENT && this.cursorHeld !== undefined) {
-      this.settings.logger.error('config-client: the service rejected the resume cursor; asking for a snapshot', { cursor: this.cursorHeld, details: status.details });
+      this.settings.logger.error('config-client: the service rejected the resume cursor; asking for a snapshot', {
+        cursor: this.cursorHeld,
+        details: status.details,
+      });
       this.cursorHeld = undefined;
     }
     if (wasLive) {
@@ -285,9 +431,7 @@ export class WatchConnection {
       this.scheduleReconnect(0, 'fresh token');
       return;
     }
-    const error = new ConfigClientAuthError(
-      `the service refused the token ${this.authFailures} times in a row, fresh tokens included (${reason})`,
-    );
+    const error = new ConfigClientAuthError(`the service refused the token ${this.authFailures} times in a row, fresh tokens included (${reason})`);
     if (this.sink.authExhausted(error)) return;
     this.settings.logger.error('config-client: the service keeps refusing the token; retrying with backoff', { error: error.message });
     this.attemptFailed(reason);
@@ -348,4 +492,10 @@ export class WatchConnection {
     this.isLive = false;
     this.sink.down();
   }
+}
+
+function describeTenants(tenants: readonly string[]): string {
+  if (tenants.length === 0) return "the token's own tenant";
+  if (tenants.includes('*')) return 'every tenant';
+  return tenants.length <= 3 ? `tenant(s) ${tenants.join(', ')}` : `${tenants.length} tenants`;
 }

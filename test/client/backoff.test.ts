@@ -60,7 +60,9 @@ describe('the recovery schedule with the default settings', () => {
   });
 
   it('an HTTP load without an answer is retried within the HTTP retry cap, after any number of failures', () => {
-    const delays = Array.from({ length: 200 }, (_, attempt) => fullJitterDelay(attempt, { baseMs: defaults.backoffBaseMs, capMs: defaults.httpRetryCapMs }, top));
+    const delays = Array.from({ length: 200 }, (_, attempt) =>
+      fullJitterDelay(attempt, { baseMs: defaults.backoffBaseMs, capMs: defaults.httpRetryCapMs }, top),
+    );
 
     expect(Math.max(...delays)).toBeLessThan(defaults.httpRetryCapMs);
   });

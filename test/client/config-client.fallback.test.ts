@@ -114,8 +114,7 @@ describe('ConfigClient when the stream is down', () => {
     http.items = http.items.map((i) => (i.key === 'tenantconfig:a' ? listItem('tenantconfig:a', 2, 2) : i));
     await waitUntil(() => client.get('tenantconfig:a') === 2, 'refreshed over HTTP');
     const grpcServer = await watchServer(grpcPort);
-    grpcServer.script = (w) =>
-      w.call.write(snapshotEvent([item('tenantconfig:a', 3, 3), item('tenantconfig:b', { on: true }, 2)], '8-0'));
+    grpcServer.script = (w) => w.call.write(snapshotEvent([item('tenantconfig:a', 3, 3), item('tenantconfig:b', { on: true }, 2)], '8-0'));
     await waitUntil(() => client.status === 'live', 'live over gRPC', 5_000);
     await new Promise((r) => setTimeout(r, 50)); // a request already on the wire when the stream came back
     const requestsWhenLive = http.requests.length;

@@ -101,7 +101,11 @@ describe('ConfigClient recovery after an outage', () => {
     // Assert: the first wait was the slow schedule's; once HTTP had answered, each stays below the lower cap.
     await waitUntil(() => client.status === 'live', 'live over the stream', BOUND_MS + MARGIN_MS);
     expect(delays()[0]).toBe(29_970);
-    expect(delays().slice(1).every((d) => d < SLOW_STREAM.backoffCapWhileHttpUpMs)).toBe(true);
+    expect(
+      delays()
+        .slice(1)
+        .every((d) => d < SLOW_STREAM.backoffCapWhileHttpUpMs),
+    ).toBe(true);
     expect(grpc.watches.length).toBeGreaterThanOrEqual(1);
     expect(client.get('tenantconfig:plan')).toBe('gold');
   });

@@ -76,37 +76,38 @@ describe('ConfigStore version guard', () => {
     // Each key: puts of versions 1..n, then maybe a delete carrying version n (what was removed).
     const history = fc.record({ n: fc.integer({ min: 1, max: 6 }), deleted: fc.boolean() });
     fc.assert(
-      fc.property(
-        fc.dictionary(fc.stringMatching(/^[a-z]{1,4}$/), history, { minKeys: 1, maxKeys: 5 }),
-        fc.infiniteStream(fc.nat()),
-        (histories, noise) => {
-          const events: IncomingChange[] = [];
-          for (const [key, { n, deleted }] of Object.entries(histories)) {
-            for (let v = 1; v <= n; v++) events.push(put(key, `${key}@${v}`, v));
-            if (deleted) events.push(del(key, n));
-          }
-          const it = noise[Symbol.iterator]();
-          const shuffled = [...events, ...events.filter(() => it.next().value % 2 === 0)];
-          for (let i = shuffled.length - 1; i > 0; i--) {
-            const j = it.next().value % (i + 1);
-            [shuffled[i], shuffled[j]] = [shuffled[j], shuffled[i]];
-          }
+      fc.property(fc.dictionary(fc.stringMatching(/^[a-z]{1,4}$/), history, { minKeys: 1, maxKeys: 5 }), fc.infiniteStream(fc.nat()), (histories, noise) => {
+        const events: IncomingChange[] = [];
+        for (const [key, { n, deleted }] of Object.entries(histories)) {
+          for (let v = 1; v <= n; v++) events.push(put(key, `${key}@${v}`, v));
+          if (deleted) events.push(del(key, n));
+        }
+        const it = noise[Symbol.iterator]();
+        const shuffled = [...events, ...events.filter(() => it.next().value % 2 === 0)];
+        for (let i = shuffled.length - 1; i > 0; i--) {
+          const j = it.next().value % (i + 1);
+          [shuffled[i], shuffled[j]] = [shuffled[j], shuffled[i]];
+        }
 
-          const store = new ConfigStore();
-          for (const e of shuffled) store.apply(e);
+        const store = new ConfigStore();
+        for (const e of shuffled) store.apply(e);
 
-          for (const [key, { n, deleted }] of Object.entries(histories)) {
-            expect(store.get(key)?.value).toBe(deleted ? undefined : `${key}@${n}`);
-          }
-        },
-      ),
+        for (const [key, { n, deleted }] of Object.entries(histories)) {
+          expect(store.get(key)?.value).toBe(deleted ? undefined : `${key}@${n}`);
+        }
+      }),
     );
   });
 });
 
 describe('ConfigStore after a delete made behind the API (Parameter Store restarts versions)', () => {
   const at = (key: string, value: unknown, version: number, updatedAt: string, deleted = false): IncomingChange => ({
-    key, value, version, deleted, updatedAt, updatedBy: 'u',
+    key,
+    value,
+    version,
+    deleted,
+    updatedAt,
+    updatedBy: 'u',
   });
 
   it('applies a re-created key written after the delete even with a lower version', () => {

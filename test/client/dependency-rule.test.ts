@@ -1,6 +1,6 @@
 /**
  * The SDK (client/) depends on the proto types only — never on core/, lambda/,
- * fanout/, local/ — plus @grpc/grpc-js, @grpc/proto-loader and Node built-ins. It ships to
+ * fanout/, local/ — plus @grpc/grpc-js, @grpc/proto-loader, aws-jwt-verify (forRequest) and Node built-ins. It ships to
  * services that have none of the server's code.
  */
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
@@ -10,7 +10,7 @@ import { dirname, join, relative, resolve } from 'node:path';
 const ROOT = resolve(__dirname, '..', '..');
 const CLIENT = join(ROOT, 'client');
 const PROTO = join(ROOT, 'proto');
-const ALLOWED_PACKAGES = new Set(['@grpc/grpc-js', '@grpc/proto-loader']);
+const ALLOWED_PACKAGES = new Set(['@grpc/grpc-js', '@grpc/proto-loader', 'aws-jwt-verify']);
 
 function sourceFiles(dir: string): string[] {
   return readdirSync(dir).flatMap((name) => {
@@ -30,7 +30,11 @@ function resolveSource(base: string): string {
 /** Every module specifier: import/export ... from, import('...'), require('...'). */
 function specifiers(source: string): string[] {
   const found: string[] = [];
-  const patterns = [/\b(?:import|export)\s[^'"]*?\bfrom\s*['"]([^'"]+)['"]/g, /\bimport\s*['"]([^'"]+)['"]/g, /\b(?:import|require)\s*\(\s*['"]([^'"]+)['"]\s*\)/g];
+  const patterns = [
+    /\b(?:import|export)\s[^'"]*?\bfrom\s*['"]([^'"]+)['"]/g,
+    /\bimport\s*['"]([^'"]+)['"]/g,
+    /\b(?:import|require)\s*\(\s*['"]([^'"]+)['"]\s*\)/g,
+  ];
   for (const pattern of patterns) for (const m of source.matchAll(pattern)) found.push(m[1]);
   return found;
 }
@@ -51,14 +55,16 @@ describe('client/ dependency rule', () => {
     const file = join(CLIENT, 'x.ts');
     const bad = "import { a } from '../core/key';\nimport type { B } from '../fanout/hub';\nconst c = require('ioredis');\nexport * from '../local/start';";
 
-    const found = specifiers(bad).map((s) => violation(file, s)).filter(Boolean);
+    const found = specifiers(bad)
+      .map((s) => violation(file, s))
+      .filter(Boolean);
 
     expect(found).toHaveLength(4);
     expect(violation(file, '../proto/load')).toBeUndefined();
     expect(violation(file, 'node:http')).toBeUndefined();
   });
 
-  it('imports only client/, proto/, @grpc/grpc-js, @grpc/proto-loader and Node built-ins', () => {
+  it('imports only client/, proto/, @grpc/grpc-js, @grpc/proto-loader, aws-jwt-verify and Node built-ins', () => {
     const files = sourceFiles(CLIENT);
     expect(files.length).toBeGreaterThan(0);
 

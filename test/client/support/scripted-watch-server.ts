@@ -16,6 +16,12 @@ export interface RecordedWatch {
   readonly prefixes: string[];
   readonly resumeCursor: string;
   readonly pagedSnapshots: boolean;
+  /** `WatchRequest.tenants`: empty for the token's own tenant, ids, or `*`. */
+  readonly tenants: string[];
+  /** True once the client cancelled the call (or it ended otherwise). */
+  cancelled: boolean;
+  /** The client's address and port: one per connection. */
+  readonly peer: string;
   readonly authorization: string | undefined;
   readonly call: ServerWatchCall;
 }
@@ -43,9 +49,15 @@ export class ScriptedWatchServer {
           prefixes: [...call.request.prefixes],
           resumeCursor: call.request.resume_cursor,
           pagedSnapshots: call.request.paged_snapshots,
+          tenants: [...call.request.tenants],
+          cancelled: false,
+          peer: call.getPeer(),
           authorization: call.metadata.get('authorization')[0]?.toString(),
           call,
         };
+        call.on('cancelled', () => {
+          watch.cancelled = true;
+        });
         const index = this.watches.push(watch) - 1;
         this.script(watch, index);
         this.waiters = this.waiters.filter((w) => {
@@ -82,20 +94,38 @@ export class ScriptedWatchServer {
   }
 }
 
-export function item(key: string, value: unknown, version: number): Item {
-  return { key, value_json: JSON.stringify(value), version, updated_at: '2026-11-22T10:00:00.000Z', updated_by: 'tester' };
+export function item(key: string, value: unknown, version: number, tenantId?: string): Item {
+  return {
+    key,
+    value_json: JSON.stringify(value),
+    version,
+    updated_at: '2026-11-22T10:00:00.000Z',
+    updated_by: 'tester',
+    ...(tenantId ? { tenant_id: tenantId } : {}),
+  };
 }
 
 export function snapshotEvent(items: Item[], cursor: string, reason: 'INITIAL' | 'CURSOR_EXPIRED' = 'INITIAL', more = false): WatchEvent {
   return { snapshot: { items, cursor, reason, more } };
 }
 
-export function changeEvent(key: string, value: unknown, version: number, cursor: string): WatchEvent {
-  return { change: { key, value_json: JSON.stringify(value), version, deleted: false, cursor, updated_at: '2026-11-22T10:00:01.000Z', updated_by: 'tester' } };
+export function changeEvent(key: string, value: unknown, version: number, cursor: string, tenantId?: string): WatchEvent {
+  return {
+    change: {
+      key,
+      value_json: JSON.stringify(value),
+      version,
+      deleted: false,
+      cursor,
+      updated_at: '2026-11-22T10:00:01.000Z',
+      updated_by: 'tester',
+      ...(tenantId ? { tenant_id: tenantId } : {}),
+    },
+  };
 }
 
-export function deleteEvent(key: string, version: number, cursor: string): WatchEvent {
-  return { change: { key, value_json: '', version, deleted: true, cursor } };
+export function deleteEvent(key: string, version: number, cursor: string, tenantId?: string): WatchEvent {
+  return { change: { key, value_json: '', version, deleted: true, cursor, ...(tenantId ? { tenant_id: tenantId } : {}) } };
 }
 
 export function heartbeatEvent(cursor: string): WatchEvent {

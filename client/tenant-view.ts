@@ -1,0 +1,63 @@
+/**
+ * One tenant's configuration as a multi-tenant client holds it: a thin view that names the
+ * tenant and reads the client's single copy. It reads that tenant's store and no other.
+ */
+import type { ChangeListener, ClientItem } from './types';
+
+/** What a view needs of its client. */
+export interface TenantViewHost {
+  /** A read of the tenant: on demand, it counts as a use (and follows the tenant again if it was dropped). */
+  used(tenantId: string): void;
+  item(tenantId: string, key: string): ClientItem | undefined;
+  keys(tenantId: string, prefix?: string): string[];
+  isLoaded(tenantId: string): boolean;
+  ready(tenantId: string): Promise<void>;
+  onChange(tenantId: string, listener: ChangeListener, prefix?: string): () => void;
+}
+
+export class TenantView {
+  constructor(
+    private readonly host: TenantViewHost,
+    readonly tenantId: string,
+  ) {}
+
+  /** True once the tenant's first state is held; until then `get` answers the fallback. */
+  get loaded(): boolean {
+    return this.host.isLoaded(this.tenantId);
+  }
+
+  /** The value of `key` for this tenant, from memory; `fallback` when it is absent or not loaded yet. */
+  get<T = unknown>(key: string): T | undefined;
+  get<T>(key: string, fallback: T): T;
+  get<T = unknown>(key: string, fallback?: T): T | undefined {
+    this.host.used(this.tenantId);
+    const item = this.host.item(this.tenantId, key);
+    return item ? (item.value as T) : fallback;
+  }
+
+  /** The item with its version and provenance, from memory. */
+  getItem<T = unknown>(key: string): ClientItem<T> | undefined {
+    this.host.used(this.tenantId);
+    return this.host.item(this.tenantId, key) as ClientItem<T> | undefined;
+  }
+
+  /** This tenant's keys held, sorted; only those starting with `prefix` when given. */
+  keys(prefix?: string): string[] {
+    this.host.used(this.tenantId);
+    return this.host.keys(this.tenantId, prefix);
+  }
+
+  /**
+   * Every applied change of this tenant (its first state is loaded silently). Returns the
+   * unsubscribe function. On demand, a dropped tenant's listeners hear nothing until it is used again.
+   */
+  onChange<T = unknown>(listener: ChangeListener<T>, filter: { prefix?: string } = {}): () => void {
+    return this.host.onChange(this.tenantId, listener as ChangeListener, filter.prefix);
+  }
+
+  /** Resolves (to this view) once the tenant's first state is held. Rejects when the service refuses the tenant or the client closes. */
+  async ready(): Promise<this> {
+    await this.host.ready(this.tenantId);
+    return this;
+  }
+}
