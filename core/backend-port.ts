@@ -31,4 +31,13 @@ export interface ConfigBackend {
   delete(tenant: TenantId, command: DeleteCommand): Promise<{ version: number }>;
   /** Newest first, at most `limit` entries (the current version included). */
   history(tenant: TenantId, key: ConfigKey, limit: number): Promise<readonly HistoryEntry[]>;
+  /**
+   * The tenants that may hold items in this backend, page by page (`limit` is a hint; a page may
+   * hold fewer, even none, and still have a cursor). Every tenant holding an item is on some page;
+   * a tenant may be listed more than once and one whose items were all deleted may be listed, so
+   * callers dedupe and tolerate empty tenants. No order. What a Watch of every tenant (`"*"`)
+   * snapshots; a tenant registry will replace the walk the backends do today. Optional, so that
+   * decorators and test doubles need not forward it; every production backend implements it.
+   */
+  listTenants?(page: PageRequest): Promise<Page<TenantId>>;
 }

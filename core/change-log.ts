@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { InvalidRequestError } from './errors';
 import type { TenantId } from './tenant';
 
@@ -83,6 +84,13 @@ export interface ChangeLog {
   head(tenant: TenantId): Promise<string>;
   /** The tenant's events after `cursor`, at most `limit`; or `{trimmed: true}` when some may be gone. */
   readAfter(tenant: TenantId, cursor: string, limit: number): Promise<ReadAfterResult>;
+  /** The cursor of the newest entry of `shard` (or of its beginning): {@link head} for a stream of many tenants. */
+  headOfShard(shard: number): Promise<string>;
+  /**
+   * {@link readAfter} for the tenants `accepts` admits, in the shard of `cursor` (any shard):
+   * how a stream of many tenants catches up, one shard at a time.
+   */
+  readShardAfter(cursor: string, accepts: (tenant: string) => boolean, limit: number): Promise<ReadAfterResult>;
   /**
    * Follows every shard: `onBatch` gets each batch of new events (all tenants), in log order
    * per shard; the next read waits for a returned promise (backpressure).
@@ -160,6 +168,67 @@ export function parseTenantCursor(raw: string, tenant: string, shards: number): 
 }
 
 /**
+ * The resume cursor of a stream that follows several tenants (a list, or every tenant):
+ * `m1.<set>.<position>~<position>...`, one position per log shard the tenants live in, each
+ * position a `c1` cursor without its `c1.` (`<shard>.<epoch>.<ms>-<seq>`), in shard order. A
+ * shard keeps its own epoch, since each shard's log is lost and re-created on its own.
+ * `<set>` names the tenant set (`all`, or a hash of the sorted ids), so a cursor is refused
+ * for another set: resuming one tenant from positions taken while it was not followed would
+ * skip its changes in between. Single-tenant streams keep the `c1` cursor.
+ */
+export const MULTI_CURSOR_VERSION = 'm1';
+const SET_ID_PATTERN = /^(all|[0-9a-f]{16})$/;
+const POSITION_PATTERN = /^(0|[1-9][0-9]{0,3})\.([0-9a-f]{12})\.(0|[1-9][0-9]{0,19})-(0|[1-9][0-9]{0,19})$/;
+
+/** Names a tenant set inside a multi-tenant cursor: `all` for every tenant, else 16 hex digits of SHA-256 of the sorted ids. */
+export function tenantSetId(tenants: readonly string[] | '*'): string {
+  if (tenants === '*') return 'all';
+  const sorted = [...new Set(tenants)].sort();
+  return createHash('sha256').update(sorted.join('\n')).digest('hex').slice(0, 16);
+}
+
+/** `positions`: one cursor per shard, any order (they are written in shard order). */
+export function encodeMultiCursor(setId: string, positions: Iterable<ParsedCursor>): string {
+  const sorted = [...positions].sort((a, b) => a.shard - b.shard);
+  return `${MULTI_CURSOR_VERSION}.${setId}.${sorted.map((p) => p.raw.slice(CURSOR_VERSION.length + 1)).join('~')}`;
+}
+
+/**
+ * Strict parse of a multi-tenant cursor for the tenant set `setId`, whose tenants live in
+ * exactly `shards`; throws {@link InvalidCursorError} for anything else (a `c1` cursor, another
+ * set, a missing or extra shard). The positions come back as `c1` cursors.
+ */
+export function parseMultiCursor(raw: unknown, setId: string, shards: readonly number[], shardCount: number): Map<number, ParsedCursor> {
+  if (typeof raw !== 'string' || raw.length === 0) throw new InvalidCursorError('cursor is empty');
+  const maxLength = 4 + 17 + shards.length * MAX_CURSOR_LENGTH;
+  if (raw.length > maxLength) throw new InvalidCursorError(`cursor is ${raw.length} characters long; this Watch's cursors have at most ${maxLength}`);
+  const parts = raw.split('.');
+  if (parts[0] !== MULTI_CURSOR_VERSION) {
+    throw new InvalidCursorError(
+      `this Watch follows several tenants: resume it with the cursor of one of its own events ('${MULTI_CURSOR_VERSION}.…'), not a single tenant's cursor`,
+    );
+  }
+  const head = `${MULTI_CURSOR_VERSION}.`;
+  const dot = raw.indexOf('.', head.length);
+  const set = dot < 0 ? '' : raw.slice(head.length, dot);
+  if (!SET_ID_PATTERN.test(set)) throw new InvalidCursorError(`cursor is malformed: expected '${MULTI_CURSOR_VERSION}.<set>.<position>~…'`);
+  if (set !== setId) throw new InvalidCursorError('cursor belongs to a Watch of another set of tenants; resume with the same tenants, or start without a cursor');
+  const positions = new Map<number, ParsedCursor>();
+  for (const position of raw.slice(dot + 1).split('~')) {
+    const match = POSITION_PATTERN.exec(position);
+    if (!match) throw new InvalidCursorError('cursor is malformed: a position is not <shard>.<epoch>.<ms>-<seq>');
+    const cursor = parseCursor(`${CURSOR_VERSION}.${position}`, shardCount);
+    if (positions.has(cursor.shard)) throw new InvalidCursorError(`cursor names log shard ${cursor.shard} twice`);
+    positions.set(cursor.shard, cursor);
+  }
+  const expected = new Set(shards);
+  if (positions.size !== expected.size || [...positions.keys()].some((s) => !expected.has(s))) {
+    throw new InvalidCursorError("cursor does not cover exactly the log shards of this Watch's tenants");
+  }
+  return positions;
+}
+
+/**
  * What the log knows about one shard, read atomically with a range of entries.
  * The trimming rule lives here once so the Redis and in-memory logs agree.
  */
@@ -191,19 +260,20 @@ export function scanCount(limit: number): number {
   return Math.min(10_000, Math.max(limit, 1000));
 }
 
-/** Picks the tenant's events from scanned entries, stopping at `limit`. */
+/** Picks the events of a tenant (or of the tenants a predicate admits) from scanned entries, stopping at `limit`. */
 export function collect<R extends { readonly id: string; readonly tenant: string }>(
   scanned: readonly R[],
-  tenant: string,
+  tenant: string | ((tenant: string) => boolean),
   limit: number,
   toEvent: (r: R) => ChangeEvent,
 ): { events: ChangeEvent[]; lastScanned?: string; cut: boolean } {
+  const accepts = typeof tenant === 'string' ? (t: string) => t === tenant : tenant;
   const events: ChangeEvent[] = [];
   let lastScanned: string | undefined;
   for (let i = 0; i < scanned.length; i++) {
     const r = scanned[i];
     lastScanned = r.id;
-    if (r.tenant === tenant) {
+    if (accepts(r.tenant)) {
       events.push(toEvent(r));
       if (events.length >= limit) return { events, lastScanned, cut: i < scanned.length - 1 };
     }

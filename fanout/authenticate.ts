@@ -1,19 +1,17 @@
 /**
- * Who is watching: the tenant of a Watch call comes from the verified token in the
- * `authorization` metadata and from nowhere else (never from the request). The claims mean
- * what they mean on the HTTP edge: both call core's principalFromClaims.
+ * Who is watching: the principal of a Watch call comes from the verified token in the
+ * `authorization` metadata and from nowhere else. The claims mean what they mean on the HTTP
+ * edge: both call core's principalFromClaims. Which tenants the call follows is decided after
+ * this, from `WatchRequest.tenants` and the principal's rights (tenant-selection.ts): a token
+ * names at most its own tenant, and services and operators name none.
  */
 import type { Metadata } from '@grpc/grpc-js';
 import { UnauthenticatedError } from '../core/errors';
-import { accessTo } from '../core/access-policy';
 import { principalFromClaims, type Principal, type PrincipalOptions } from '../core/principal';
-import type { TenantId } from '../core/tenant';
 import type { TokenVerifier } from './token-verifier';
 
 export interface Watcher {
   readonly principal: Principal;
-  /** The tenant watched: the token's own. */
-  readonly tenant: TenantId;
   readonly subject: string;
   /** When the token stops being valid: the stream is ended with UNAUTHENTICATED then. */
   readonly expiresAtMs: number;
@@ -39,6 +37,5 @@ export async function authenticate(metadata: Metadata, verifier: TokenVerifier, 
   const principal = principalFromClaims(claims, options);
   const exp = claims.exp;
   if (typeof exp !== 'number' || !Number.isFinite(exp)) throw new UnauthenticatedError('the token has no expiry');
-  const { tenant } = accessTo(principal);
-  return { principal, tenant, subject: principal.subject, expiresAtMs: exp * 1000 };
+  return { principal, subject: principal.subject, expiresAtMs: exp * 1000 };
 }

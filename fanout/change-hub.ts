@@ -3,9 +3,16 @@
  * hands each change to the subscribers of that change's tenant, in memory, synchronously:
  * a subscriber only queues (see StreamSender), so a slow stream can never hold up the
  * reader or the other streams. Never one log reader per stream.
+ *
+ * Subscribers are indexed by tenant (`byTenant`): a stream of one tenant is in one set, a
+ * stream of a list of tenants in the set of each (one Set entry per followed tenant, no
+ * subscription object per tenant; dispatch stays one map lookup per change however many
+ * tenants a stream follows). Streams of every tenant ("*") are in a separate `everyTenant`
+ * set that every change reaches, including changes of tenants that did not exist when the
+ * stream started.
  */
 import type { ChangeEvent, ChangeLog, ChangeLogFollower, ParsedCursor } from '../core/change-log';
-import type { TenantId } from '../core/tenant';
+import type { TenantSelection } from './tenant-selection';
 import type { WatchEvent } from '../proto/generated/tenantconfig/v1/WatchEvent';
 import type { FanoutMetrics } from './metrics';
 import type { GenericLogger } from '../core/logger';
@@ -22,14 +29,15 @@ export interface HubChange {
 }
 
 export interface HubSubscriber {
-  /** Called in log order for every change of the tenant; must not throw or block. */
+  /** Called in log order (per shard) for every change of the followed tenants; must not throw or block. */
   onChange(change: HubChange): void;
-  /** Changes of the tenant's shard may have been lost (the log was re-created): resync. */
+  /** Changes of a followed tenant's shard may have been lost (the log was re-created): resync. */
   onGap(): void;
 }
 
 export class ChangeHub {
   private readonly byTenant = new Map<string, Set<HubSubscriber>>();
+  private readonly everyTenant = new Set<HubSubscriber>();
   /** Per shard: the newest cursor handed to subscribers. Only advanced after dispatch. */
   private readonly positions = new Map<number, ParsedCursor>();
   private follower?: ChangeLogFollower;
@@ -66,19 +74,31 @@ export class ChangeHub {
     await follower?.stop();
   }
 
-  /** Adds a subscriber; the returned function removes it (call it on cancel and on end). */
-  subscribe(tenant: TenantId, subscriber: HubSubscriber): () => void {
-    let set = this.byTenant.get(tenant);
-    if (!set) {
-      set = new Set();
-      this.byTenant.set(tenant, set);
+  /** Adds a subscriber for the selected tenants; the returned function removes it (call it on cancel and on end). */
+  subscribe(selection: TenantSelection, subscriber: HubSubscriber): () => void {
+    if (selection.kind === 'all') {
+      this.everyTenant.add(subscriber);
+      return () => void this.everyTenant.delete(subscriber);
     }
-    set.add(subscriber);
+    const tenants: readonly string[] = selection.kind === 'one' ? [selection.tenant] : [...selection.tenants];
+    for (const tenant of tenants) {
+      let set = this.byTenant.get(tenant);
+      if (!set) {
+        set = new Set();
+        this.byTenant.set(tenant, set);
+      }
+      set.add(subscriber);
+    }
+    let removed = false;
     return () => {
-      const current = this.byTenant.get(tenant);
-      if (!current) return;
-      current.delete(subscriber);
-      if (current.size === 0) this.byTenant.delete(tenant);
+      if (removed) return;
+      removed = true;
+      for (const tenant of tenants) {
+        const current = this.byTenant.get(tenant);
+        if (!current) continue;
+        current.delete(subscriber);
+        if (current.size === 0) this.byTenant.delete(tenant);
+      }
     };
   }
 
@@ -90,8 +110,9 @@ export class ChangeHub {
     return this.positions.get(shard);
   }
 
+  /** Subscriptions held: one per followed tenant of each stream, plus one per stream of every tenant. */
   get subscriberCount(): number {
-    let n = 0;
+    let n = this.everyTenant.size;
     for (const set of this.byTenant.values()) n += set.size;
     return n;
   }
@@ -109,10 +130,10 @@ export class ChangeHub {
       const changedAt = Date.parse(event.updatedAt);
       if (Number.isFinite(changedAt)) this.metrics.logLag(Math.max(0, now - changedAt));
       const subscribers = this.byTenant.get(event.tenant);
-      if (subscribers) {
+      if (subscribers || this.everyTenant.size > 0) {
         const change: HubChange = { event, cursor };
-        // A copy: a subscriber may unsubscribe (be cut off) while we iterate.
-        for (const s of [...subscribers]) {
+        // Copies: a subscriber may unsubscribe (be cut off) while we iterate.
+        for (const s of [...(subscribers ?? []), ...this.everyTenant]) {
           try {
             s.onChange(change);
           } catch (error) {
@@ -127,9 +148,12 @@ export class ChangeHub {
   private gap(shard: number): void {
     this.logger?.warn('change log shard lost entries; its streams resync', { shard });
     this.positions.delete(shard);
+    // A stream of several tenants of the shard is told once.
+    const told = new Set<HubSubscriber>(this.everyTenant);
     for (const [tenant, set] of this.byTenant) {
       if (this.log.shardOf(tenant) !== shard) continue;
-      for (const s of [...set]) s.onGap();
+      for (const s of set) told.add(s);
     }
+    for (const s of told) s.onGap();
   }
 }

@@ -17,7 +17,8 @@
  * | WATCH_MAX_QUEUE_EVENTS | send queue bound per stream | 1024 |
  * | WATCH_MAX_STREAM_AGE_MS | stream age before `reconnect` (0 = never) | 1800000 |
  * | WATCH_MAX_STREAMS_PER_CONNECTION | Watch streams open at once on one connection (HTTP/2 max_concurrent_streams is this + 16) | 100 |
- * | WATCH_MAX_STREAMS_PER_IDENTITY | Watch streams open at once in one process per watcher identity (today: per tenant) | 1000 |
+ * | WATCH_MAX_STREAMS_PER_IDENTITY | Watch streams open at once in one process per watcher identity (a tenant, a service or an operator; a stream counts once however many tenants it follows) | 1000 |
+ * | WATCH_MAX_TENANTS | tenant ids one Watch may list (beyond, "*" follows every tenant) | 1000 |
  * | WATCH_SNAPSHOT_PAGE_BYTES | most bytes of one snapshot page (clients that ask for paged snapshots) | 65536 |
  * | WATCH_SLOW_CONSUMER_GRACE_MS | a cut-off consumer not reading by then has its stream reset | 1000 |
  * | GRPC_MAX_CONNECTION_AGE_MS | connection age before GOAWAY | 1800000 |
@@ -148,6 +149,7 @@ export function readFanoutEnvironment(env: Env = process.env): FanoutEnvironment
       maxStreamAgeMs: integer(env, 'WATCH_MAX_STREAM_AGE_MS', 0, 24 * HOUR_MS),
       maxStreamsPerConnection: integer(env, 'WATCH_MAX_STREAMS_PER_CONNECTION', 1, 10_000),
       maxStreamsPerIdentity: integer(env, 'WATCH_MAX_STREAMS_PER_IDENTITY', 1, 1_000_000),
+      maxTenantsPerWatch: integer(env, 'WATCH_MAX_TENANTS', 1, 100_000),
       // Below 1 KiB pages are mostly overhead; above 4 MiB a page is as large as a client's default message limit.
       snapshotPageBytes: integer(env, 'WATCH_SNAPSHOT_PAGE_BYTES', 1024, 4 * 1024 * 1024),
       slowConsumerGraceMs: integer(env, 'WATCH_SLOW_CONSUMER_GRACE_MS', 0, 60_000),

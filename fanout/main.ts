@@ -17,7 +17,7 @@ import { TagRouter } from '../core/tag-router';
 import { readFanoutEnvironment, type FanoutEnvironment } from './environment';
 import { EmfFanoutMetrics, InMemoryFanoutMetrics } from './metrics';
 import { startFanoutServer, type FanoutServer } from './server';
-import { configServiceSnapshotSource } from './snapshot-source';
+import { backendTenantDirectory, configServiceSnapshotSource } from './snapshot-source';
 import { createJwtVerifier } from './token-verifier';
 import type { GenericLogger } from '../core/logger';
 
@@ -42,7 +42,8 @@ export async function runFanout(env: FanoutEnvironment, logger: GenericLogger): 
   const dynamodb = new DynamoDBClient({});
   const ssm = new SSMClient({});
   const { tableName, ssmRoot, stage, ssmKmsKeyId } = env.backends;
-  const router = new TagRouter(registry, buildConfigBackends({ tableName, ssmRoot, stage, ssmKmsKeyId }, { dynamodb, ssm }, registry));
+  const backends = buildConfigBackends({ tableName, ssmRoot, stage, ssmKmsKeyId }, { dynamodb, ssm }, registry);
+  const router = new TagRouter(registry, backends);
   // Snapshot page tokens never leave this process: a per-process secret is enough.
   const service = new ConfigService(router, new PageTokenCodec(randomBytes(32).toString('hex')));
 
@@ -60,6 +61,7 @@ export async function runFanout(env: FanoutEnvironment, logger: GenericLogger): 
       verifier,
       changeLog,
       snapshots: configServiceSnapshotSource(service),
+      tenants: backendTenantDirectory(Object.values(backends)),
       registry,
       metrics,
       logger,

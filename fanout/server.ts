@@ -10,7 +10,7 @@ import { loadConfigProto } from '../proto/load';
 import { ChangeHub } from './change-hub';
 import { HealthStatus, loadHealthProto } from './health';
 import { InMemoryFanoutMetrics, type FanoutMetrics } from './metrics';
-import type { SnapshotSource } from './snapshot-source';
+import type { SnapshotSource, TenantDirectory } from './snapshot-source';
 import type { TokenVerifier } from './token-verifier';
 import { DEFAULT_WATCH_SETTINGS, WatchService, type WatchServiceSettings } from './watch-service';
 import type { WatchStreamStats } from './watch-stream';
@@ -54,6 +54,8 @@ export interface FanoutDeps {
   readonly verifier: TokenVerifier;
   readonly changeLog: ChangeLog;
   readonly snapshots: SnapshotSource;
+  /** The tenants that hold data: what a Watch of every tenant ("*") snapshots. Without it, "*" is refused. */
+  readonly tenants?: TenantDirectory;
   readonly registry: TagRegistry;
   /** @default a fresh InMemoryFanoutMetrics */
   readonly metrics?: FanoutMetrics;
@@ -76,7 +78,7 @@ export interface FanoutServer {
 export interface FanoutStats {
   readonly openStreams: number;
   readonly streams: readonly WatchStreamStats[];
-  /** Open streams of one watcher identity (`tenant:<id>`). */
+  /** Open streams of one watcher identity (`tenant:<id>`, `service:<subject>`, `operator:<subject>`). */
   streamsOf(identity: string): number;
 }
 
@@ -149,7 +151,16 @@ export async function startFanoutServer(deps: FanoutDeps, listen: { host: string
 
   const hub = new ChangeHub(deps.changeLog, metrics, deps.logger);
   const watch = new WatchService(
-    { log: deps.changeLog, hub, snapshots: deps.snapshots, metrics, logger: deps.logger, verifier: deps.verifier, registry: deps.registry },
+    {
+      log: deps.changeLog,
+      hub,
+      snapshots: deps.snapshots,
+      tenants: deps.tenants,
+      metrics,
+      logger: deps.logger,
+      verifier: deps.verifier,
+      registry: deps.registry,
+    },
     watchSettings,
   );
   const health = new HealthStatus([WATCH_SERVICE_NAME]);

@@ -1,13 +1,30 @@
 /**
  * Concurrent Watch streams counted per key: per connection, and per watcher identity in this
- * process. The identity is a string so that it can name more than a tenant (`tenant:<id>`
- * today; a service principal watching many tenants gets its own kind of key later).
+ * process. The identity is the principal, not the tenants it follows: `tenant:<id>` for a
+ * tenant's people (reader and admin share their tenant's budget, as before), `service:<subject>`
+ * and `operator:<subject>`. A stream costs one slot however many tenants it follows, so a
+ * service following thousands of tenants on one stream is one stream against its limit.
  */
-import type { Watcher } from './authenticate';
+import type { Principal } from '../core/principal';
 
-/** The key a watcher's streams are counted under. */
-export function watcherIdentity(watcher: Pick<Watcher, 'tenant'>): string {
-  return `tenant:${watcher.tenant}`;
+/** The key a principal's streams are counted under. */
+export function watcherIdentity(principal: Principal): string {
+  switch (principal.kind) {
+    case 'tenant-reader':
+    case 'tenant-admin':
+      return `tenant:${principal.tenant}`;
+    case 'service':
+      return `service:${principal.subject}`;
+    case 'operator':
+      return `operator:${principal.subject}`;
+  }
+}
+
+/** How a refusal names the identity: "tenant 'acme'", "service 'billing'". */
+export function describeIdentity(principal: Principal): string {
+  return principal.kind === 'tenant-reader' || principal.kind === 'tenant-admin'
+    ? `tenant '${principal.tenant}'`
+    : `${principal.kind} '${principal.subject}'`;
 }
 
 export class ConcurrencyLimiter<K> {

@@ -7,15 +7,23 @@ import type { WatchEvent } from '../proto/generated/tenantconfig/v1/WatchEvent';
 export type SnapshotReason = 'INITIAL' | 'CURSOR_EXPIRED';
 
 /** A snapshot item as sent: the value already JSON text, so its size is known before sending. */
-export type WireItem = Required<Pick<Item, 'key' | 'value_json' | 'version' | 'updated_at' | 'updated_by'>>;
+export type WireItem = Required<Pick<Item, 'key' | 'value_json' | 'version' | 'updated_at' | 'updated_by' | 'tenant_id'>>;
 
-export function wireItem(item: ConfigItem): WireItem {
-  return { key: item.key, value_json: JSON.stringify(item.value), version: item.version, updated_at: item.updatedAt, updated_by: item.updatedBy };
+/** Every item names its tenant, on single- and multi-tenant streams alike. */
+export function wireItem(item: ConfigItem, tenant: string): WireItem {
+  return {
+    key: item.key,
+    value_json: JSON.stringify(item.value),
+    version: item.version,
+    updated_at: item.updatedAt,
+    updated_by: item.updatedBy,
+    tenant_id: tenant,
+  };
 }
 
 /** Roughly the encoded size of an item: its strings plus a little for tags, lengths and the version. */
 export function wireItemBytes(item: WireItem): number {
-  return item.key.length + item.value_json.length + item.updated_at.length + item.updated_by.length + 24;
+  return item.key.length + item.value_json.length + item.updated_at.length + item.updated_by.length + (item.tenant_id?.length ?? 0) + 26;
 }
 
 /**
@@ -38,7 +46,12 @@ export function approximateBytes(event: WatchEvent): number {
   }
 }
 
-export function changeEvent(change: ChangeEvent): WatchEvent {
+/**
+ * `cursor` defaults to the change's own log cursor, which is the resume cursor of a
+ * single-tenant stream (so one message serves every stream of the tenant); a multi-tenant
+ * stream passes its own cursor, which holds a position per shard.
+ */
+export function changeEvent(change: ChangeEvent, cursor: string = change.cursor): WatchEvent {
   return {
     event: 'change',
     change: {
@@ -46,9 +59,10 @@ export function changeEvent(change: ChangeEvent): WatchEvent {
       value_json: change.deleted ? '' : (change.valueJson ?? ''),
       version: change.version,
       deleted: change.deleted,
-      cursor: change.cursor,
+      cursor,
       updated_at: change.updatedAt,
       updated_by: change.updatedBy,
+      tenant_id: change.tenant,
     },
   };
 }

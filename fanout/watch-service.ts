@@ -1,16 +1,22 @@
 /**
  * tenantconfig.v1.ConfigWatch/Watch on @grpc/grpc-js: authenticate from the `authorization`
- * metadata, take the tenant from the token, check the prefixes and the resume cursor, then
- * hand the call to a {@link WatchStream}. Every failure leaves through one status table.
+ * metadata, resolve the tenants from `WatchRequest.tenants` and the principal's rights
+ * (tenant-selection.ts), narrow the prefixes to the tags the principal may read, check the
+ * resume cursor, then hand the call to a {@link WatchStream}. Every failure leaves through one
+ * status table. Every Watch of a service or an operator is logged with the principal's kind,
+ * its subject and the tenants (or "*") it follows.
  *
  * Two limits keep one client from taking the process: concurrent Watch streams per connection
  * (checked before the token, so refused calls cost no verification) and per watcher identity
- * in this process. Both refuse with RESOURCE_EXHAUSTED and say which limit was hit.
+ * (the principal: its tenant, or the service's or operator's subject) in this process. Both
+ * refuse with RESOURCE_EXHAUSTED and say which limit was hit.
  */
 import { status as grpcStatus, type handleServerStreamingCall } from '@grpc/grpc-js';
-import { parseTenantCursor } from '../core/change-log';
-import { InvalidRequestError } from '../core/errors';
+import { mayRead } from '../core/access-policy';
+import { parseMultiCursor, parseTenantCursor, tenantSetId, type ParsedCursor } from '../core/change-log';
+import { ForbiddenError, InvalidRequestError } from '../core/errors';
 import { parseKeyPrefix, type KeyPrefix } from '../core/key';
+import { isTenantPrincipal, SCOPES, type Principal } from '../core/principal';
 import type { TagRegistry } from '../core/tag-registry';
 import type { WatchEvent } from '../proto/generated/tenantconfig/v1/WatchEvent';
 import type { WatchRequest__Output } from '../proto/generated/tenantconfig/v1/WatchRequest';
@@ -18,7 +24,8 @@ import { DEFAULT_ADMIN_GROUP, DEFAULT_TENANT_CLAIM } from '../core/principal';
 import { authenticate } from './authenticate';
 import { GrpcStatusError } from './grpc-status';
 import { connectionOf } from './http2-call';
-import { ConcurrencyLimiter, watcherIdentity } from './stream-limits';
+import { ConcurrencyLimiter, describeIdentity, watcherIdentity } from './stream-limits';
+import { describeTenants, resolveTenants, shardsOf, type TenantSelection } from './tenant-selection';
 import type { TokenVerifier } from './token-verifier';
 import { WatchStream, type WatchStreamDeps, type WatchStreamSettings, type WatchStreamStats } from './watch-stream';
 
@@ -32,8 +39,14 @@ export interface WatchServiceSettings extends WatchStreamSettings {
    * more than this as HTTP/2 SETTINGS_MAX_CONCURRENT_STREAMS. @default 100
    */
   readonly maxStreamsPerConnection: number;
-  /** Most Watch streams open at once in this process for one watcher identity (today: one tenant). @default 1000 */
+  /**
+   * Most Watch streams open at once in this process for one watcher identity: a tenant (its
+   * readers and admins together), a service or an operator. A stream counts once however many
+   * tenants it follows. @default 1000
+   */
   readonly maxStreamsPerIdentity: number;
+  /** Most tenant ids one Watch may list; beyond, "*" is the way to follow many. @default 1000 */
+  readonly maxTenantsPerWatch: number;
 }
 
 export const DEFAULT_WATCH_SETTINGS: WatchServiceSettings = {
@@ -48,6 +61,7 @@ export const DEFAULT_WATCH_SETTINGS: WatchServiceSettings = {
   slowConsumerGraceMs: 1000,
   maxStreamsPerConnection: 100,
   maxStreamsPerIdentity: 1000,
+  maxTenantsPerWatch: 1000,
 };
 
 export interface WatchServiceDeps extends WatchStreamDeps {
@@ -120,26 +134,87 @@ export class WatchService {
     this.streams.add(stream);
     try {
       const watcher = await authenticate(call.metadata, this.deps.verifier, { tenantClaim: this.settings.tenantClaim, adminGroup: DEFAULT_ADMIN_GROUP });
-      const prefixes = this.parsePrefixes(call.request.prefixes ?? []);
+      const { principal } = watcher;
+      const tenants = resolveTenants(principal, call.request.tenants ?? [], this.settings.maxTenantsPerWatch);
+      const pagedSnapshot = call.request.paged_snapshots === true;
+      if (tenants.kind !== 'one' && !pagedSnapshot) {
+        // One message holding many tenants' configuration has no useful bound.
+        throw new InvalidRequestError('a Watch of several tenants sends its snapshot in pages: set paged_snapshots');
+      }
+      if (tenants.kind === 'all' && !this.deps.tenants) {
+        throw new GrpcStatusError(grpcStatus.UNIMPLEMENTED, 'this server cannot list tenants, so it cannot watch every tenant ("*"); list the tenant ids');
+      }
+      const prefixes = this.readablePrefixes(principal, this.parsePrefixes(call.request.prefixes ?? []));
       const rawCursor = call.request.resume_cursor ?? '';
-      const resume = rawCursor === '' ? undefined : parseTenantCursor(rawCursor, watcher.tenant, this.deps.log.shardCount);
+      const resume = rawCursor === '' ? undefined : this.parseResume(rawCursor, tenants);
       // Cancelled while authenticating: its slots are already given back, take no new one.
       if (stream.isEnded) return;
-      const identitySlot = this.perIdentity.tryAcquire(watcherIdentity(watcher));
+      const identitySlot = this.perIdentity.tryAcquire(watcherIdentity(principal));
       if (!identitySlot) {
         this.deps.metrics.streamRefused('identity');
         throw new GrpcStatusError(
           grpcStatus.RESOURCE_EXHAUSTED,
-          `too many Watch streams for tenant '${watcher.tenant}' on this server: the limit is ${max.maxStreamsPerIdentity} at once ` +
-            'per tenant per fanout process; end some, or retry later with backoff',
+          `too many Watch streams for ${describeIdentity(principal)} on this server: the limit is ${max.maxStreamsPerIdentity} at once ` +
+            `per ${isTenantPrincipal(principal) ? 'tenant' : principal.kind} per fanout process; end some, or retry later with backoff ` +
+            '(one stream follows any number of tenants)',
         );
       }
       releases.push(identitySlot);
-      const pagedSnapshot = call.request.paged_snapshots === true;
-      await stream.run({ tenant: watcher.tenant, expiresAtMs: watcher.expiresAtMs, prefixes, resume, pagedSnapshot });
+      if (!isTenantPrincipal(principal)) {
+        this.deps.logger?.info('cross-tenant watch', {
+          principalKind: principal.kind,
+          subject: principal.subject,
+          tenants: describeTenants(tenants),
+          prefixes: prefixes.map((p) => p.raw),
+          resumed: resume !== undefined,
+        });
+      }
+      const mayReadTag = (tag: string): boolean => {
+        try {
+          return mayRead(principal, this.deps.registry.resolve(tag));
+        } catch {
+          // A tag the registry does not know is nobody's to read.
+          return false;
+        }
+      };
+      await stream.run({ principal, tenants, expiresAtMs: watcher.expiresAtMs, prefixes, mayReadTag, resume, pagedSnapshot });
     } catch (error) {
       stream.fail(error);
     }
+  }
+
+  /**
+   * Old single-tenant cursors work as before (`c1`, checked against the tenant's shard); a
+   * stream of several tenants takes only its own `m1` cursors (same tenant set, every shard).
+   */
+  private parseResume(raw: string, tenants: TenantSelection): ReadonlyMap<number, ParsedCursor> {
+    const log = this.deps.log;
+    if (tenants.kind === 'one') {
+      const cursor = parseTenantCursor(raw, tenants.tenant, log.shardCount);
+      return new Map([[cursor.shard, cursor]]);
+    }
+    const setId = tenantSetId(tenants.kind === 'all' ? '*' : [...tenants.tenants]);
+    return parseMultiCursor(raw, setId, shardsOf(tenants, log.shardCount, (t) => log.shardOf(t)), log.shardCount);
+  }
+
+  /**
+   * Secret tags stay with those who may read them: a named prefix of a tag the principal may not
+   * read is refused (as the HTTP listing refuses it); no prefix means every tag it may read.
+   */
+  private readablePrefixes(principal: Principal, prefixes: KeyPrefix[]): KeyPrefix[] {
+    const registry = this.deps.registry;
+    for (const p of prefixes) {
+      const tag = registry.resolve(p);
+      if (mayRead(principal, tag)) continue;
+      throw new ForbiddenError(
+        principal.kind === 'service'
+          ? `watching '${tag.name}:' keys requires the scope${tag.secret ? `s '${SCOPES.read}' and '${SCOPES.readSecrets}'` : ` '${SCOPES.read}'`}`
+          : `'${tag.name}:' keys are secret: watching them requires membership of the admin group`,
+      );
+    }
+    // No prefix: every key, read as the watcher (the listing passes over tags it may not read)
+    // and every change checked against its tag (WatchStream.mayReadKey).
+    return prefixes;
   }
 
   /** Checks each prefix and its tag; drops prefixes another one already covers. */

@@ -13,7 +13,15 @@
  * for the socket: an unread stream holds one page, and its source is not read ahead. Older
  * clients get the whole snapshot as one message, as before.
  *
- * Live: each change of the tenant matching the prefixes is queued for sending; heartbeats
+ * Several tenants: a stream may follow a list of tenants or every tenant (`"*"`). It then keeps
+ * one position per log shard its tenants live in, and its cursor (`m1.…`, core/change-log.ts)
+ * holds them all, so every change and heartbeat carries a cursor the whole stream resumes from.
+ * Its snapshot is paged, tenant after tenant, taken after the heads of all its shards; its
+ * catch-up reads each of its shards once. Secret tags are never sent to a principal that may
+ * not read them: the Watch service narrows the prefixes to readable tags, and every item and
+ * change is checked again here.
+ *
+ * Live: each change of the followed tenants matching the prefixes is queued for sending; heartbeats
  * carry the newest cursor passed when idle; the stream ends with UNAUTHENTICATED when the
  * token expires, with `reconnect` at its maximum age or on drain, and with RESOURCE_EXHAUSTED
  * when its consumer falls a whole queue behind (reset after a grace when it is not reading at
@@ -22,14 +30,15 @@
  * hub forgets it, its queue is dropped.
  */
 import { status as grpcStatus, type StatusObject } from '@grpc/grpc-js';
-import { compareStreamIds, type ChangeEvent, type ChangeLog, type ParsedCursor } from '../core/change-log';
+import { compareStreamIds, encodeMultiCursor, tenantSetId, type ChangeEvent, type ChangeLog, type ParsedCursor, type ReadAfterResult } from '../core/change-log';
 import { MAX_PAGE_LIMIT } from '../core/config-service';
 import type { KeyPrefix } from '../core/key';
-import type { TenantId } from '../core/tenant';
+import type { Principal } from '../core/principal';
 import type { ChangeHub, HubChange, HubSubscriber } from './change-hub';
 import { toStatus } from './grpc-status';
 import type { FanoutMetrics } from './metrics';
-import { byKey, type SnapshotSource } from './snapshot-source';
+import { byKey, openTenantsSnapshot, type SnapshotSource, type TenantDirectory, type TenantSnapshotReader } from './snapshot-source';
+import { follows, shardsOf, type TenantSelection } from './tenant-selection';
 import { StreamSender, type WatchCall } from './stream-sender';
 import { changeEvent, heartbeatEvent, reconnectEvent, snapshotEvent, wireItem, wireItemBytes, type SnapshotReason, type WireItem } from './watch-events';
 import type { GenericLogger } from '../core/logger';
@@ -63,7 +72,10 @@ export interface WatchStreamSettings {
 
 /** What one stream holds and has done, for tests, the benchmark and operators. */
 export interface WatchStreamStats {
+  /** The tenant of a single-tenant stream. */
   readonly tenant?: string;
+  /** How many tenants the stream follows, or '*' for every tenant. */
+  readonly tenants?: number | '*';
   readonly state: 'starting' | 'live' | 'ended';
   readonly pagedSnapshot: boolean;
   /** Events waiting in this stream's queue. */
@@ -84,16 +96,23 @@ export interface WatchStreamDeps {
   readonly log: ChangeLog;
   readonly hub: ChangeHub;
   readonly snapshots: SnapshotSource;
+  /** The tenants that hold data, for snapshots of every tenant; without it, `"*"` is refused. */
+  readonly tenants?: TenantDirectory;
   readonly metrics: FanoutMetrics;
   readonly logger?: GenericLogger;
 }
 
 export interface WatchStart {
-  readonly tenant: TenantId;
+  /** Who watches: the snapshot is read with its rights. */
+  readonly principal: Principal;
+  readonly tenants: TenantSelection;
   readonly expiresAtMs: number;
+  /** Non-overlapping, and only of tags the watcher may read (empty: every tag it may read). */
   readonly prefixes: readonly KeyPrefix[];
-  /** A cursor of the tenant's shard, already checked. */
-  readonly resume?: ParsedCursor;
+  /** Whether the watcher may read keys of a tag: checked for every item and change, besides the prefixes. */
+  readonly mayReadTag: (tag: string) => boolean;
+  /** The position of each of the selection's shards, already checked. */
+  readonly resume?: ReadonlyMap<number, ParsedCursor>;
   /** The client assembles a snapshot sent in several messages. */
   readonly pagedSnapshot?: boolean;
 }
@@ -109,15 +128,20 @@ export class WatchStream implements HubSubscriber {
   private readonly sender: StreamSender;
   private unsubscribe?: () => void;
   private opened = false;
-  private tenant?: TenantId;
-  private shard = 0;
+  private selection: TenantSelection = { kind: 'list', tenants: new Set() };
+  private shards: readonly number[] = [];
+  /** Set for a multi-tenant stream: names its tenant set in its cursors. */
+  private setId?: string;
   private prefixes: readonly KeyPrefix[] = [];
+  private mayReadTag: (tag: string) => boolean = () => false;
+  /** Whom the snapshot is read for. */
+  private reader?: Principal;
   /** Hub changes that arrived while starting, in log order. */
   private pending: HubChange[] = [];
   private pendingOverflowed = false;
-  /** The newest cursor this stream has passed (sent, filtered out, or covered by the snapshot). */
-  private last?: ParsedCursor;
-  /** Versions of the snapshot's items, until a change of that key has been sent. */
+  /** Per shard: the newest cursor this stream has passed (sent, filtered out, or covered by the snapshot). */
+  private last = new Map<number, ParsedCursor>();
+  /** Versions of the snapshot's items by tenant and key, until a change of that key has been sent. */
   private snapshotVersions?: Map<string, number>;
   private readonly timers: NodeJS.Timeout[] = [];
   private heartbeatTimer?: NodeJS.Timeout;
@@ -143,8 +167,10 @@ export class WatchStream implements HubSubscriber {
   }
 
   get stats(): WatchStreamStats {
+    const selection = this.selection;
     return {
-      tenant: this.tenant,
+      tenant: selection.kind === 'one' ? selection.tenant : undefined,
+      tenants: selection.kind === 'one' ? 1 : selection.kind === 'list' ? selection.tenants.size : '*',
       state: this.state,
       pagedSnapshot: this.pagedSnapshot,
       queued: this.sender.queued,
@@ -160,17 +186,22 @@ export class WatchStream implements HubSubscriber {
 
   async run(start: WatchStart): Promise<void> {
     if (this.isEnded) return;
-    this.tenant = start.tenant;
-    this.shard = this.deps.log.shardOf(start.tenant);
+    const log = this.deps.log;
+    this.selection = start.tenants;
+    this.shards = shardsOf(start.tenants, log.shardCount, (t) => log.shardOf(t));
+    this.setId =
+      start.tenants.kind === 'one' ? undefined : tenantSetId(start.tenants.kind === 'all' ? '*' : [...start.tenants.tenants]);
     this.prefixes = start.prefixes;
+    this.mayReadTag = start.mayReadTag;
+    this.reader = start.principal;
     this.pagedSnapshot = start.pagedSnapshot === true;
     this.opened = true;
     this.deps.metrics.streamOpened();
     this.armTokenExpiry(start.expiresAtMs);
     this.armMaxAge();
-    this.unsubscribe = this.deps.hub.subscribe(start.tenant, this);
+    this.unsubscribe = this.deps.hub.subscribe(start.tenants, this);
 
-    this.last = start.resume;
+    if (start.resume) this.last = new Map(start.resume);
     let snapshot: SnapshotReason | undefined = start.resume ? undefined : 'INITIAL';
     for (;;) {
       if (snapshot) {
@@ -224,11 +255,21 @@ export class WatchStream implements HubSubscriber {
   }
 
   private async sendSnapshot(reason: SnapshotReason): Promise<void> {
-    const tenant = this.tenant!;
-    // Head first: every change up to it is already in the backends the snapshot reads.
-    const head = this.deps.log.parseCursor(await this.deps.log.head(tenant));
+    const log = this.deps.log;
+    const selection = this.selection;
+    // Heads first: every change up to them is already in the backends the snapshot reads.
+    const heads = new Map<number, ParsedCursor>();
+    if (selection.kind === 'one') {
+      const head = log.parseCursor(await log.head(selection.tenant));
+      heads.set(head.shard, head);
+    } else {
+      for (const head of await Promise.all(this.shards.map((shard) => log.headOfShard(shard)))) {
+        const parsed = log.parseCursor(head);
+        heads.set(parsed.shard, parsed);
+      }
+    }
     if (this.isEnded) return;
-    const reader = this.deps.snapshots.open(tenant, this.prefixes, this.abort.signal);
+    const reader = this.openSnapshot();
     const versions = new Map<string, number>();
     this.snapshotVersions = versions;
     const read = async (limit: number): Promise<{ items: WireItem[]; done: boolean } | undefined> => {
@@ -236,8 +277,17 @@ export class WatchStream implements HubSubscriber {
       const page = await reader.next(limit);
       if (this.isEnded) return undefined;
       this.snapshotItemsRead += page.items.length;
-      for (const item of page.items) versions.set(item.key, item.version);
-      return { items: page.items.map(wireItem), done: page.done };
+      const items: WireItem[] = [];
+      for (const { tenant, item } of page.items) {
+        if (!this.mayReadKey(item.key)) continue;
+        versions.set(versionKey(tenant, item.key), item.version);
+        items.push(wireItem(item, tenant));
+      }
+      return { items, done: page.done };
+    };
+    const cursorOf = () => {
+      this.last = new Map(heads);
+      return this.cursor();
     };
 
     if (!this.pagedSnapshot) {
@@ -249,11 +299,11 @@ export class WatchStream implements HubSubscriber {
         items.push(...page.items);
         done = page.done;
       }
-      this.last = head;
+      const cursor = cursorOf();
       await this.sender.waitForRoom();
       if (this.isEnded) return;
       this.snapshotPagesSent += 1;
-      this.offer(snapshotEvent(items.sort(byKey), head.raw, reason));
+      this.offer(snapshotEvent(items.sort(byKey), cursor, reason));
       return;
     }
 
@@ -275,9 +325,8 @@ export class WatchStream implements HubSubscriber {
           if (this.isEnded) return;
         }
         const last = done && i === pages.length - 1;
-        if (last) this.last = head;
         this.snapshotPagesSent += 1;
-        this.offer(snapshotEvent(items, last ? head.raw : '', reason, !last));
+        this.offer(snapshotEvent(items, last ? cursorOf() : '', reason, !last));
       }
       // Ask for about one page's worth next time, from the average item size so far.
       for (const item of page.items) bytesRead += wireItemBytes(item);
@@ -287,47 +336,90 @@ export class WatchStream implements HubSubscriber {
     }
   }
 
-  /** Sends the tenant's changes after `last` from the log; false when they were trimmed away. */
+  /** One tenant's source, or several tenants one after the other (a list, or the directory for every tenant). */
+  private openSnapshot(): TenantSnapshotReader {
+    const selection = this.selection;
+    const signal = this.abort.signal;
+    if (selection.kind === 'one') {
+      const reader = this.deps.snapshots.open(selection.tenant, this.prefixes, signal, this.reader);
+      return {
+        async next(limit) {
+          const page = await reader.next(limit);
+          return { items: page.items.map((item) => ({ tenant: selection.tenant, item })), done: page.done };
+        },
+      };
+    }
+    // The Watch service refuses "*" when there is no directory.
+    const tenants = selection.kind === 'list' ? [...selection.tenants].sort() : this.deps.tenants!;
+    return openTenantsSnapshot(this.deps.snapshots, tenants, this.prefixes, signal, this.reader);
+  }
+
+  /** Sends the followed tenants' changes after `last` from the log, shard by shard; false when some were trimmed away. */
   private async catchUp(): Promise<boolean> {
     const log = this.deps.log;
-    for (;;) {
-      const page = await log.readAfter(this.tenant!, this.last!.raw, this.settings.catchUpPageSize);
-      if (this.isEnded) return true;
-      if (page.trimmed) return false;
-      for (const event of page.events) {
-        await this.sender.waitForRoom();
+    const selection = this.selection;
+    const readAfter = (cursor: string): Promise<ReadAfterResult> =>
+      selection.kind === 'one'
+        ? log.readAfter(selection.tenant, cursor, this.settings.catchUpPageSize)
+        : log.readShardAfter(cursor, (t) => follows(selection, t), this.settings.catchUpPageSize);
+    for (const shard of this.shards) {
+      for (;;) {
+        const page = await readAfter(this.last.get(shard)!.raw);
         if (this.isEnded) return true;
-        this.deliver({ event, cursor: log.parseCursor(event.cursor) });
+        if (page.trimmed) return false;
+        for (const event of page.events) {
+          await this.sender.waitForRoom();
+          if (this.isEnded) return true;
+          this.deliver({ event, cursor: log.parseCursor(event.cursor) });
+        }
+        // The read may have passed other tenants' entries after our last event.
+        const stoppedAt = log.parseCursor(page.cursor);
+        if (this.isAfterLast(stoppedAt)) this.last.set(shard, stoppedAt);
+        if (!page.more) break;
       }
-      // The read may have passed other tenants' entries after our last event.
-      const stoppedAt = log.parseCursor(page.cursor);
-      if (this.isAfterLast(stoppedAt)) this.last = stoppedAt;
-      if (!page.more) return true;
     }
+    return true;
   }
 
   private deliver(change: HubChange): void {
     const { event, cursor } = change;
     if (this.state === 'ended') return;
-    if (this.last && cursor.epoch !== this.last.epoch) {
+    // The hub and the catch-up only hand over followed tenants' changes; checked again, cheaply.
+    if (!follows(this.selection, event.tenant)) return;
+    const last = this.last.get(cursor.shard);
+    if (last && cursor.epoch !== last.epoch) {
       this.onGap();
       return;
     }
     if (!this.isAfterLast(cursor)) return;
-    this.last = cursor;
-    if (!this.matches(event.key)) return;
+    this.last.set(cursor.shard, cursor);
+    if (!this.matches(event.key) || !this.mayReadKey(event.key)) return;
     if (this.coveredBySnapshot(event)) return;
-    this.offer((change.message ??= changeEvent(event)));
+    // A single-tenant stream's cursor is the change's own: one message serves all its streams.
+    // A multi-tenant stream's cursor holds its other shards' positions too: a message of its own.
+    this.offer(this.setId === undefined ? (change.message ??= changeEvent(event)) : changeEvent(event, this.cursor()));
   }
 
   private coveredBySnapshot(event: ChangeEvent): boolean {
-    const held = this.snapshotVersions?.get(event.key);
+    const at = versionKey(event.tenant, event.key);
+    const held = this.snapshotVersions?.get(at);
     if (held === undefined) return false;
     // A value at or below the snapshot's version, or a delete of an older version, is already reflected.
     if (event.deleted ? event.version < held : event.version <= held) return true;
     // From the first newer change on, log order alone decides.
-    this.snapshotVersions!.delete(event.key);
+    this.snapshotVersions!.delete(at);
     return false;
+  }
+
+  /** The resume cursor of everything passed so far: the shard's `c1` cursor, or the `m1` cursor of every shard. */
+  private cursor(): string {
+    if (this.setId === undefined) return this.last.get(this.shards[0])!.raw;
+    return encodeMultiCursor(this.setId, this.last.values());
+  }
+
+  private mayReadKey(key: string): boolean {
+    const colon = key.indexOf(':');
+    return colon > 0 && this.mayReadTag(key.slice(0, colon));
   }
 
   private offer(event: Parameters<StreamSender['offer']>[0]): void {
@@ -347,7 +439,8 @@ export class WatchStream implements HubSubscriber {
   }
 
   private isAfterLast(cursor: ParsedCursor): boolean {
-    return !this.last || (cursor.epoch === this.last.epoch && compareStreamIds(cursor.id, this.last.id) > 0);
+    const last = this.last.get(cursor.shard);
+    return !last || (cursor.epoch === last.epoch && compareStreamIds(cursor.id, last.id) > 0);
   }
 
   private armHeartbeat(): void {
@@ -356,10 +449,12 @@ export class WatchStream implements HubSubscriber {
       if (this.state !== 'live') return;
       const idleMs = Date.now() - this.sender.lastWriteAt;
       if (idleMs >= interval && this.sender.queued === 0) {
-        // Every change of the tenant up to the hub's position was handed to this stream and written.
-        const hub = this.deps.hub.position(this.shard);
-        if (hub && this.isAfterLast(hub)) this.last = hub;
-        this.offer(heartbeatEvent(this.last!.raw));
+        // Every change of the followed tenants up to the hub's position was handed to this stream and written.
+        for (const shard of this.shards) {
+          const hub = this.deps.hub.position(shard);
+          if (hub && this.isAfterLast(hub)) this.last.set(shard, hub);
+        }
+        this.offer(heartbeatEvent(this.cursor()));
       }
       if (this.state === 'live') {
         // A stalled stream (queue not empty) is looked at again a full interval later, not in a busy loop.
@@ -411,6 +506,8 @@ export class WatchStream implements HubSubscriber {
     this.onEnded(this);
   }
 }
+
+const versionKey = (tenant: string, key: string): string => `${tenant}\n${key}`;
 
 /** Consecutive runs of items of at most `maxBytes` each (an item larger than that alone). */
 function splitBySize(items: readonly WireItem[], maxBytes: number): WireItem[][] {

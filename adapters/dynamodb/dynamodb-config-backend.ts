@@ -3,6 +3,7 @@ import {
   GetItemCommand,
   PutItemCommand,
   QueryCommand,
+  ScanCommand,
   type AttributeValue,
   type DynamoDBClient,
   type PutItemCommandInput,
@@ -18,10 +19,10 @@ import {
 import type { ConfigItem, DeleteCommand, ExpectedVersion, HistoryEntry, PutCommand, PutResult } from '../../core/item';
 import type { ConfigKey, KeyPrefix } from '../../core/key';
 import type { TagRegistry } from '../../core/tag-registry';
-import type { TenantId } from '../../core/tenant';
+import { TENANT_ID_PATTERN, type TenantId } from '../../core/tenant';
 import { translateSdkError } from '../sdk-errors';
 import { decodeStoredItem, encodeStoredItem, historyOf, toConfigItem, type StoredItem, type StoredVersion } from './item-codec';
-import { ITEM_ATTRIBUTES as A, TENANT_TABLE_KEYS } from './table-definition';
+import { ITEM_ATTRIBUTES as A, RESERVED_SORT_KEY_PREFIX, TENANT_TABLE_KEYS } from './table-definition';
 
 export const DEFAULT_HISTORY_DEPTH = 10;
 /** DynamoDB's item limit is 400 KB; the estimate below over-counts, so this leaves a margin. */
@@ -134,6 +135,34 @@ export class DynamoDbConfigBackend implements ConfigBackend {
       startKey = result.LastEvaluatedKey;
       if (items.length === page.limit) return { items, cursor: encodeCursor(String(startKey[TENANT_TABLE_KEYS.sortKey].S)) };
     }
+  }
+
+  /**
+   * A Scan of the partition keys (projection `tenantId`, reserved rows and tombstones filtered):
+   * it reads every row of the table, so it is the stopgap until a tenant registry lists tenants.
+   * A tenant's rows are contiguous in a Scan, so duplicates only occur across page boundaries.
+   */
+  async listTenants(page: PageRequest): Promise<Page<TenantId>> {
+    const result = await this.call('listing tenants', () =>
+      this.client.send(
+        new ScanCommand({
+          TableName: this.tableName,
+          ProjectionExpression: '#pk',
+          FilterExpression: 'NOT begins_with(#sk, :reserved) AND (attribute_not_exists(#deleted) OR #deleted = :false)',
+          ExpressionAttributeNames: { '#pk': TENANT_TABLE_KEYS.partitionKey, '#sk': TENANT_TABLE_KEYS.sortKey, '#deleted': A.deleted },
+          ExpressionAttributeValues: { ':reserved': { S: RESERVED_SORT_KEY_PREFIX }, ':false': { BOOL: false } },
+          ExclusiveStartKey: page.cursor === undefined ? undefined : decodeScanCursor(page.cursor),
+          Limit: Math.max(page.limit, MIN_QUERY_LIMIT),
+        }),
+      ),
+    );
+    const tenants = new Set<TenantId>();
+    for (const row of result.Items ?? []) {
+      const id = row[TENANT_TABLE_KEYS.partitionKey]?.S;
+      if (id !== undefined && TENANT_ID_PATTERN.test(id)) tenants.add(id as TenantId);
+    }
+    const last = result.LastEvaluatedKey;
+    return last ? { items: [...tenants], cursor: encodeScanCursor(last) } : { items: [...tenants] };
   }
 
   async put(tenant: TenantId, command: PutCommand): Promise<PutResult> {
@@ -323,6 +352,21 @@ function fitIntoItemLimit(next: StoredItem, configKey: string): Record<string, A
 
 function rowKey(tenant: string, configKey: string): Record<string, AttributeValue> {
   return { [TENANT_TABLE_KEYS.partitionKey]: { S: tenant }, [TENANT_TABLE_KEYS.sortKey]: { S: configKey } };
+}
+
+function encodeScanCursor(key: Record<string, AttributeValue>): string {
+  return Buffer.from(JSON.stringify({ t: key[TENANT_TABLE_KEYS.partitionKey]?.S, k: key[TENANT_TABLE_KEYS.sortKey]?.S }), 'utf8').toString('base64url');
+}
+
+function decodeScanCursor(cursor: string): Record<string, AttributeValue> {
+  let parsed: { t?: unknown; k?: unknown } | undefined;
+  try {
+    parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as { t?: unknown; k?: unknown };
+  } catch {
+    parsed = undefined;
+  }
+  if (typeof parsed?.t !== 'string' || typeof parsed.k !== 'string') throw new InvalidPageTokenError('the tenant listing cursor is malformed');
+  return { [TENANT_TABLE_KEYS.partitionKey]: { S: parsed.t }, [TENANT_TABLE_KEYS.sortKey]: { S: parsed.k } };
 }
 
 function encodeCursor(lastKey: string): string {

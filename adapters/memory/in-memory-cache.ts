@@ -194,13 +194,23 @@ export class InMemoryVersionedCache implements VersionedCache, ChangeLog {
     return encodeCursor(shard, this.epoch, this.logs[shard].lastId);
   }
 
+  async headOfShard(shard: number): Promise<string> {
+    if (!Number.isInteger(shard) || shard < 0 || shard >= this.settings.shards) throw new RangeError(`no log shard ${shard}`);
+    return encodeCursor(shard, this.epoch, this.logs[shard].lastId);
+  }
+
   async readAfter(tenant: TenantId, cursorRaw: string, limit: number): Promise<ReadAfterResult> {
+    parseTenantCursor(cursorRaw, tenant, this.settings.shards);
+    return this.readShardAfter(cursorRaw, (t) => t === tenant, limit);
+  }
+
+  async readShardAfter(cursorRaw: string, accepts: (tenant: string) => boolean, limit: number): Promise<ReadAfterResult> {
     checkReadLimit(limit);
-    const cursor = parseTenantCursor(cursorRaw, tenant, this.settings.shards);
+    const cursor = this.parseCursor(cursorRaw);
     const log = this.logs[cursor.shard];
     if (isTrimmed(cursor, log.state(this.epoch))) return { trimmed: true };
     const scan = log.after(cursor.id, scanCount(limit));
-    const { events, lastScanned, cut } = collect(scan, tenant, limit, (r) => this.toEvent(cursor.shard, r));
+    const { events, lastScanned, cut } = collect(scan, accepts, limit, (r) => this.toEvent(cursor.shard, r));
     const more = cut || compareStreamIds(lastScanned ?? cursor.id, log.lastId) < 0;
     return { trimmed: false, events, cursor: encodeCursor(cursor.shard, this.epoch, lastScanned ?? cursor.id), more };
   }

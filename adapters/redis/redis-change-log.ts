@@ -110,12 +110,23 @@ export class RedisChangeLog implements ChangeLog {
     return encodeCursor(shard, state.epoch, state.lastId);
   }
 
+  async headOfShard(shard: number): Promise<string> {
+    if (!Number.isInteger(shard) || shard < 0 || shard >= this.settings.shards) throw new RangeError(`no log shard ${shard}`);
+    const { state } = await this.read(shard, '', 0);
+    return encodeCursor(shard, state.epoch, state.lastId);
+  }
+
   async readAfter(tenant: TenantId, cursorRaw: string, limit: number): Promise<ReadAfterResult> {
+    parseTenantCursor(cursorRaw, tenant, this.settings.shards);
+    return this.readShardAfter(cursorRaw, (t) => t === tenant, limit);
+  }
+
+  async readShardAfter(cursorRaw: string, accepts: (tenant: string) => boolean, limit: number): Promise<ReadAfterResult> {
     checkReadLimit(limit);
-    const cursor = parseTenantCursor(cursorRaw, tenant, this.settings.shards);
+    const cursor = this.parseCursor(cursorRaw);
     const { state, records } = await this.read(cursor.shard, cursor.id, scanCount(limit));
     if (isTrimmed(cursor, state)) return { trimmed: true };
-    const { events, lastScanned, cut } = collect(records, tenant, limit, (r) => toEvent(cursor.shard, r));
+    const { events, lastScanned, cut } = collect(records, accepts, limit, (r) => toEvent(cursor.shard, r));
     const at = lastScanned ?? cursor.id;
     return { trimmed: false, events, cursor: encodeCursor(cursor.shard, state.epoch, at), more: cut || compareStreamIds(at, state.lastId) < 0 };
   }

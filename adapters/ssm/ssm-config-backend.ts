@@ -15,7 +15,7 @@ import { ConflictError, InvalidPageTokenError, NotFoundError, PreconditionFailed
 import type { ConfigItem, DeleteCommand, HistoryEntry, JsonValue, PutCommand, PutResult } from '../../core/item';
 import { parseKey, parseKeyPrefix, type ConfigKey, type KeyPrefix } from '../../core/key';
 import type { TagRegistry } from '../../core/tag-registry';
-import type { TenantId } from '../../core/tenant';
+import { TENANT_ID_PATTERN, type TenantId } from '../../core/tenant';
 import { ParameterPaths } from './parameter-paths';
 import { isSdkError, translateSdkError } from '../sdk-errors';
 import type { IndexedKey, ParameterKeyIndex } from './key-index';
@@ -406,6 +406,30 @@ export class SsmConfigBackend implements ConfigBackend {
       if (isSdkError(e, 'ParameterNotFound') || isSdkError(e, 'ParameterVersionNotFound')) return undefined;
       throw translateSdkError(e, 'Parameter Store', 'reading a parameter');
     }
+  }
+
+  /**
+   * The tenants of this stage's parameters, from DescribeParameters over the tenants path
+   * (metadata only, never values, 50 names a call): a walk of every parameter, so it is the
+   * stopgap until a tenant registry lists tenants. Parameter Store's order is its own, so a
+   * tenant with many parameters appears on several pages.
+   */
+  async listTenants(page: PageRequest): Promise<Page<TenantId>> {
+    const out = await this.call('listing tenants', () =>
+      this.opts.client.send(
+        new DescribeParametersCommand({
+          ParameterFilters: [{ Key: 'Path', Option: 'Recursive', Values: [this.paths.tenantsPath.replace(/\/$/, '')] }],
+          MaxResults: Math.min(DESCRIBE_BATCH, Math.max(1, page.limit)),
+          NextToken: page.cursor,
+        }),
+      ),
+    );
+    const tenants = new Set<TenantId>();
+    for (const meta of out.Parameters ?? []) {
+      const tenant = meta.Name === undefined ? undefined : this.paths.locate(meta.Name)?.tenant;
+      if (tenant !== undefined && TENANT_ID_PATTERN.test(tenant)) tenants.add(tenant as TenantId);
+    }
+    return out.NextToken ? { items: [...tenants], cursor: out.NextToken } : { items: [...tenants] };
   }
 
   /** Metadata (Description, LastModifiedUser) of the named parameters, following every page. */

@@ -362,6 +362,44 @@ export function configBackendContract(name: string, setup: () => Promise<Contrac
       });
     });
 
+    describe('listTenants', () => {
+      /** Every tenant listed, following cursors with small pages; fails on a repeated cursor or too many pages. */
+      async function allTenants(limit: number): Promise<Set<string>> {
+        const listTenants = backend.listTenants?.bind(backend);
+        if (!listTenants) throw new Error(`${name} does not implement listTenants`);
+        const seen = new Set<string>();
+        let cursor: string | undefined;
+        for (let pages = 0; pages < 10_000; pages++) {
+          const page = await listTenants({ limit, cursor });
+          for (const t of page.items) seen.add(t);
+          if (!page.cursor) return seen;
+          expect(page.cursor).not.toBe(cursor);
+          cursor = page.cursor;
+        }
+        throw new Error('listTenants did not end within 10,000 pages');
+      }
+
+      it('lists every tenant that holds an item, each a well-formed id, whatever the page size', async () => {
+        const tenants = [freshTenant('la'), freshTenant('lb'), freshTenant('lc')];
+        for (const [i, t] of tenants.entries()) {
+          for (let k = 0; k <= i * 3; k++) await put(t, `k${k}`, k);
+        }
+
+        for (const limit of [1, 2, 100]) {
+          const listed = await allTenants(limit);
+          for (const t of tenants) expect(listed).toContain(t);
+          for (const t of listed) expect(() => parseTenantId(t)).not.toThrow();
+        }
+      });
+
+      it('never lists a tenant that never held an item', async () => {
+        const never = freshTenant('never');
+        await put(freshTenant('other'), 'k', 1);
+
+        expect(await allTenants(100)).not.toContain(never);
+      });
+    });
+
     describe('tenant isolation', () => {
       it('keeps two tenants with the same key names apart in get, list, history and delete', async () => {
         // One id is a prefix of the other: a path- or begins_with-based backend that forgot a delimiter would leak.

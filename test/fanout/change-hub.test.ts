@@ -33,8 +33,8 @@ describe('ChangeHub', () => {
   it("hands each change to its tenant's subscribers only, in log order", async () => {
     // Arrange
     const got = { acme: [] as string[], globex: [] as string[] };
-    hub.subscribe(acme, { onChange: (c) => got.acme.push(`${c.event.key}@${c.event.version}`), onGap: () => undefined });
-    hub.subscribe(globex, { onChange: (c) => got.globex.push(`${c.event.key}@${c.event.version}`), onGap: () => undefined });
+    hub.subscribe({ kind: 'one', tenant: acme }, { onChange: (c) => got.acme.push(`${c.event.key}@${c.event.version}`), onGap: () => undefined });
+    hub.subscribe({ kind: 'one', tenant: globex }, { onChange: (c) => got.globex.push(`${c.event.key}@${c.event.version}`), onGap: () => undefined });
 
     // Act
     await log.apply(acme, change('tenantconfig:a', 1));
@@ -50,7 +50,7 @@ describe('ChangeHub', () => {
   it('forgets a subscriber once it unsubscribes', async () => {
     // Arrange
     const got: HubChange[] = [];
-    const unsubscribe = hub.subscribe(acme, { onChange: (c) => got.push(c), onGap: () => undefined });
+    const unsubscribe = hub.subscribe({ kind: 'one', tenant: acme }, { onChange: (c) => got.push(c), onGap: () => undefined });
     await log.apply(acme, change('tenantconfig:a', 1));
     await sleep(20);
 
@@ -67,13 +67,13 @@ describe('ChangeHub', () => {
   it('keeps delivering to the others when one subscriber throws', async () => {
     // Arrange
     const got: number[] = [];
-    hub.subscribe(acme, {
+    hub.subscribe({ kind: 'one', tenant: acme }, {
       onChange: () => {
         throw new Error('broken subscriber');
       },
       onGap: () => undefined,
     });
-    hub.subscribe(acme, { onChange: (c) => got.push(c.event.version), onGap: () => undefined });
+    hub.subscribe({ kind: 'one', tenant: acme }, { onChange: (c) => got.push(c.event.version), onGap: () => undefined });
 
     // Act
     await log.apply(acme, change('tenantconfig:a', 1));

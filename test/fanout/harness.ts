@@ -24,7 +24,7 @@ import { loadHealthProto } from '../../fanout/health';
 import type { FanoutMetrics } from '../../fanout/metrics';
 import { InMemoryFanoutMetrics } from '../../fanout/metrics';
 import { startFanoutServer, type FanoutDeps, type FanoutServer } from '../../fanout/server';
-import { configServiceSnapshotSource, type SnapshotSource } from '../../fanout/snapshot-source';
+import { backendTenantDirectory, configServiceSnapshotSource, type SnapshotSource } from '../../fanout/snapshot-source';
 import { createJwtVerifier } from '../../fanout/token-verifier';
 import { LOCAL_CLIENT_ID, LOCAL_ISSUER, openDevSigner, type DevSigner } from '../../local/dev-signer';
 import { loadConfigProto } from '../../proto/load';
@@ -214,6 +214,7 @@ export async function startHarness(options: FanoutHarnessOptions = {}): Promise<
       verifier: createJwtVerifier({ issuer: LOCAL_ISSUER, audience: [LOCAL_CLIENT_ID], jwks: signer.jwks }),
       changeLog: options.changeLog ? options.changeLog(store.log) : store.log,
       snapshots: options.snapshots ? options.snapshots(baseSnapshots) : baseSnapshots,
+      tenants: backendTenantDirectory([backend]),
       registry,
       metrics: metrics as FanoutMetrics,
       watch: options.watch,

@@ -30,6 +30,15 @@ export class InMemoryConfigBackend implements ConfigBackend {
     return slot && !slot.deleted ? this.toItem(key.raw, slot) : undefined;
   }
 
+  async listTenants(page: PageRequest): Promise<Page<TenantId>> {
+    const tenants = [...this.slots.keys()].sort();
+    const after = page.cursor ? Buffer.from(page.cursor, 'base64url').toString('utf8') : undefined;
+    const remaining = after === undefined ? tenants : tenants.filter((t) => t > after);
+    const chosen = remaining.slice(0, page.limit) as TenantId[];
+    const more = remaining.length > chosen.length;
+    return more ? { items: chosen, cursor: Buffer.from(chosen[chosen.length - 1], 'utf8').toString('base64url') } : { items: chosen };
+  }
+
   async list(tenant: TenantId, prefix: KeyPrefix, page: PageRequest): Promise<Page<ConfigItem>> {
     const keys = [...(this.slots.get(tenant)?.entries() ?? [])]
       .filter(([raw, slot]) => !slot.deleted && raw.startsWith(prefix.raw))
