@@ -2,7 +2,8 @@
 /**
  * The CDK app: `npx cdk synth --all -c stage=<name>` (default stage in cdk.json). Optional
  * context: account, region, certificateArn, domainName, natGateways, production, alarmEmail,
- * ssmRoot. A bad value stops synth with a message naming the context key.
+ * ssmRoot, services (`billing:read,reports:read+read-secrets`), authDomainPrefix. A bad value
+ * stops synth with a message naming the context key.
  */
 import { App } from 'aws-cdk-lib';
 import { readStageConfig, StageConfigError } from '../lib/config/stage-config';

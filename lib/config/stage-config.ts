@@ -3,6 +3,7 @@
  * checked before any construct is built: a bad value fails synth with a message that names
  * the context key and says what is expected.
  */
+import { validateServiceClients, type ServiceClientSpec } from './principals-data';
 
 /** A context value as CDK hands it over: strings from `-c`, any JSON from cdk.json. */
 export type ContextReader = (key: string) => unknown;
@@ -28,6 +29,13 @@ export interface StageConfig {
   readonly production: boolean;
   /** Subscribed to the alarm topic when given. */
   readonly alarmEmail?: string;
+  /**
+   * Consuming services, each with its own client-credentials app client:
+   * `-c services=billing:read,reports:read+read-secrets`, or a `[{ name, scopes }]` list in cdk.json.
+   */
+  readonly services: readonly ServiceClientSpec[];
+  /** Cognito domain prefix of the token endpoint. Default: `tenant-config-<stage>-<account id>`. */
+  readonly authDomainPrefix?: string;
 }
 
 export class StageConfigError extends Error {
@@ -52,6 +60,12 @@ const REGION_PATTERN = /^[a-z]{2}(?:-[a-z]+)+-\d$/;
 const CERTIFICATE_ARN_PATTERN = /^arn:aws[a-z-]*:acm:[a-z]{2}(?:-[a-z]+)+-\d:\d{12}:certificate\/[A-Za-z0-9-]+$/;
 const DOMAIN_PATTERN = /^(?=.{1,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/;
 const EMAIL_PATTERN = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+/**
+ * A Cognito prefix domain: lower-case letters, digits and inner hyphens, at most 63, and none of
+ * the words Cognito refuses in a prefix.
+ */
+export const DOMAIN_PREFIX_PATTERN = /^(?!.*(?:aws|amazon|cognito))[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
+const SERVICES_SYNTAX = "<name>:<scope>[+<scope>], comma-separated (e.g. billing:read,reports:read+read-secrets)";
 
 function text(read: ContextReader, key: string): string | undefined {
   const value = read(key);
@@ -85,6 +99,29 @@ function integer(read: ContextReader, key: string, min: number, max: number): nu
   return n;
 }
 
+/** `billing:read,reports:read+read-secrets` (from `-c`), or a `[{ name, scopes }]` list (from cdk.json). */
+function serviceClients(read: ContextReader, key: string): ServiceClientSpec[] {
+  const value = read(key);
+  if (value === undefined || value === null || value === '') return [];
+  let specs: ServiceClientSpec[];
+  if (typeof value === 'string') {
+    specs = value.split(',').map((entry) => {
+      const match = /^\s*([^:\s]+)\s*:\s*([^:\s]+)\s*$/.exec(entry);
+      if (!match) throw new StageConfigError(`context '${key}' must be ${SERVICES_SYNTAX}, got '${entry.trim().slice(0, 80)}'`);
+      return { name: match[1], scopes: match[2].split('+') };
+    });
+  } else if (Array.isArray(value)) {
+    specs = value as ServiceClientSpec[];
+  } else {
+    throw new StageConfigError(`context '${key}' must be ${SERVICES_SYNTAX}, or a list of { name, scopes }, got ${JSON.stringify(value).slice(0, 80)}`);
+  }
+  try {
+    return validateServiceClients(specs);
+  } catch (error) {
+    throw new StageConfigError(`context '${key}': ${(error as Error).message}`);
+  }
+}
+
 /** Reads and checks every setting; throws {@link StageConfigError} naming the first bad one. */
 export function readStageConfig(read: ContextReader): StageConfig {
   const stage = text(read, 'stage') ?? DEFAULT_STAGE;
@@ -107,7 +144,13 @@ export function readStageConfig(read: ContextReader): StageConfig {
   const alarmEmail = matching('alarmEmail', text(read, 'alarmEmail'), EMAIL_PATTERN, 'an e-mail address');
   const production = flag(read, 'production') ?? stage === 'prod';
   const natGateways = integer(read, 'natGateways', 1, 3) ?? (production ? 2 : 1);
-  return { stage, ssmRoot, account, region, certificateArn, domainName, natGateways, production, alarmEmail };
+  const services = serviceClients(read, 'services');
+  const what = "1-63 lower-case letters, digits or inner hyphens, without 'aws', 'amazon' or 'cognito'";
+  const authDomainPrefix = matching('authDomainPrefix', text(read, 'authDomainPrefix'), DOMAIN_PREFIX_PATTERN, what);
+  if (authDomainPrefix === undefined && !DOMAIN_PREFIX_PATTERN.test(resourcePrefix({ stage }))) {
+    throw new StageConfigError(`context 'stage' (${stage}) would put a word Cognito reserves in the token endpoint's domain prefix: set 'authDomainPrefix' (${what})`);
+  }
+  return { stage, ssmRoot, account, region, certificateArn, domainName, natGateways, production, alarmEmail, services, authDomainPrefix };
 }
 
 /** The name prefix of this stage's resources, e.g. `tenant-config-dev`. */

@@ -1,16 +1,20 @@
-import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { Aws, Duration, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import * as cognito from 'aws-cdk-lib/aws-cognito';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { acknowledge } from '../common/nag';
 import { ServiceFunction } from '../common/service-function';
+import { PRINCIPALS, servicePascalName, validateServiceClients, type ServiceClientSpec, type ServiceScopeName } from '../config/principals-data';
+import { DOMAIN_PREFIX_PATTERN } from '../config/stage-config';
 
 /** The custom attribute holding a user's tenant (`custom:tenant_id` in Cognito's API). */
 export const TENANT_ATTRIBUTE = 'tenant_id';
 /** The access-token claim the pre-token-generation trigger writes, and the runtime reads (TENANT_CLAIM). */
 export const TENANT_CLAIM = 'tenant_id';
-/** Members may write configuration (ADMIN_GROUP). */
-export const ADMIN_GROUP = 'config-admins';
+/** Members may write configuration of their own tenant (ADMIN_GROUP). */
+export const ADMIN_GROUP = PRINCIPALS.groups.tenantAdmin;
+/** Members act across tenants: the platform team. */
+export const OPERATOR_GROUP = PRINCIPALS.groups.operator;
 
 export interface TenantUserPoolProps {
   /** `tenant-config-<stage>`. */
@@ -21,6 +25,26 @@ export interface TenantUserPoolProps {
   readonly logRetention?: logs.RetentionDays;
   /** @default RemovalPolicy.RETAIN */
   readonly removalPolicy?: RemovalPolicy;
+  /**
+   * Consuming services, each given its own client-credentials app client limited to the scopes
+   * listed. Checked before anything is built: a bad name or an unknown scope fails synth.
+   * @default []
+   */
+  readonly services?: readonly ServiceClientSpec[];
+  /**
+   * Prefix of the Cognito domain that serves the token endpoint
+   * (`https://<prefix>.auth.<region>.amazoncognito.com/oauth2/token`). Prefixes are unique per
+   * region across all accounts, hence the account id in the default.
+   * @default `<name>-<account id>`
+   */
+  readonly domainPrefix?: string;
+}
+
+/** A consuming service's app client and what it may ask for. */
+export interface ServiceClient {
+  readonly name: string;
+  readonly scopes: readonly ServiceScopeName[];
+  readonly client: cognito.UserPoolClient;
 }
 
 /**
@@ -29,15 +53,34 @@ export interface TenantUserPoolProps {
  * app client may read it but never write it (the seed sample let users rewrite their own role).
  * A pre-token-generation (V2) trigger copies it into the *access* token as `tenant_id`, the one
  * claim the API and the fanout trust.
+ *
+ * Machines get no users: each consuming service has its own app client with a secret and the
+ * client-credentials flow only, limited to the resource-server scopes it was given. Its tokens
+ * carry `client_id` and `scope` but no tenant and no `username`, which is how the runtime knows
+ * a service.
  */
 export class TenantUserPool extends Construct {
   readonly userPool: cognito.UserPool;
+  /** The app client people sign in with (tenant users and operators). */
   readonly client: cognito.UserPoolClient;
   readonly adminGroup: cognito.UserPoolGroup;
+  readonly operatorGroup: cognito.UserPoolGroup;
+  readonly resourceServer: cognito.UserPoolResourceServer;
+  /** Serves the OAuth token endpoint that client-credentials grants need. */
+  readonly domain: cognito.UserPoolDomain;
+  /** One per consuming service, in the order given. */
+  readonly serviceClients: readonly ServiceClient[];
   readonly preTokenGeneration: ServiceFunction;
 
   constructor(scope: Construct, id: string, props: TenantUserPoolProps) {
     super(scope, id);
+    const services = validateServiceClients(props.services ?? []);
+    const domainPrefix = props.domainPrefix ?? `${props.name}-${Aws.ACCOUNT_ID}`;
+    // The default's literal part is checked in place of the whole (the account id is digits).
+    const checked = Token.isUnresolved(domainPrefix) ? props.name : domainPrefix;
+    if (!DOMAIN_PREFIX_PATTERN.test(checked)) {
+      throw new Error(`TenantUserPool: domain prefix '${checked}' must be 1-63 lower-case letters, digits or inner hyphens, without 'aws', 'amazon' or 'cognito'`);
+    }
     this.userPool = new cognito.UserPool(this, 'UserPool', {
       userPoolName: props.name,
       // V2 trigger events (access-token customisation) need the Essentials plan or above.
@@ -78,6 +121,11 @@ export class TenantUserPool extends Construct {
       groupName: ADMIN_GROUP,
       description: 'May write and delete configuration of their own tenant',
     });
+    this.operatorGroup = new cognito.UserPoolGroup(this, 'OperatorGroup', {
+      userPool: this.userPool,
+      groupName: OPERATOR_GROUP,
+      description: 'Platform team: read and write every tenant',
+    });
 
     const writable = new cognito.ClientAttributes().withStandardAttributes({ email: true });
     this.client = this.userPool.addClient('ServiceClient', {
@@ -95,6 +143,33 @@ export class TenantUserPool extends Construct {
       writeAttributes: writable,
     });
 
+    const scopes = new Map(
+      Object.values(PRINCIPALS.scopes).map((s) => [s.name, new cognito.ResourceServerScope({ scopeName: s.name, scopeDescription: s.description })]),
+    );
+    this.resourceServer = this.userPool.addResourceServer('ResourceServer', {
+      identifier: PRINCIPALS.resourceServer.identifier,
+      userPoolResourceServerName: PRINCIPALS.resourceServer.name,
+      scopes: [...scopes.values()],
+    });
+    this.domain = this.userPool.addDomain('Domain', { cognitoDomain: { domainPrefix } });
+
+    this.serviceClients = services.map((service) => ({
+      ...service,
+      client: this.userPool.addClient(`Service${servicePascalName(service.name)}Client`, {
+        userPoolClientName: `${props.name}-svc-${service.name}`,
+        generateSecret: true,
+        // Only ALLOW_REFRESH_TOKEN_AUTH remains (a client-credentials grant issues no refresh
+        // token); an empty list would give Cognito's defaults, SRP and custom auth included.
+        authFlows: { userPassword: false, userSrp: false, custom: false, adminUserPassword: false },
+        oAuth: {
+          flows: { clientCredentials: true },
+          scopes: service.scopes.map((name) => cognito.OAuthScope.resourceServer(this.resourceServer, scopes.get(name)!)),
+        },
+        accessTokenValidity: Duration.minutes(60),
+        enableTokenRevocation: true,
+      }),
+    }));
+
     this.preTokenGeneration = new ServiceFunction(this, 'PreTokenGeneration', {
       entry: 'lambda/pre-token-generation/handler.ts',
       description: 'Copies custom:tenant_id into the access token as tenant_id',
@@ -104,7 +179,19 @@ export class TenantUserPool extends Construct {
       logRetention: props.logRetention,
       environment: { TENANT_ATTRIBUTE: `custom:${TENANT_ATTRIBUTE}`, TENANT_CLAIM },
     });
+    // V2_0, not V3_0: Cognito invokes a V2 trigger for user sign-ins only, so client-credentials
+    // grants neither run nor pay for it (they have no tenant to add).
     this.userPool.addTrigger(cognito.UserPoolOperation.PRE_TOKEN_GENERATION_CONFIG, this.preTokenGeneration.function, cognito.LambdaVersion.V2_0);
+  }
+
+  /** Every app client whose access tokens the service accepts (`client_id`): the user client, then each service's. */
+  get acceptedClientIds(): string[] {
+    return [this.client.userPoolClientId, ...this.serviceClients.map((s) => s.client.userPoolClientId)];
+  }
+
+  /** `https://<domain>/oauth2/token`: where services exchange their client id and secret for an access token. */
+  get tokenEndpoint(): string {
+    return `${this.domain.baseUrl()}/oauth2/token`;
   }
 
   /** `https://cognito-idp.<region>.amazonaws.com/<pool id>`: the `iss` of every token. */

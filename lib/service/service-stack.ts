@@ -65,7 +65,9 @@ export class ServiceStack extends Stack {
       clientSecurityGroup: data.cache.cacheClients,
     });
     const issuer = data.users.issuer;
-    const audience = [data.users.client.userPoolClientId];
+    // The user app client and every service's: API Gateway and the fanout match an access
+    // token's `client_id` against this list (client-credentials tokens carry no `aud`).
+    const audience = data.users.acceptedClientIds;
 
     this.api = new ConfigApi(this, 'ConfigApi', {
       name: prefix,

@@ -21,6 +21,7 @@ const VARIANTS: Record<string, Record<string, unknown>> = {
     certificateArn: 'arn:aws:acm:eu-west-1:123456789012:certificate/0f1e2d3c-aaaa-bbbb-cccc-123456789012',
     domainName: 'config.example.com',
     alarmEmail: 'ops@example.com',
+    services: 'billing:read,reports:read+read-secrets',
   },
 };
 

@@ -12,12 +12,13 @@ import { TAG_PATTERN } from '../../core/key';
 import { TagRegistry } from '../../core/tag-registry';
 import { DEFAULT_CACHE_SETTINGS } from '../../core/versioned-cache';
 import { ROUTE_KEYS } from '../../lambda/config-api/routes';
-import { DEFAULT_ADMIN_GROUP, DEFAULT_TENANT_CLAIM } from '../../core/principal';
+import { DEFAULT_ADMIN_GROUP, DEFAULT_OPERATOR_GROUP, DEFAULT_TENANT_CLAIM, SCOPES } from '../../core/principal';
 import { changeEventPatterns } from '../../lib/config/change-event-patterns';
 import { DEFAULT_TAG_REGISTRY, storeNeeds, TAG_NAME } from '../../lib/config/tag-registry-data';
 import { CACHE_NAMESPACE } from '../../lib/data/config-cache';
 import { TENANT_TABLE_SCHEMA } from '../../lib/data/tenant-table';
-import { ADMIN_GROUP, TENANT_CLAIM } from '../../lib/data/tenant-user-pool';
+import { qualifiedScope, READ_SCOPE, READ_SECRETS_SCOPE, SERVICE_SCOPE_NAMES } from '../../lib/config/principals-data';
+import { ADMIN_GROUP, OPERATOR_GROUP, TENANT_CLAIM } from '../../lib/data/tenant-user-pool';
 import { CONFIG_API_ROUTES } from '../../lib/service/config-api';
 import { PROJECT_ROOT } from './support/synth';
 
@@ -85,6 +86,13 @@ describe('lib/ layering', () => {
   it('uses the claim, group and cache namespace the runtime defaults to', () => {
     expect(TENANT_CLAIM).toBe(DEFAULT_TENANT_CLAIM);
     expect(ADMIN_GROUP).toBe(DEFAULT_ADMIN_GROUP);
+    expect(OPERATOR_GROUP).toBe(DEFAULT_OPERATOR_GROUP);
     expect(CACHE_NAMESPACE).toBe(DEFAULT_CACHE_SETTINGS.namespace);
+  });
+
+  it('grants the OAuth scopes the runtime checks', () => {
+    expect(qualifiedScope(READ_SCOPE)).toBe(SCOPES.read);
+    expect(qualifiedScope(READ_SECRETS_SCOPE)).toBe(SCOPES.readSecrets);
+    expect(SERVICE_SCOPE_NAMES.map(qualifiedScope).sort()).toEqual(Object.values(SCOPES).sort());
   });
 });

@@ -20,7 +20,18 @@ describe('stage configuration', () => {
       natGateways: 1,
       production: false,
       alarmEmail: undefined,
+      services: [],
+      authDomainPrefix: undefined,
     });
+  });
+
+  it('reads service clients from -c services=<name>:<scope>[+<scope>],... and from a cdk.json list', () => {
+    expect(read({ services: 'billing:read, reports-eu:read+read-secrets' }).services).toEqual([
+      { name: 'billing', scopes: ['read'] },
+      { name: 'reports-eu', scopes: ['read', 'read-secrets'] },
+    ]);
+    expect(read({ services: [{ name: 'billing', scopes: ['read-secrets', 'read'] }] }).services).toEqual([{ name: 'billing', scopes: ['read', 'read-secrets'] }]);
+    expect(read({ authDomainPrefix: 'acme-config-dev' }).authDomainPrefix).toBe('acme-config-dev');
   });
 
   it('treats the prod stage as production: NAT per AZ', () => {
@@ -55,6 +66,16 @@ describe('stage configuration', () => {
     [{ production: 'yes' }, /context 'production' must be true or false/],
     [{ stage: '  ' }, /context 'stage' must be 1-16 lower-case letters/],
     [{ alarmEmail: 'ops' }, /context 'alarmEmail' must be an e-mail address/],
+    [{ services: 'billing' }, /context 'services' must be <name>:<scope>\[\+<scope>\], comma-separated/],
+    [{ services: 'billing:read,' }, /context 'services' must be <name>:<scope>/],
+    [{ services: 'Billing:read' }, /context 'services': service #1: name "Billing" must be 1-32 lower-case letters/],
+    [{ services: 'billing:write' }, /context 'services': service 'billing': unknown scope "write" \(expected 'read' or 'read-secrets'\)/],
+    [{ services: 'billing:read-secrets' }, /context 'services': service 'billing': scopes must include 'read'/],
+    [{ services: 'billing:read,billing:read+read-secrets' }, /context 'services': service 'billing' is listed twice/],
+    [{ services: 42 }, /context 'services' must be/],
+    [{ authDomainPrefix: 'my-aws-auth' }, /context 'authDomainPrefix' must be 1-63 lower-case letters.*without 'aws'/],
+    [{ authDomainPrefix: 'Auth' }, /context 'authDomainPrefix'/],
+    [{ stage: 'amazon' }, /context 'stage' \(amazon\) would put a word Cognito reserves.*set 'authDomainPrefix'/],
   ])('rejects %j with a message naming the setting', (context, message) => {
     expect(() => read(context)).toThrow(StageConfigError);
     expect(() => read(context)).toThrow(message);
@@ -95,5 +116,16 @@ describe('stage configuration', () => {
     expect(result.status).toBe(1);
     expect(result.stderr).toContain("Invalid deployment settings: context 'stage' must be 1-16 lower-case letters");
     expect(result.stdout + result.stderr).not.toContain('Bundling');
+  });
+
+  it('stops `cdk synth` with a clear message for a bad service list', () => {
+    const result = spawnSync(process.execPath, [join(PROJECT_ROOT, 'node_modules', 'tsx', 'dist', 'cli.mjs'), join(PROJECT_ROOT, 'bin', 'app.ts')], {
+      cwd: PROJECT_ROOT,
+      env: { ...process.env, CDK_CONTEXT_JSON: JSON.stringify({ services: 'billing:write' }), CDK_OUTDIR: mkdtempSync(join(tmpdir(), 'cdk-bad-services-')) },
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    expect(result.status).toBe(1);
+    expect(result.stderr).toContain("Invalid deployment settings: context 'services': service 'billing': unknown scope \"write\"");
   });
 });
