@@ -10,6 +10,7 @@ process.env.POWERTOOLS_LOG_LEVEL ??= 'ERROR';
 import { formatTable, measureBundleSizes } from './bundle-size';
 import { runFanout } from './fanout';
 import { runListing } from './listing';
+import { runMultitenant } from './multitenant';
 import { runPropagation } from './propagation';
 import { runReadPath } from './read-path';
 import { runStaleness } from './staleness';
@@ -34,6 +35,7 @@ const BENCHMARKS: Record<string, () => Promise<BenchmarkOutcome>> = {
   propagation: runPropagation,
   fanout: runFanout,
   listing: runListing,
+  multitenant: runMultitenant,
 };
 
 async function main(): Promise<void> {
