@@ -172,6 +172,10 @@ export interface FanoutHarnessOptions {
   readonly changeLog?: (inner: ChangeLog) => ChangeLog;
   /** Called before every `list` the snapshot source makes (counts reads, or holds them back). */
   readonly onList?: (tenant: string) => void | Promise<void>;
+  /** Accept client-credentials tokens of any app client, as the local pool does (service tokens of the dev signer). @default false */
+  readonly anyServiceClient?: boolean;
+  /** The server's logger (e.g. to record what it logs). */
+  readonly logger?: FanoutDeps['logger'];
 }
 
 export interface FanoutHarness {
@@ -211,7 +215,7 @@ export async function startHarness(options: FanoutHarnessOptions = {}): Promise<
   );
   const server = await startFanoutServer(
     {
-      verifier: createJwtVerifier({ issuer: LOCAL_ISSUER, audience: [LOCAL_CLIENT_ID], jwks: signer.jwks }),
+      verifier: createJwtVerifier({ issuer: LOCAL_ISSUER, audience: [LOCAL_CLIENT_ID], anyServiceClient: options.anyServiceClient, jwks: signer.jwks }),
       changeLog: options.changeLog ? options.changeLog(store.log) : store.log,
       snapshots: options.snapshots ? options.snapshots(baseSnapshots) : baseSnapshots,
       tenants: backendTenantDirectory([backend]),
@@ -219,6 +223,7 @@ export async function startHarness(options: FanoutHarnessOptions = {}): Promise<
       metrics: metrics as FanoutMetrics,
       watch: options.watch,
       connection: options.connection,
+      logger: options.logger,
     },
     { host: '127.0.0.1', port: 0 },
   );
