@@ -106,4 +106,30 @@ describe('ChangeHub', () => {
     expect(metrics.maxLogLagMs).toBeGreaterThanOrEqual(1500);
     expect(metrics.maxLogLagMs).toBeLessThan(5000);
   });
+
+  it('hands a stream of a list of tenants the changes of those tenants, and a stream of every tenant all of them, new tenants included', async () => {
+    // Arrange
+    const initech = 'initech' as TenantId;
+    const list: string[] = [];
+    const all: string[] = [];
+    const unsubscribeList = hub.subscribe({ kind: 'list', tenants: new Set([acme, globex]) }, { onChange: (c) => list.push(`${c.event.tenant}/${c.event.key}`), onGap: () => undefined });
+    const unsubscribeAll = hub.subscribe({ kind: 'all' }, { onChange: (c) => all.push(`${c.event.tenant}/${c.event.key}`), onGap: () => undefined });
+    expect(hub.subscriberCount).toBe(3);
+
+    // Act
+    await log.apply(acme, change('tenantconfig:a', 1));
+    await log.apply(initech, change('tenantconfig:i', 1));
+    await log.apply(globex, change('tenantconfig:g', 1));
+    for (let i = 0; i < 100 && all.length < 3; i++) await sleep(5);
+    unsubscribeList();
+    unsubscribeList();
+    unsubscribeAll();
+    await log.apply(acme, change('tenantconfig:a', 2));
+    await sleep(20);
+
+    // Assert
+    expect(list.sort()).toEqual(['acme/tenantconfig:a', 'globex/tenantconfig:g']);
+    expect(all.sort()).toEqual(['acme/tenantconfig:a', 'globex/tenantconfig:g', 'initech/tenantconfig:i']);
+    expect(hub.subscriberCount).toBe(0);
+  });
 });
