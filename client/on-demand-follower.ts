@@ -54,6 +54,8 @@ export class OnDemandFollower {
         // A fresh snapshot covers everything asked for: no separate join needed.
         this.abandonJoin();
         for (const entry of this.tenants.oldestFirst()) entry.phase = 'watched';
+        // The bound holds here too: a fresh start may come with more tenants asked for than held.
+        this.dropOverflow(new Set());
       }
       const ids = this.tenants.entriesIn('watched').map((e) => e.id);
       return ids.length > 0 ? ids : undefined;

@@ -21,7 +21,8 @@ import { createTenantTableInput } from '../adapters/dynamodb/table-definition';
 import { CachedItemReader, readerPoliciesFromRegistry } from '../core/cached-item-reader';
 import { TagRegistry } from '../core/tag-registry';
 import { startFanoutServer, type FanoutServer } from '../fanout/main';
-import { configServiceSnapshotSource } from '../fanout/snapshot-source';
+import { buildConfigBackends } from '../adapters/config-backends';
+import { backendTenantDirectory, configServiceSnapshotSource } from '../fanout/snapshot-source';
 import { createJwtVerifier } from '../fanout/token-verifier';
 import { buildCacheRefresher } from '../lambda/cache-refresh/wiring';
 import { createHandler } from '../lambda/config-api/handler';
@@ -228,7 +229,8 @@ export async function startLocalSystem(options: LocalSystemOptions = {}): Promis
     });
     const clients = { dynamodb: dynamodbClient, ssm: ssmClient } satisfies AwsClients;
     const reader = new CachedItemReader(local.cache, { ...readerPoliciesFromRegistry(registry), logger });
-    const deps = buildConfigApiDeps({ env: environment, clients, logger, registry, reader });
+    const backends = buildConfigBackends(environment, clients, registry);
+    const deps = buildConfigApiDeps({ env: environment, clients, logger, registry, reader, backends });
     const handler = createHandler(deps);
 
     const front: HttpFront = await startHttpFront({
@@ -246,6 +248,7 @@ export async function startLocalSystem(options: LocalSystemOptions = {}): Promis
         verifier: createJwtVerifier({ issuer: LOCAL_ISSUER, audience: [LOCAL_CLIENT_ID], anyServiceClient: true, jwks: signer.jwks }),
         changeLog: local.changeLog,
         snapshots: configServiceSnapshotSource(deps.service),
+        tenants: backendTenantDirectory(Object.values(backends)),
         registry,
         logger: new Logger({ serviceName: 'fanout' }),
         connection: { drainDeadlineMs: options.fanoutDrainMs ?? 5000 },

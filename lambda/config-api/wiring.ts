@@ -9,7 +9,8 @@ import { SSMClient } from '@aws-sdk/client-ssm';
 import { buildConfigBackends } from '../../adapters/config-backends';
 import { ConfigService, type ItemReader } from '../../core/config-service';
 import { PageTokenCodec } from '../../core/page-token';
-import { TagRegistry } from '../../core/tag-registry';
+import type { ConfigBackend } from '../../core/backend-port';
+import { TagRegistry, type BackendKind } from '../../core/tag-registry';
 import { TagRouter } from '../../core/tag-router';
 import type { ConfigApiDeps } from './handler';
 import { RedisConnector, waitUntilReady } from '../../adapters/redis/redis-connection';
@@ -42,12 +43,14 @@ export interface ConfigApiDepsOptions {
   readonly registry?: TagRegistry;
   /** The read path, e.g. a versioned cache in front of the backends. @default direct backend reads */
   readonly reader?: ItemReader;
+  /** Backends already built (the local system shares them with its fanout). @default built from `env` and `clients` */
+  readonly backends?: Record<BackendKind, ConfigBackend>;
 }
 
 export function buildConfigApiDeps(options: ConfigApiDepsOptions): ConfigApiDeps {
   const { env, clients = defaultClients(), logger = new Logger({ serviceName: 'config-api' }), registry = TagRegistry.default() } = options;
   if (!env.pageTokenSecret) throw new ConfigurationError('PAGE_TOKEN_SECRET', 'is not resolved (see resolvePageTokenSecret)');
-  const router = new TagRouter(registry, buildConfigBackends(env, clients, registry));
+  const router = new TagRouter(registry, options.backends ?? buildConfigBackends(env, clients, registry));
   const service = new ConfigService(router, new PageTokenCodec(env.pageTokenSecret), options.reader);
   return { service, registry, principal: { tenantClaim: env.tenantClaim, adminGroup: env.adminGroup }, logger };
 }
