@@ -50,8 +50,9 @@ export const CONSUMER_PROFILES: Readonly<Record<StoreConsumer, ConsumerProfile>>
     parameterKeyActions: KEY_DECRYPT,
   },
   // Snapshots: reads and listings only (a listing before the config-api's first one walks instead of indexing).
+  // A Watch of every tenant ('*') finds the tenants holding data with a Scan of the partition keys.
   fanout: {
-    dynamodbActions: TABLE_READ,
+    dynamodbActions: [...TABLE_READ, 'dynamodb:Scan'],
     ssmActions: ['ssm:GetParameter', 'ssm:GetParameters', 'ssm:GetParametersByPath'],
     parameterTableActions: TABLE_READ,
     parameterKeyActions: KEY_DECRYPT,

@@ -75,7 +75,7 @@ describe('grants derived from the tag registry', () => {
         expect(statementsOfRole(dynamoOnly, role).map((s) => s.Sid)).not.toContain('SecureStringKey');
       }
       expect(actionsOfRole(dynamoOnly, ROLES.api).filter((a) => a.startsWith('dynamodb:')).sort()).toEqual(['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query']);
-      expect(actionsOfRole(dynamoOnly, ROLES.fanout).filter((a) => a.startsWith('dynamodb:')).sort()).toEqual(['dynamodb:GetItem', 'dynamodb:Query']);
+      expect(actionsOfRole(dynamoOnly, ROLES.fanout).filter((a) => a.startsWith('dynamodb:')).sort()).toEqual(['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:Scan']);
       const rules = resourcesOf(dynamoOnly, 'AWS::Events::Rule').map(([, r]) => r.Properties!.EventPattern as { source: string[] });
       expect(rules.map((p) => p.source)).toEqual([['tenantconfig.pipe']]);
       dynamoOnly.hasResourceProperties('AWS::Pipes::Pipe', {
