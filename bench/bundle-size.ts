@@ -72,7 +72,13 @@ function esbuildOptions(entry: string, outfile: string): BuildOptions {
   };
 }
 
-async function measureBundle(name: string, entry: string, workDir: string, options: Partial<BuildOptions> = {}, targetBytes?: number): Promise<BundleMeasurement> {
+async function measureBundle(
+  name: string,
+  entry: string,
+  workDir: string,
+  options: Partial<BuildOptions> = {},
+  targetBytes?: number,
+): Promise<BundleMeasurement> {
   const outfile = join(workDir, name, 'index.js');
   const result = await build({ ...esbuildOptions(entry, outfile), ...options });
   const code = readFileSync(outfile);
@@ -149,12 +155,23 @@ export function formatTable(results: BundleSizeResults): string {
   const rows: string[][] = [['artifact', 'minified', 'gzip', 'source map', 'modules', 'target']];
   for (const f of [...results.functions, results.fanout.bundle]) {
     const target = f.targetBytes ? `${f.withinTarget ? 'OK' : 'OVER'} (≤ ${kib(f.targetBytes)})` : '';
-    rows.push([f.name === 'fanout' ? 'fanout (image bundle)' : `λ ${f.name}`, kib(f.bytes), kib(f.gzipBytes), kib(f.sourceMapBytes), String(f.modules), target]);
+    rows.push([
+      f.name === 'fanout' ? 'fanout (image bundle)' : `λ ${f.name}`,
+      kib(f.bytes),
+      kib(f.gzipBytes),
+      kib(f.sourceMapBytes),
+      String(f.modules),
+      target,
+    ]);
   }
   const ctx = results.fanout.buildContext;
   rows.push(['fanout build context', kib(ctx.bytes), '', '', `${ctx.files} files`, '']);
   const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
-  const line = (r: string[]) => r.map((cell, i) => cell.padEnd(widths[i])).join('  ').trimEnd();
+  const line = (r: string[]) =>
+    r
+      .map((cell, i) => cell.padEnd(widths[i]))
+      .join('  ')
+      .trimEnd();
   const breakdown = Object.entries(ctx.topLevel)
     .sort((a, b) => b[1] - a[1])
     .map(([name, bytes]) => `${name} ${kib(bytes)}`)

@@ -60,7 +60,10 @@ async function settleMs(ms: number): Promise<void> {
   await sleep(ms);
 }
 
-async function runStalledMode(mode: { name: string; paged: boolean; root?: string }, cfg: { streams: number; keys: number; valueBytes: number; changes: number }): Promise<{ row: StalledRow; detail: Record<string, unknown> }> {
+async function runStalledMode(
+  mode: { name: string; paged: boolean; root?: string },
+  cfg: { streams: number; keys: number; valueBytes: number; changes: number },
+): Promise<{ row: StalledRow; detail: Record<string, unknown> }> {
   let server: Child | undefined;
   let load: Child | undefined;
   try {
@@ -176,7 +179,16 @@ export async function runFanout(): Promise<{ rows: FanoutRow[]; text: string; re
       [
         `fanout — ${stalled.cfg.streams} Watch streams that are never read, one tenant of ${stalled.cfg.keys} keys × ${stalled.cfg.valueBytes} B, then ${stalled.cfg.changes} changes to it, then the clients disconnect`,
         table(
-          ['mode', 'RSS/stalled stream', 'heap/stalled stream', "other tenant's snapshot ms", `RSS/stream after ${stalled.cfg.changes} changes`, 'cut off', 'still open', 'RSS left after disconnect'],
+          [
+            'mode',
+            'RSS/stalled stream',
+            'heap/stalled stream',
+            "other tenant's snapshot ms",
+            `RSS/stream after ${stalled.cfg.changes} changes`,
+            'cut off',
+            'still open',
+            'RSS left after disconnect',
+          ],
           stalled.rows.map((r) => [
             r.mode,
             r.rssPerStalledStream,
@@ -274,7 +286,7 @@ async function runBroadcast(): Promise<{ rows: FanoutRow[]; text: string; metada
       gapMs: cfg.gapMs,
       baseline: { rssBytes: baseline.rss, heapUsedBytes: baseline.heapUsed },
       bytesPerStream: 'RSS delta of the server process from no streams to N streams, divided by N',
-      broadcast: 'from just before the change is appended to the server\'s log to the last stream receiving it',
+      broadcast: "from just before the change is appended to the server's log to the last stream receiving it",
       details,
       targets: {
         streams: 10000,

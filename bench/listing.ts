@@ -65,10 +65,13 @@ const localConfig = (endpoint: string) => ({ endpoint, region: 'us-east-1', cred
 /** Counts the calls a client sends. */
 function counted<C extends SSMClient | DynamoDBClient>(client: C): { client: C; calls: () => number; reset: () => void } {
   let calls = 0;
-  client.middlewareStack.add((next) => async (args) => {
-    calls += 1;
-    return next(args);
-  }, { step: 'initialize', name: 'benchCount' });
+  client.middlewareStack.add(
+    (next) => async (args) => {
+      calls += 1;
+      return next(args);
+    },
+    { step: 'initialize', name: 'benchCount' },
+  );
   return { client, calls: () => calls, reset: () => (calls = 0) };
 }
 
@@ -81,7 +84,11 @@ async function seedParameters(ssm: SSMClient, tenant: TenantId, count: number): 
       while (next < count) {
         const i = next++;
         await ssm.send(
-          new PutParameterCommand({ Name: `/${ROOT}/${STAGE}/tenants/${tenant}/${keyName('paramconfig', i).replace(':', '/')}`, Value: JSON.stringify({ limit: i, plan: 'standard' }), Type: 'String' }),
+          new PutParameterCommand({
+            Name: `/${ROOT}/${STAGE}/tenants/${tenant}/${keyName('paramconfig', i).replace(':', '/')}`,
+            Value: JSON.stringify({ limit: i, plan: 'standard' }),
+            Type: 'String',
+          }),
         );
       }
     }),
@@ -106,12 +113,19 @@ async function seedItems(client: DynamoDBClient, tenant: TenantId, count: number
   }));
   for (let i = 0; i < requests.length; i += 25) {
     let pending: WriteRequest[] | undefined = requests.slice(i, i + 25);
-    while (pending && pending.length > 0) pending = (await client.send(new BatchWriteItemCommand({ RequestItems: { [TABLE]: pending } }))).UnprocessedItems?.[TABLE];
+    while (pending && pending.length > 0)
+      pending = (await client.send(new BatchWriteItemCommand({ RequestItems: { [TABLE]: pending } }))).UnprocessedItems?.[TABLE];
   }
 }
 
 /** Lists every page; per-page time and store calls, and the whole listing's time. */
-async function listAll(backend: ConfigBackend, tenant: TenantId, tag: string, limit: number, calls: () => number): Promise<{ pageMs: number[]; pageCalls: number[]; totalS: number; keys: number }> {
+async function listAll(
+  backend: ConfigBackend,
+  tenant: TenantId,
+  tag: string,
+  limit: number,
+  calls: () => number,
+): Promise<{ pageMs: number[]; pageCalls: number[]; totalS: number; keys: number }> {
   const pageMs: number[] = [];
   const pageCalls: number[] = [];
   let keys = 0;
@@ -162,8 +176,18 @@ async function measureWrites(count: number, writes: number): Promise<WriteRow[]>
     ssm.destroy();
     await store.close();
     return [
-      { parameters: count, approach: 'rewrite whole file per write (old, no HTTP)', writesPerSec: round(oldRate, 1), bytesWrittenPerWrite: Math.round(rewriteBytes / writes) },
-      { parameters: count, approach: 'journal append (ours, via HTTP)', writesPerSec: round(newRate, 1), bytesWrittenPerWrite: Math.round(journalBytes / writes) },
+      {
+        parameters: count,
+        approach: 'rewrite whole file per write (old, no HTTP)',
+        writesPerSec: round(oldRate, 1),
+        bytesWrittenPerWrite: Math.round(rewriteBytes / writes),
+      },
+      {
+        parameters: count,
+        approach: 'journal append (ours, via HTTP)',
+        writesPerSec: round(newRate, 1),
+        bytesWrittenPerWrite: Math.round(journalBytes / writes),
+      },
     ];
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -232,7 +256,14 @@ export async function runListing(): Promise<{ rows: ListingRow[]; text: string; 
       rows.push(row('Parameter Store', 'key index (ours)', keys, await listAll(indexed, tenant, 'paramconfig', cfg.limit, calls)));
 
       log(`listing: DynamoDB, ${keys} keys`);
-      rows.push(row('DynamoDB', 'Query per page (unchanged)', keys, await listAll(new DynamoDbConfigBackend({ client: dynamo.client, tableName: TABLE, registry }), tenant, 'tenantconfig', cfg.limit, calls)));
+      rows.push(
+        row(
+          'DynamoDB',
+          'Query per page (unchanged)',
+          keys,
+          await listAll(new DynamoDbConfigBackend({ client: dynamo.client, tableName: TABLE, registry }), tenant, 'tenantconfig', cfg.limit, calls),
+        ),
+      );
 
       log(`listing: local Parameter Store writes at ${keys} parameters`);
       writeRows.push(...(await measureWrites(keys, cfg.writes)));

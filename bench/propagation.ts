@@ -57,7 +57,12 @@ export async function runPropagation(): Promise<{ rows: PropagationRow[]; text: 
     };
     for (const key of keys) await put(key, { i: -1 });
 
-    client = new ConfigClient({ grpcTarget: sys.grpc, token: () => sys.readerToken, prefixes: ['tenantconfig:bench/prop/'], logger: { debug() {}, info() {}, warn() {}, error() {} } });
+    client = new ConfigClient({
+      grpcTarget: sys.grpc,
+      token: () => sys.readerToken,
+      prefixes: ['tenantconfig:bench/prop/'],
+      logger: { debug() {}, info() {}, warn() {}, error() {} },
+    });
     const fired = new Map<string, number>();
     const waiters = new Map<string, () => void>();
     client.onChange((change) => {
@@ -100,7 +105,11 @@ export async function runPropagation(): Promise<{ rows: PropagationRow[]; text: 
     // Accepted = the 2xx reached the writer; a listener that fired even earlier counts as 0.
     const fromAccepted = fromAck.map((ms) => Math.max(0, ms));
     const rows: PropagationRow[] = [
-      { system: `push: write accepted → SDK listener (${sys.cache} cache)`, p50Ms: round(percentile(fromAccepted, 50)), p99Ms: round(percentile(fromAccepted, 99)) },
+      {
+        system: `push: write accepted → SDK listener (${sys.cache} cache)`,
+        p50Ms: round(percentile(fromAccepted, 50)),
+        p99Ms: round(percentile(fromAccepted, 99)),
+      },
       { system: 'push: PUT sent → SDK listener (incl. the write)', p50Ms: round(percentile(fromSend, 50)), p99Ms: round(percentile(fromSend, 99)) },
     ];
     const random = seededRandom(7);
@@ -110,7 +119,12 @@ export async function runPropagation(): Promise<{ rows: PropagationRow[]; text: 
         const phase = random() * p.ms;
         return (((phase - t) % p.ms) + p.ms) % p.ms;
       });
-      return { system: p.system, p50Ms: round(percentile(delays, 50), 0), p99Ms: round(percentile(delays, 99), 0), meanMs: round(delays.reduce((a, b) => a + b, 0) / delays.length, 0) };
+      return {
+        system: p.system,
+        p50Ms: round(percentile(delays, 50), 0),
+        p99Ms: round(percentile(delays, 99), 0),
+        meanMs: round(delays.reduce((a, b) => a + b, 0) / delays.length, 0),
+      };
     });
     rows.push(...pollers.map(({ system, p50Ms, p99Ms }) => ({ system, p50Ms, p99Ms })));
     const push = rows[0];
@@ -124,8 +138,18 @@ export async function runPropagation(): Promise<{ rows: PropagationRow[]; text: 
       missed,
       keys: cfg.keys,
       push: {
-        fromRequestSentMs: { p50: round(percentile(fromSend, 50)), p90: round(percentile(fromSend, 90)), p99: round(percentile(fromSend, 99)), max: round(Math.max(...fromSend)) },
-        fromResponseReceivedMs: { p50: round(percentile(fromAck, 50)), p99: round(percentile(fromAck, 99)), max: round(Math.max(...fromAck)), listenerBeforeResponse: fromAck.filter((ms) => ms < 0).length },
+        fromRequestSentMs: {
+          p50: round(percentile(fromSend, 50)),
+          p90: round(percentile(fromSend, 90)),
+          p99: round(percentile(fromSend, 99)),
+          max: round(Math.max(...fromSend)),
+        },
+        fromResponseReceivedMs: {
+          p50: round(percentile(fromAck, 50)),
+          p99: round(percentile(fromAck, 99)),
+          max: round(Math.max(...fromAck)),
+          listenerBeforeResponse: fromAck.filter((ms) => ms < 0).length,
+        },
         note: 'headline = from the 2xx response, negatives (listener fired before the writer saw the response) counted as 0; the PUT itself (stream proxy + read-modify-write on dynalite) is the row from request sent',
       },
       pollers: pollers.map((p) => ({ ...p, model: 'delay = time to the next poll, poll phase uniformly random per change; the poll round trip not added' })),
@@ -135,7 +159,10 @@ export async function runPropagation(): Promise<{ rows: PropagationRow[]; text: 
     writeResults('propagation', results);
     const text = [
       `propagation — ${fromSend.length} changes (${missed} missed) through the local system; pollers modelled on the same change times`,
-      table(['system', 'p50 ms', 'p99 ms'], rows.map((r) => [r.system, r.p50Ms, r.p99Ms])),
+      table(
+        ['system', 'p50 ms', 'p99 ms'],
+        rows.map((r) => [r.system, r.p50Ms, r.p99Ms]),
+      ),
       `listener before the writer saw its 2xx: ${metadata.push.fromResponseReceivedMs.listenerBeforeResponse} of ${fromAck.length}; target p99 ≤ ${TARGET_P99_MS} ms: ${metadata.target.met ? 'met' : 'NOT met'}`,
       `machine: ${describeMachine(metadata.machine)}`,
     ].join('\n');

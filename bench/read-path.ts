@@ -38,7 +38,9 @@ export async function runReadPath(): Promise<{ rows: ReadPathRow[]; text: string
   let child: Child | undefined;
   try {
     log('read-path: starting the local system in a child process');
-    child = forkTs('bench/support/system-process.ts', { execArgv: process.env.READPATH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.READPATH_PROFILE}`] : [] });
+    child = forkTs('bench/support/system-process.ts', {
+      execArgv: process.env.READPATH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.READPATH_PROFILE}`] : [],
+    });
     const sys = await child.next<SystemReady>('ready');
     const keys = Array.from({ length: cfg.keys }, (_, i) => `tenantconfig:bench/read/k${String(i).padStart(3, '0')}`);
     for (const key of keys) {
@@ -92,7 +94,10 @@ export async function runReadPath(): Promise<{ rows: ReadPathRow[]; text: string
     writeResults('read-path', results);
     const text = [
       `read-path — GET /v1/config/{key} through the local HTTP front, ${cfg.connections} connections, ${cfg.durationS} s each`,
-      table(['system', 'req/s', 'p50 ms', 'p99 ms'], rows.map((r) => [r.system, r.reqPerSec, r.p50Ms, r.p99Ms])),
+      table(
+        ['system', 'req/s', 'p50 ms', 'p99 ms'],
+        rows.map((r) => [r.system, r.reqPerSec, r.p50Ms, r.p99Ms]),
+      ),
       `target ≥ ${TARGET_CACHED_RPS} cached req/s: ${metadata.target.met ? 'met' : 'NOT met'}`,
       `machine: ${describeMachine(metadata.machine)}`,
     ].join('\n');

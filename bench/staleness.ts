@@ -386,8 +386,13 @@ export async function runStaleness(): Promise<{ rows: StalenessRow[]; text: stri
       writeErrors,
       readErrorsOrShed: Object.fromEntries(systems.map((s) => [s.name, s.errors])),
       eventCache: { ...reader.counters },
-      eventCacheNote: 'store reads of the event-driven system come from cache calls slower than the reader\'s 250 ms timeout (breaker), i.e. from stalls of this shared machine; DynamoDB change events carry the value, so a change itself costs no store read',
-      loadGeneratorEventLoopDelayMs: { p50: round(loopDelay.percentile(50) / 1e6), p99: round(loopDelay.percentile(99) / 1e6), max: round(loopDelay.max / 1e6) },
+      eventCacheNote:
+        "store reads of the event-driven system come from cache calls slower than the reader's 250 ms timeout (breaker), i.e. from stalls of this shared machine; DynamoDB change events carry the value, so a change itself costs no store read",
+      loadGeneratorEventLoopDelayMs: {
+        p50: round(loopDelay.percentile(50) / 1e6),
+        p99: round(loopDelay.percentile(99) / 1e6),
+        max: round(loopDelay.max / 1e6),
+      },
       eventsApplied,
       eventDelayFromWriteStartMs: { p50: round(percentile(fromStart, 50)), p99: round(percentile(fromStart, 99)), max: round(Math.max(...fromStart)) },
       eventDelayFromWriteAckMs: { p50: round(percentile(fromAck, 50)), p99: round(percentile(fromAck, 99)), max: round(Math.max(...fromAck)) },
@@ -399,12 +404,30 @@ export async function runStaleness(): Promise<{ rows: StalenessRow[]; text: stri
         storeReadsPerChangeMet: ev.storeReadsPerChange <= 1.1,
       },
     };
-    const results = { rows: rows.map(({ system, staleReadFraction, storeReadsPerSecond, storeReadsPerChange }) => ({ system, staleReadFraction, storeReadsPerSecond, storeReadsPerChange })), details: rows, metadata };
+    const results = {
+      rows: rows.map(({ system, staleReadFraction, storeReadsPerSecond, storeReadsPerChange }) => ({
+        system,
+        staleReadFraction,
+        storeReadsPerSecond,
+        storeReadsPerChange,
+      })),
+      details: rows,
+      metadata,
+    };
     const text = [
       `staleness — ${cfg.tenants} tenants × ${cfg.keysPerTenant} keys, Zipf s=${cfg.zipfS}, ${cfg.readRatePerSystem} reads/s per system, ${cfg.changeRate} changes/s (${cfg.changeDistribution}), ${round(windowS, 1)} s measured, ${changesInWindow} changes`,
       table(
         ['system', 'reads', 'stale reads', 'stale fraction', 'store reads/s', 'store reads/change', 'read p50 ms', 'read p99 ms'],
-        rows.map((r) => [r.system, r.reads, r.staleReads, r.staleReadFraction.toExponential(2), r.storeReadsPerSecond, r.storeReadsPerChange, r.readP50Ms, r.readP99Ms]),
+        rows.map((r) => [
+          r.system,
+          r.reads,
+          r.staleReads,
+          r.staleReadFraction.toExponential(2),
+          r.storeReadsPerSecond,
+          r.storeReadsPerChange,
+          r.readP50Ms,
+          r.readP99Ms,
+        ]),
       ),
       `event delay (write start → applied in cache): p50 ${metadata.eventDelayFromWriteStartMs.p50} ms, p99 ${metadata.eventDelayFromWriteStartMs.p99} ms; target stale ≤ 1/100 of TTL: ${metadata.targets.met ? 'met' : 'NOT met'}; store reads/change ≤ 1.1: ${metadata.targets.storeReadsPerChangeMet ? 'met' : 'NOT met'}`,
       `machine: ${describeMachine(metadata.machine)}`,

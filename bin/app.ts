@@ -11,7 +11,10 @@ import { createTenantConfigApp } from '../lib/tenant-config-app';
 
 const app = new App();
 try {
-  createTenantConfigApp(app, readStageConfig((key) => app.node.tryGetContext(key)));
+  createTenantConfigApp(
+    app,
+    readStageConfig((key) => app.node.tryGetContext(key)),
+  );
 } catch (error) {
   if (error instanceof StageConfigError) {
     console.error(`\nInvalid deployment settings: ${error.message}\n`);

@@ -175,7 +175,7 @@ function parseParameterStoreChange(detail: Record<string, unknown>, event: Recor
   // Parameter Store reports writes that failed validation (e.g. aws:ec2:image) with an exception.
   if (detail.exception !== undefined) return foreign('the operation failed; nothing was written');
   const location = ctx.keyOfParameter(name);
-  if (!location) return foreign('the parameter is outside this stage\'s tenant hierarchy');
+  if (!location) return foreign("the parameter is outside this stage's tenant hierarchy");
   const target = resolveTarget(location.tenant, location.key, 'ssm', ctx);
   if ('kind' in target) return target;
   const time = typeof event.time === 'string' ? Date.parse(event.time) : NaN;
@@ -191,12 +191,7 @@ function parseParameterStoreChange(detail: Record<string, unknown>, event: Recor
 }
 
 /** Tenant and key checked as strictly as the API checks them, and the tag served by `backend`. */
-function resolveTarget(
-  tenantRaw: string,
-  keyRaw: string,
-  backend: BackendKind,
-  ctx: ChangeEventContext,
-): { tenant: TenantId; key: ConfigKey } | ForeignEvent {
+function resolveTarget(tenantRaw: string, keyRaw: string, backend: BackendKind, ctx: ChangeEventContext): { tenant: TenantId; key: ConfigKey } | ForeignEvent {
   if (!TENANT_ID_PATTERN.test(tenantRaw)) return foreign('the tenant id is not one this service issues');
   let key: ConfigKey;
   try {

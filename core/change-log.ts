@@ -212,7 +212,8 @@ export function parseMultiCursor(raw: unknown, setId: string, shards: readonly n
   const dot = raw.indexOf('.', head.length);
   const set = dot < 0 ? '' : raw.slice(head.length, dot);
   if (!SET_ID_PATTERN.test(set)) throw new InvalidCursorError(`cursor is malformed: expected '${MULTI_CURSOR_VERSION}.<set>.<position>~…'`);
-  if (set !== setId) throw new InvalidCursorError('cursor belongs to a Watch of another set of tenants; resume with the same tenants, or start without a cursor');
+  if (set !== setId)
+    throw new InvalidCursorError('cursor belongs to a Watch of another set of tenants; resume with the same tenants, or start without a cursor');
   const positions = new Map<number, ParsedCursor>();
   for (const position of raw.slice(dot + 1).split('~')) {
     const match = POSITION_PATTERN.exec(position);

@@ -57,9 +57,7 @@ export class ConfigService {
     }
     const prefixRaw = query.prefix ?? '';
     // With no prefix the listing walks every tag in registry order.
-    const prefixes: KeyPrefix[] = prefixRaw
-      ? [parseKeyPrefix(prefixRaw)]
-      : this.router.registry.all().map((t) => parseKeyPrefix(`${t.name}:`));
+    const prefixes: KeyPrefix[] = prefixRaw ? [parseKeyPrefix(prefixRaw)] : this.router.registry.all().map((t) => parseKeyPrefix(`${t.name}:`));
     // An unknown tag is a 400 before any read; a named tag the caller may not read is a 403,
     // and a walk of every tag passes over those (so the page token means the same to anyone).
     const readable = prefixes.map((p) => {
@@ -67,9 +65,7 @@ export class ConfigService {
       if (prefixRaw) authorize(access, tag, 'read');
       return mayRead(access.caller, tag);
     });
-    const start = query.nextToken
-      ? this.pageTokens.decode(query.nextToken, { tenant: access.tenant, prefix: prefixRaw })
-      : { tagIndex: 0, cursor: undefined };
+    const start = query.nextToken ? this.pageTokens.decode(query.nextToken, { tenant: access.tenant, prefix: prefixRaw }) : { tagIndex: 0, cursor: undefined };
     if (start.tagIndex >= prefixes.length) {
       return { items: [] };
     }
@@ -100,9 +96,7 @@ export class ConfigService {
     const more = tagIndex < prefixes.length;
     return {
       items,
-      nextToken: more
-        ? this.pageTokens.encode({ tenant: access.tenant, prefix: prefixRaw, tagIndex, cursor })
-        : undefined,
+      nextToken: more ? this.pageTokens.encode({ tenant: access.tenant, prefix: prefixRaw, tagIndex, cursor }) : undefined,
     };
   }
 

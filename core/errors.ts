@@ -61,7 +61,10 @@ export class NotFoundError extends ConfigError {
 /** An If-Match / If-None-Match condition did not hold. `currentVersion` is absent when the key does not exist. */
 export class PreconditionFailedError extends ConfigError {
   readonly kind = 'precondition-failed';
-  constructor(message: string, readonly currentVersion?: number) {
+  constructor(
+    message: string,
+    readonly currentVersion?: number,
+  ) {
     super(message);
   }
 }

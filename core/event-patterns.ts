@@ -49,10 +49,7 @@ export function eventPatternVariables(options: { ssmTenantsPath: string; registr
 }
 
 /** Fills the placeholders; an unknown or unfilled placeholder fails with its name. */
-export function resolveChangeEventPatterns(
-  variables: EventPatternVariables,
-  data: unknown = patternData,
-): ChangeEventPatterns {
+export function resolveChangeEventPatterns(variables: EventPatternVariables, data: unknown = patternData): ChangeEventPatterns {
   const resolved = resolve(data, variables as unknown as Record<string, string | readonly string[]>, '') as Record<string, unknown>;
   const pipe = resolved.dynamodbPipe as ChangeEventPatterns['dynamodbPipe'] | undefined;
   const rules = resolved.rules as Record<string, EventRuleSpec> | undefined;

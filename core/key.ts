@@ -35,9 +35,7 @@ function splitTag(raw: string, what: 'key' | 'prefix'): { tag: string; rest: str
   }
   const tag = raw.slice(0, colon);
   if (!TAG_PATTERN.test(tag)) {
-    throw new InvalidKeyError(
-      `tag '${printable(tag)}' is malformed: expected a lowercase letter followed by up to 31 lowercase letters or digits`,
-    );
+    throw new InvalidKeyError(`tag '${printable(tag)}' is malformed: expected a lowercase letter followed by up to 31 lowercase letters or digits`);
   }
   return { tag, rest: raw.slice(colon + 1) };
 }
@@ -51,9 +49,7 @@ function checkName(name: string, partial: boolean): void {
     const ch = name[i];
     if (ch !== '/' && !NAME_CHAR.test(ch)) {
       const full = String.fromCodePoint(name.codePointAt(i)!);
-      throw new InvalidKeyError(
-        `${describeChar(full)} at position ${i + 1} of the name is not allowed: names use A-Z a-z 0-9 _ . - with '/' between segments`,
-      );
+      throw new InvalidKeyError(`${describeChar(full)} at position ${i + 1} of the name is not allowed: names use A-Z a-z 0-9 _ . - with '/' between segments`);
     }
   }
   const segments = name.split('/');

@@ -32,7 +32,8 @@ export class PageTokenCodec {
 
   /** Decodes and checks a token for this tenant and prefix; anything else is {@link InvalidPageTokenError}. */
   decode(token: string, expected: { tenant: string; prefix: string }): ListPosition {
-    const invalid = () => new InvalidPageTokenError('nextToken is not valid for this listing: pass back the nextToken of the previous page unchanged, with the same prefix');
+    const invalid = () =>
+      new InvalidPageTokenError('nextToken is not valid for this listing: pass back the nextToken of the previous page unchanged, with the same prefix');
     if (typeof token !== 'string' || token.length > 4096 || !/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/.test(token)) throw invalid();
     const [bodyPart, sigPart] = token.split('.');
     const body = Buffer.from(bodyPart, 'base64url');

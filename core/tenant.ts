@@ -15,9 +15,7 @@ export function parseTenantId(raw: unknown): TenantId {
     throw new InvalidTenantError('the token carries no tenant claim');
   }
   if (!TENANT_ID_PATTERN.test(raw)) {
-    throw new InvalidTenantError(
-      'the tenant claim is malformed: expected 1-64 characters of [A-Za-z0-9_-] starting with a letter or digit',
-    );
+    throw new InvalidTenantError('the tenant claim is malformed: expected 1-64 characters of [A-Za-z0-9_-] starting with a letter or digit');
   }
   return raw as TenantId;
 }

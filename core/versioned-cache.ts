@@ -123,7 +123,8 @@ export function changeFromItem(item: ConfigItem, withStoreTime: boolean): CacheC
 export function checkChange(change: CacheChange): void {
   if (!Number.isSafeInteger(change.version) || change.version < 0) throw new Error(`cache change for '${change.key}': version must be a non-negative integer`);
   if (!change.deleted && typeof change.valueJson !== 'string') throw new Error(`cache change for '${change.key}': a value change needs valueJson`);
-  if (change.modifiedAtMs !== undefined && !Number.isSafeInteger(change.modifiedAtMs)) throw new Error(`cache change for '${change.key}': modifiedAtMs must be an integer (epoch ms)`);
+  if (change.modifiedAtMs !== undefined && !Number.isSafeInteger(change.modifiedAtMs))
+    throw new Error(`cache change for '${change.key}': modifiedAtMs must be an integer (epoch ms)`);
 }
 
 /** Settings writers and readers must share (shards and namespace) plus the entry lifetimes. */

@@ -24,7 +24,10 @@ const STATUS_BY_KIND: Readonly<Record<ErrorKind, status>> = {
 
 /** A status the handler raises on purpose, outside the domain errors (drain, slow consumer, cursor). */
 export class GrpcStatusError extends Error {
-  constructor(readonly code: status, message: string) {
+  constructor(
+    readonly code: status,
+    message: string,
+  ) {
     super(message);
     this.name = 'GrpcStatusError';
   }

@@ -171,9 +171,7 @@ export async function startFanoutServer(deps: FanoutDeps, listen: { host: string
 
   await hub.start();
   const port = await new Promise<number>((resolve, reject) => {
-    server.bindAsync(`${listen.host}:${listen.port}`, grpc.ServerCredentials.createInsecure(), (error, bound) =>
-      error ? reject(error) : resolve(bound),
-    );
+    server.bindAsync(`${listen.host}:${listen.port}`, grpc.ServerCredentials.createInsecure(), (error, bound) => (error ? reject(error) : resolve(bound)));
   }).catch(async (error: unknown) => {
     await hub.stop();
     throw error;

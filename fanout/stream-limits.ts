@@ -22,9 +22,7 @@ export function watcherIdentity(principal: Principal): string {
 
 /** How a refusal names the identity: "tenant 'acme'", "service 'billing'". */
 export function describeIdentity(principal: Principal): string {
-  return principal.kind === 'tenant-reader' || principal.kind === 'tenant-admin'
-    ? `tenant '${principal.tenant}'`
-    : `${principal.kind} '${principal.subject}'`;
+  return principal.kind === 'tenant-reader' || principal.kind === 'tenant-admin' ? `tenant '${principal.tenant}'` : `${principal.kind} '${principal.subject}'`;
 }
 
 export class ConcurrencyLimiter<K> {

@@ -39,7 +39,8 @@ export function resolveTenants(principal: Principal, requested: readonly string[
     );
   }
   if (requested.includes(ALL_TENANTS)) {
-    if (requested.some((t) => t !== ALL_TENANTS)) throw new InvalidRequestError(`"${ALL_TENANTS}" stands alone in WatchRequest.tenants: it already means every tenant`);
+    if (requested.some((t) => t !== ALL_TENANTS))
+      throw new InvalidRequestError(`"${ALL_TENANTS}" stands alone in WatchRequest.tenants: it already means every tenant`);
     if (!mayActOnAnyTenant(principal)) throw new ForbiddenError(`only a service or an operator may watch every tenant ("${ALL_TENANTS}")`);
     return { kind: 'all' };
   }

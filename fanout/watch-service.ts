@@ -194,7 +194,12 @@ export class WatchService {
       return new Map([[cursor.shard, cursor]]);
     }
     const setId = tenantSetId(tenants.kind === 'all' ? '*' : [...tenants.tenants]);
-    return parseMultiCursor(raw, setId, shardsOf(tenants, log.shardCount, (t) => log.shardOf(t)), log.shardCount);
+    return parseMultiCursor(
+      raw,
+      setId,
+      shardsOf(tenants, log.shardCount, (t) => log.shardOf(t)),
+      log.shardCount,
+    );
   }
 
   /**

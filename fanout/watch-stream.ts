@@ -30,7 +30,15 @@
  * hub forgets it, its queue is dropped.
  */
 import { status as grpcStatus, type StatusObject } from '@grpc/grpc-js';
-import { compareStreamIds, encodeMultiCursor, tenantSetId, type ChangeEvent, type ChangeLog, type ParsedCursor, type ReadAfterResult } from '../core/change-log';
+import {
+  compareStreamIds,
+  encodeMultiCursor,
+  tenantSetId,
+  type ChangeEvent,
+  type ChangeLog,
+  type ParsedCursor,
+  type ReadAfterResult,
+} from '../core/change-log';
 import { MAX_PAGE_LIMIT } from '../core/config-service';
 import type { KeyPrefix } from '../core/key';
 import type { Principal } from '../core/principal';
@@ -189,8 +197,7 @@ export class WatchStream implements HubSubscriber {
     const log = this.deps.log;
     this.selection = start.tenants;
     this.shards = shardsOf(start.tenants, log.shardCount, (t) => log.shardOf(t));
-    this.setId =
-      start.tenants.kind === 'one' ? undefined : tenantSetId(start.tenants.kind === 'all' ? '*' : [...start.tenants.tenants]);
+    this.setId = start.tenants.kind === 'one' ? undefined : tenantSetId(start.tenants.kind === 'all' ? '*' : [...start.tenants.tenants]);
     this.prefixes = start.prefixes;
     this.mayReadTag = start.mayReadTag;
     this.reader = start.principal;
@@ -293,7 +300,7 @@ export class WatchStream implements HubSubscriber {
     if (!this.pagedSnapshot) {
       // One message, as clients that do not assemble pages expect it.
       const items: WireItem[] = [];
-      for (let done = false; !done; ) {
+      for (let done = false; !done;) {
         const page = await read(MAX_PAGE_LIMIT);
         if (!page) return;
         items.push(...page.items);
@@ -310,7 +317,7 @@ export class WatchStream implements HubSubscriber {
     const pageBytes = this.settings.snapshotPageBytes;
     let limit = FIRST_READ_ITEMS;
     let bytesRead = 0;
-    for (let done = false; !done; ) {
+    for (let done = false; !done;) {
       // The next page is read only once the previous one has left: an unread stream reads no further.
       await this.sender.waitForFlush();
       if (this.isEnded) return;
@@ -469,11 +476,7 @@ export class WatchStream implements HubSubscriber {
     const delay = Math.min(Math.max(0, expiresAtMs - Date.now()), MAX_TIMER_MS);
     this.timers.push(
       setTimeout(
-        () =>
-          this.finish(
-            { code: grpcStatus.UNAUTHENTICATED, details: 'the token expired; reconnect with a fresh token and resume from your cursor' },
-            false,
-          ),
+        () => this.finish({ code: grpcStatus.UNAUTHENTICATED, details: 'the token expired; reconnect with a fresh token and resume from your cursor' }, false),
         delay,
       ),
     );

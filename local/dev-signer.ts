@@ -208,7 +208,9 @@ function publicJwk(publicKey: KeyObject, kid: string): RsaPublicJwk {
 /** RFC 7638 thumbprint: a kid that names the key itself. */
 function jwkThumbprint(publicKey: KeyObject): string {
   const { n, e } = publicKey.export({ format: 'jwk' });
-  return createHash('sha256').update(JSON.stringify({ e, kty: 'RSA', n })).digest('base64url');
+  return createHash('sha256')
+    .update(JSON.stringify({ e, kty: 'RSA', n }))
+    .digest('base64url');
 }
 
 function encodeJwt(header: Record<string, unknown>, claims: JwtClaims, privateKey: KeyObject): string {

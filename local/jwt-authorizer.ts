@@ -89,7 +89,6 @@ function extractToken(header: string | undefined): string | undefined {
   return token.length > 0 ? token : undefined;
 }
 
-
 /**
  * Tokens that passed every check, kept until their `exp` (a bounded map, oldest out first).
  * Only successes are kept: a refused token is checked again each time. The signature, issuer

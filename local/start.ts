@@ -37,7 +37,9 @@ function banner(system: LocalSystem): string {
   const { endpoints: e, signer } = system;
   const token = (tenant: string, admin: boolean) => signer.signToken({ tenant, admin, ttlSeconds: DEMO_TOKEN_TTL_SECONDS });
   const dir = relative(process.cwd(), system.dir) || '.';
-  const cache = e.redis ? `${e.redis}   (redis-server, nothing kept on disk; restarted empty if it dies)` : 'in-memory cache (no redis-server on PATH, or CACHE=memory)';
+  const cache = e.redis
+    ? `${e.redis}   (redis-server, nothing kept on disk; restarted empty if it dies)`
+    : 'in-memory cache (no redis-server on PATH, or CACHE=memory)';
   return `
 Tenant configuration service — running locally
 

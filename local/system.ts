@@ -366,4 +366,3 @@ function writeAtomically(file: string, text: string): void {
   writeFileSync(temp, text);
   renameSync(temp, file);
 }
-

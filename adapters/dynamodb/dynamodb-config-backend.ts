@@ -9,13 +9,7 @@ import {
   type PutItemCommandInput,
 } from '@aws-sdk/client-dynamodb';
 import type { ConfigBackend, Page, PageRequest } from '../../core/backend-port';
-import {
-  ConflictError,
-  InvalidPageTokenError,
-  NotFoundError,
-  PreconditionFailedError,
-  ValueTooLargeError,
-} from '../../core/errors';
+import { ConflictError, InvalidPageTokenError, NotFoundError, PreconditionFailedError, ValueTooLargeError } from '../../core/errors';
 import type { ConfigItem, DeleteCommand, ExpectedVersion, HistoryEntry, PutCommand, PutResult } from '../../core/item';
 import type { ConfigKey, KeyPrefix } from '../../core/key';
 import type { TagRegistry } from '../../core/tag-registry';
@@ -197,10 +191,7 @@ export class DynamoDbConfigBackend implements ConfigBackend {
     return this.readModifyWrite(tenant, command.key.raw, (current) => {
       if (!current || current.deleted) throw new NotFoundError(`key '${command.key.raw}' does not exist`);
       if (command.expectedVersion !== undefined && command.expectedVersion !== current.version) {
-        throw new PreconditionFailedError(
-          `key '${command.key.raw}' is at version ${current.version}, not ${command.expectedVersion}`,
-          current.version,
-        );
+        throw new PreconditionFailedError(`key '${command.key.raw}' is at version ${current.version}, not ${command.expectedVersion}`, current.version);
       }
       const deletedVersion: StoredVersion = {
         version: current.version,
@@ -265,9 +256,7 @@ export class DynamoDbConfigBackend implements ConfigBackend {
           TableName: this.tableName,
           Key: rowKey(tenant, configKey),
           ConsistentRead: this.consistentReads,
-          ...(withHistory
-            ? {}
-            : { ProjectionExpression: LIVE_ROW_PROJECTION.expression, ExpressionAttributeNames: LIVE_ROW_PROJECTION.names }),
+          ...(withHistory ? {} : { ProjectionExpression: LIVE_ROW_PROJECTION.expression, ExpressionAttributeNames: LIVE_ROW_PROJECTION.names }),
         }),
       ),
     );

@@ -250,10 +250,12 @@ export class InMemoryVersionedCache implements VersionedCache, ChangeLog {
   }
 
   async close(): Promise<void> {
-    await Promise.all([...this.followers].map(async (f) => {
-      f.stopped = true;
-      await f.idle;
-    }));
+    await Promise.all(
+      [...this.followers].map(async (f) => {
+        f.stopped = true;
+        await f.idle;
+      }),
+    );
     this.followers.clear();
   }
 

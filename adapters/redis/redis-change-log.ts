@@ -239,9 +239,7 @@ class RedisFollower implements ChangeLogFollower {
           markReady();
         }
         const ids = shards.map((s) => this.positions.get(s)!.id);
-        const reply = (await conn.call('XREAD', ['COUNT', batchSize, 'BLOCK', blockMs, 'STREAMS', ...keys, ...ids])) as
-          | [string, RawStreamEntry[]][]
-          | null;
+        const reply = (await conn.call('XREAD', ['COUNT', batchSize, 'BLOCK', blockMs, 'STREAMS', ...keys, ...ids])) as [string, RawStreamEntry[]][] | null;
         backoff = 100;
         if (!reply) continue;
         const events: ChangeEvent[] = [];

@@ -30,7 +30,8 @@ export function redisConfigFromEnv(env: Env): RedisConnectionConfig | undefined 
   const url = getOptionalStringFromEnv(env, { key: 'CACHE_REDIS_URL' });
   const hostVar = getOptionalStringFromEnv(env, { key: 'CACHE_REDIS_HOST' });
   if (!url && !hostVar) return undefined;
-  if (url && hostVar) throw new ConfigurationError('CACHE_REDIS_URL', 'and CACHE_REDIS_HOST are both set: set either CACHE_REDIS_URL or CACHE_REDIS_HOST, not both');
+  if (url && hostVar)
+    throw new ConfigurationError('CACHE_REDIS_URL', 'and CACHE_REDIS_HOST are both set: set either CACHE_REDIS_URL or CACHE_REDIS_HOST, not both');
   const ms = (key: string, defaultValue: number) => getIntegerFromEnv(env, { key, min: 1, max: MAX_MS, defaultValue });
   let host = hostVar ?? '';
   let port = getIntegerFromEnv(env, { key: 'CACHE_REDIS_PORT', min: 1, max: 65535, defaultValue: REDIS_CONFIG_DEFAULTS.port });

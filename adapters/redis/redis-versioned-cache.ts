@@ -73,9 +73,19 @@ export class RedisVersionedCache implements VersionedCache {
     if (!item) {
       const [changed] = await this.scripts.tcApply(
         ...this.keys(tenant, key),
-        'negative', '', '', '', '', '', '', '',
+        'negative',
+        '',
+        '',
+        '',
+        '',
+        '',
+        '',
+        '',
         String(options.negativeTtlMs ?? this.settings.negativeTtlMs),
-        '', '', '', '',
+        '',
+        '',
+        '',
+        '',
       );
       return changed === 1;
     }

@@ -16,7 +16,10 @@ export class ParameterPaths {
 
   constructor(root: string, stage: string) {
     const r = root.replace(/^\/+|\/+$/g, '');
-    for (const [what, value] of [['root', r], ['stage', stage]] as const) {
+    for (const [what, value] of [
+      ['root', r],
+      ['stage', stage],
+    ] as const) {
       if (!SEGMENT.test(value)) throw new Error(`SSM parameter ${what} '${value}' must be one path segment of [A-Za-z0-9_.-]`);
     }
     if (/^(aws|ssm)/i.test(r)) throw new Error(`SSM parameter root '${r}' must not start with 'aws' or 'ssm' (reserved by Parameter Store)`);

@@ -189,7 +189,13 @@ export class SsmConfigBackend implements ConfigBackend {
     if (fill) {
       // Best effort: a reader without write access to the table (the fanout) still gets its
       // page, and the next listing by the config-api records the keys.
-      await fill.fill(tenant, prefix.tag, walked.map((c) => c.key.raw)).catch(() => undefined);
+      await fill
+        .fill(
+          tenant,
+          prefix.tag,
+          walked.map((c) => c.key.raw),
+        )
+        .catch(() => undefined);
     }
     const candidates = walked.filter((c) => c.key.raw.startsWith(prefix.raw) && (after === undefined || c.key.raw > after)).sort(byKey);
     const chosen = candidates.slice(0, limit);
@@ -234,12 +240,13 @@ export class SsmConfigBackend implements ConfigBackend {
     const batches: string[][] = [];
     for (let i = 0; i < names.length; i += GET_BATCH) batches.push(names.slice(i, i + GET_BATCH));
     const outs = await Promise.all(
-      batches.map((batch) =>
-        this.call('reading parameters', () => this.opts.client.send(new GetParametersCommand({ Names: batch, WithDecryption: true }))),
-      ),
+      batches.map((batch) => this.call('reading parameters', () => this.opts.client.send(new GetParametersCommand({ Names: batch, WithDecryption: true })))),
     );
     const found = outs.flatMap((out) => out.Parameters ?? []).filter((p) => p.Name && wanted.has(p.Name));
-    const items = await this.withWriters(tenant, found.map((parameter) => ({ key: wanted.get(parameter.Name!)!, parameter })));
+    const items = await this.withWriters(
+      tenant,
+      found.map((parameter) => ({ key: wanted.get(parameter.Name!)!, parameter })),
+    );
     return new Map(items.map((item) => [item.key, item]));
   }
 
@@ -352,9 +359,7 @@ export class SsmConfigBackend implements ConfigBackend {
     do {
       let out;
       try {
-        out = await this.opts.client.send(
-          new GetParameterHistoryCommand({ Name: name, WithDecryption: true, MaxResults: HISTORY_PAGE, NextToken: nextToken }),
-        );
+        out = await this.opts.client.send(new GetParameterHistoryCommand({ Name: name, WithDecryption: true, MaxResults: HISTORY_PAGE, NextToken: nextToken }));
       } catch (e) {
         if (isSdkError(e, 'ParameterNotFound')) return [];
         throw translateSdkError(e, 'Parameter Store', `reading the history of '${key.raw}'`);

@@ -49,7 +49,11 @@ async function main(): Promise<void> {
     updatedBy: 'bench',
   });
   const itemsOf = (t: string, from: number, limit: number): ConfigItem[] =>
-    t === STALL_TENANT ? Array.from({ length: Math.max(0, Math.min(limit, stallKeys - from)) }, (_, j) => stallItem(from + j)) : from === 0 ? [snapshotItem] : [];
+    t === STALL_TENANT
+      ? Array.from({ length: Math.max(0, Math.min(limit, stallKeys - from)) }, (_, j) => stallItem(from + j))
+      : from === 0
+        ? [snapshotItem]
+        : [];
   const countOf = (t: string) => (t === STALL_TENANT ? stallKeys : 1);
   const snapshots: SnapshotSource & { snapshot(t: string): Promise<ConfigItem[]> } = {
     open: (t, _prefixes, signal) => {
@@ -94,19 +98,38 @@ async function main(): Promise<void> {
       const version = m.version ?? 1;
       const at = wallClock();
       void log
-        .apply(tenant, { key: FANOUT_KEY, version, deleted: false, valueJson: JSON.stringify({ v: version }), updatedAt: new Date().toISOString(), updatedBy: 'bench' })
+        .apply(tenant, {
+          key: FANOUT_KEY,
+          version,
+          deleted: false,
+          valueJson: JSON.stringify({ v: version }),
+          updatedAt: new Date().toISOString(),
+          updatedBy: 'bench',
+        })
         .then(() => process.send?.({ type: 'changed', version, at }));
     } else if (m.type === 'burst') {
       void (async () => {
         const stalled = STALL_TENANT as TenantId;
         for (let i = 0; i < (m.version ?? 0); i++) {
-          await log.apply(stalled, { key: `tenantconfig:hot/${i % 10}`, version: i + 2, deleted: false, valueJson: JSON.stringify({ i, pad: 'h'.repeat(200) }), updatedAt: new Date().toISOString(), updatedBy: 'bench' });
+          await log.apply(stalled, {
+            key: `tenantconfig:hot/${i % 10}`,
+            version: i + 2,
+            deleted: false,
+            valueJson: JSON.stringify({ i, pad: 'h'.repeat(200) }),
+            updatedAt: new Date().toISOString(),
+            updatedBy: 'bench',
+          });
           if (i % 50 === 0) await new Promise((r) => setImmediate(r));
         }
         process.send?.({ type: 'burst-done' });
       })();
     } else if (m.type === 'metrics') {
-      process.send?.({ type: 'metrics', streamsOpen: metrics.streamsOpen, slowConsumersCut: metrics.slowConsumersCut, streamsRefused: metrics.streamsRefused ?? null });
+      process.send?.({
+        type: 'metrics',
+        streamsOpen: metrics.streamsOpen,
+        slowConsumersCut: metrics.slowConsumersCut,
+        streamsRefused: metrics.streamsRefused ?? null,
+      });
     } else if (m.type === 'stop') {
       server.forceStop();
       void log.close().finally(() => {

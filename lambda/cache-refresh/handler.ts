@@ -21,18 +21,21 @@ interface Built {
   close(): Promise<void>;
 }
 
-const built = new ProcessResource<Built>(async () => {
-  const environment = readCacheRefreshEnvironment();
-  const { cache, disconnect } = await connectCacheFromEnvironment(process.env, logger);
-  const ssm = new SSMClient({});
-  return {
-    refresher: buildCacheRefresher({ environment, cache, ssm, logger, metrics }),
-    close: async () => {
-      ssm.destroy();
-      await disconnect();
-    },
-  };
-}, (b) => b.close());
+const built = new ProcessResource<Built>(
+  async () => {
+    const environment = readCacheRefreshEnvironment();
+    const { cache, disconnect } = await connectCacheFromEnvironment(process.env, logger);
+    const ssm = new SSMClient({});
+    return {
+      refresher: buildCacheRefresher({ environment, cache, ssm, logger, metrics }),
+      close: async () => {
+        ssm.destroy();
+        await disconnect();
+      },
+    };
+  },
+  (b) => b.close(),
+);
 
 export async function handler(event: unknown): Promise<RefreshOutcome> {
   // A failed start (cache not reachable yet) is retried by the next invocation, not kept.

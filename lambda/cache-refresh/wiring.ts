@@ -53,9 +53,7 @@ export function changeEventContext(options: { registry: TagRegistry; layout: Par
   context: ChangeEventContext;
   patterns: ChangeEventPatterns;
 } {
-  const patterns = resolveChangeEventPatterns(
-    eventPatternVariables({ ssmTenantsPath: options.layout.tenantsPath, registry: options.registry }),
-  );
+  const patterns = resolveChangeEventPatterns(eventPatternVariables({ ssmTenantsPath: options.layout.tenantsPath, registry: options.registry }));
   const context: ChangeEventContext = {
     registry: options.registry,
     pipeSource: patterns.dynamodbPipe.source,

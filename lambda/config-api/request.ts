@@ -56,7 +56,8 @@ export function jsonDepth(text: string): number {
   for (let i = 0; i < text.length; i++) {
     const ch = text.charCodeAt(i);
     if (inString) {
-      if (ch === 0x5c) i++; // backslash: skip the escaped character
+      if (ch === 0x5c)
+        i++; // backslash: skip the escaped character
       else if (ch === 0x22) inString = false;
     } else if (ch === 0x22) inString = true;
     else if (ch === 0x5b || ch === 0x7b) max = Math.max(max, ++depth);
@@ -103,7 +104,10 @@ export function readPutValue(event: Pick<APIGatewayProxyEventV2, 'body' | 'isBas
   const extra = members.filter((m) => m !== 'value');
   if (extra.length > 0) {
     throw new InvalidRequestError(
-      `request body has unexpected member${extra.length > 1 ? 's' : ''} ${extra.slice(0, 5).map((m) => `'${printableName(m)}'`).join(', ')}: ${BODY_SHAPE}`,
+      `request body has unexpected member${extra.length > 1 ? 's' : ''} ${extra
+        .slice(0, 5)
+        .map((m) => `'${printableName(m)}'`)
+        .join(', ')}: ${BODY_SHAPE}`,
     );
   }
   if (!members.includes('value')) throw new InvalidRequestError(`request body has no 'value' member: ${BODY_SHAPE}`);

@@ -97,7 +97,8 @@ export function matchRoute(event: RouteEvent): MatchedRoute {
   let rawKey: string | undefined;
   if (declaredTemplate) {
     template = declaredTemplate;
-    if (template.tenantScoped !== (tenantSegment !== undefined)) throw new EdgeProblem('route-not-found', `the path does not match the route ${event.routeKey}`);
+    if (template.tenantScoped !== (tenantSegment !== undefined))
+      throw new EdgeProblem('route-not-found', `the path does not match the route ${event.routeKey}`);
     if (template.keyAfter) {
       const at = path.indexOf(template.keyAfter);
       // A custom-domain base path may precede the route; the key is what follows the route's literal part.

@@ -45,9 +45,7 @@ export const FUNCTION_BUNDLING: nodejs.BundlingOptions = {
   commandHooks: {
     beforeBundling: () => [],
     beforeInstall: () => [],
-    afterBundling: (_inputDir: string, outputDir: string) => [
-      `node -e '${RELATIVE_SOURCES_SCRIPT}' "${outputDir}/index.js.map" "${PROJECT_ROOT}"`,
-    ],
+    afterBundling: (_inputDir: string, outputDir: string) => [`node -e '${RELATIVE_SOURCES_SCRIPT}' "${outputDir}/index.js.map" "${PROJECT_ROOT}"`],
   },
 };
 
@@ -158,4 +156,3 @@ export class ServiceFunction extends Construct {
     if (policy) this.function.node.addDependency(policy);
   }
 }
-

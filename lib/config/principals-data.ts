@@ -43,7 +43,11 @@ export interface ServiceClientSpec {
 export const SERVICE_NAME_PATTERN = /^[a-z](?:[a-z0-9]|-(?=[a-z0-9])){0,31}$/;
 
 /** `billing-eu` → `BillingEu`: the construct id and output name of a service's client. */
-export const servicePascalName = (name: string): string => name.split('-').map((part) => part.charAt(0).toUpperCase() + part.slice(1)).join('');
+export const servicePascalName = (name: string): string =>
+  name
+    .split('-')
+    .map((part) => part.charAt(0).toUpperCase() + part.slice(1))
+    .join('');
 
 /**
  * Checks a list of service clients before anything is built; throws naming the first bad entry.
@@ -55,12 +59,15 @@ export function validateServiceClients(services: readonly ServiceClientSpec[]): 
   return services.map((service, index) => {
     const name: unknown = service?.name;
     if (typeof name !== 'string' || !SERVICE_NAME_PATTERN.test(name)) {
-      throw new Error(`service #${index + 1}: name ${JSON.stringify(name)} must be 1-32 lower-case letters, digits or single hyphens, starting with a letter (e.g. billing)`);
+      throw new Error(
+        `service #${index + 1}: name ${JSON.stringify(name)} must be 1-32 lower-case letters, digits or single hyphens, starting with a letter (e.g. billing)`,
+      );
     }
     // 'billing-eu' and 'billingeu' would share a construct id and an output name.
     const id = servicePascalName(name).toLowerCase();
     const clash = seen.get(id);
-    if (clash !== undefined) throw new Error(`service '${name}' is listed twice${clash === name ? '' : ` (as '${clash}' too: names may not differ only in hyphens)`}`);
+    if (clash !== undefined)
+      throw new Error(`service '${name}' is listed twice${clash === name ? '' : ` (as '${clash}' too: names may not differ only in hyphens)`}`);
     seen.set(id, name);
     const scopes: unknown = service.scopes;
     if (!Array.isArray(scopes) || scopes.length === 0) throw new Error(`service '${name}': scopes must list at least '${READ_SCOPE}'`);

@@ -65,7 +65,7 @@ const EMAIL_PATTERN = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
  * the words Cognito refuses in a prefix.
  */
 export const DOMAIN_PREFIX_PATTERN = /^(?!.*(?:aws|amazon|cognito))[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
-const SERVICES_SYNTAX = "<name>:<scope>[+<scope>], comma-separated (e.g. billing:read,reports:read+read-secrets)";
+const SERVICES_SYNTAX = '<name>:<scope>[+<scope>], comma-separated (e.g. billing:read,reports:read+read-secrets)';
 
 function text(read: ContextReader, key: string): string | undefined {
   const value = read(key);
@@ -148,7 +148,9 @@ export function readStageConfig(read: ContextReader): StageConfig {
   const what = "1-63 lower-case letters, digits or inner hyphens, without 'aws', 'amazon' or 'cognito'";
   const authDomainPrefix = matching('authDomainPrefix', text(read, 'authDomainPrefix'), DOMAIN_PREFIX_PATTERN, what);
   if (authDomainPrefix === undefined && !DOMAIN_PREFIX_PATTERN.test(resourcePrefix({ stage }))) {
-    throw new StageConfigError(`context 'stage' (${stage}) would put a word Cognito reserves in the token endpoint's domain prefix: set 'authDomainPrefix' (${what})`);
+    throw new StageConfigError(
+      `context 'stage' (${stage}) would put a word Cognito reserves in the token endpoint's domain prefix: set 'authDomainPrefix' (${what})`,
+    );
   }
   return { stage, ssmRoot, account, region, certificateArn, domainName, natGateways, production, alarmEmail, services, authDomainPrefix };
 }

@@ -79,7 +79,9 @@ export class TenantUserPool extends Construct {
     // The default's literal part is checked in place of the whole (the account id is digits).
     const checked = Token.isUnresolved(domainPrefix) ? props.name : domainPrefix;
     if (!DOMAIN_PREFIX_PATTERN.test(checked)) {
-      throw new Error(`TenantUserPool: domain prefix '${checked}' must be 1-63 lower-case letters, digits or inner hyphens, without 'aws', 'amazon' or 'cognito'`);
+      throw new Error(
+        `TenantUserPool: domain prefix '${checked}' must be 1-63 lower-case letters, digits or inner hyphens, without 'aws', 'amazon' or 'cognito'`,
+      );
     }
     this.userPool = new cognito.UserPool(this, 'UserPool', {
       userPoolName: props.name,
@@ -108,7 +110,11 @@ export class TenantUserPool extends Construct {
       removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,
     });
     if (!props.requireMfa) {
-      acknowledge(this.userPool, 'AwsSolutions-COG2', 'Non-production stage: TOTP MFA is optional so test users can sign in from scripts; production stages require it.');
+      acknowledge(
+        this.userPool,
+        'AwsSolutions-COG2',
+        'Non-production stage: TOTP MFA is optional so test users can sign in from scripts; production stages require it.',
+      );
     }
     acknowledge(
       this.userPool,

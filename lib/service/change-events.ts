@@ -86,7 +86,10 @@ export class ChangeEvents extends Construct {
     props.storeAccess.grant(this.refresh.role, 'cache-refresh');
     props.cache.grantReadCredentials(this, this.refresh.role);
 
-    const refreshFailures = this.deadLetterQueue('RefreshFailures', 'the change events cache-refresh failed on after its retries (async on-failure destination)');
+    const refreshFailures = this.deadLetterQueue(
+      'RefreshFailures',
+      'the change events cache-refresh failed on after its retries (async on-failure destination)',
+    );
     this.refresh.function.configureAsyncInvoke({
       retryAttempts: 2,
       maxEventAge,
@@ -109,7 +112,14 @@ export class ChangeEvents extends Construct {
     }
     if (props.routeParameterChanges) {
       parameterRuleDlq = this.deadLetterQueue('ParameterChangeRuleFailures', 'Parameter Store change events the rule could not deliver to cache-refresh');
-      this.addRule('ParameterChange', `${props.name}-parameter-change`, props.patterns.rules.parameterStoreChange, parameterRuleDlq, retryAttempts, maxEventAge);
+      this.addRule(
+        'ParameterChange',
+        `${props.name}-parameter-change`,
+        props.patterns.rules.parameterStoreChange,
+        parameterRuleDlq,
+        retryAttempts,
+        maxEventAge,
+      );
     }
     this.deadLetterQueues = { pipe: pipeDlq, tableChangeRule: tableRuleDlq, parameterChangeRule: parameterRuleDlq, refreshFailures };
   }

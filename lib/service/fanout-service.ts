@@ -137,7 +137,11 @@ export class FanoutService extends Construct {
     props.storeAccess.grant(taskDefinition.taskRole, 'fanout');
     props.cache.grantReadCredentials(this, taskDefinition.taskRole);
     // ecr:GetAuthorizationToken (image pull) has no resource-level permissions.
-    acknowledge(taskDefinition, WILDCARD_RESOURCE, 'ecr:GetAuthorizationToken (execution role) supports no resource scoping; DescribeParameters (task role) returns metadata only.');
+    acknowledge(
+      taskDefinition,
+      WILDCARD_RESOURCE,
+      'ecr:GetAuthorizationToken (execution role) supports no resource scoping; DescribeParameters (task role) returns metadata only.',
+    );
 
     const lbSecurityGroup = new ec2.SecurityGroup(this, 'LoadBalancerGroup', {
       vpc: props.vpc,
@@ -219,7 +223,11 @@ export class FanoutService extends Construct {
       this.loadBalancer.logAccessLogs(accessLogs, 'fanout-nlb');
     } else {
       this.loadBalancer.addListener('Tcp', { port: FANOUT_GRPC_PORT, protocol: elbv2.Protocol.TCP, defaultTargetGroups: [this.targetGroup] });
-      acknowledge(this.loadBalancer, 'AwsSolutions-ELB2', 'NLB access logs are written only for TLS listeners; this stage has no certificate, so its internal listener is TCP.');
+      acknowledge(
+        this.loadBalancer,
+        'AwsSolutions-ELB2',
+        'NLB access logs are written only for TLS listeners; this stage has no certificate, so its internal listener is TCP.',
+      );
     }
 
     const scaling = this.service.autoScaleTaskCount({ minCapacity: minTasks, maxCapacity: maxTasks });

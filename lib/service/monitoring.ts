@@ -61,7 +61,12 @@ export class Monitoring extends Construct {
     };
 
     for (const [what, queue] of Object.entries(props.deadLetterQueues)) {
-      alarm(`${what}DeadLetters`, queue.metricApproximateNumberOfMessagesVisible({ period: fiveMinutes, statistic: 'Maximum' }), 1, `${what}: change events are waiting in a dead-letter queue (the cache may be stale for them); redrive after fixing the cause.`);
+      alarm(
+        `${what}DeadLetters`,
+        queue.metricApproximateNumberOfMessagesVisible({ period: fiveMinutes, statistic: 'Maximum' }),
+        1,
+        `${what}: change events are waiting in a dead-letter queue (the cache may be stale for them); redrive after fixing the cause.`,
+      );
     }
     for (const [what, fn] of Object.entries(props.functions)) {
       alarm(`${what}Errors`, fn.metricErrors({ period: fiveMinutes, statistic: 'Sum' }), 1, `${what}: invocations failed.`);
@@ -75,7 +80,13 @@ export class Monitoring extends Construct {
       period: fiveMinutes,
       unit: cloudwatch.Unit.MILLISECONDS,
     });
-    alarm('RefreshLag', refreshLag, (props.refreshLagThreshold ?? Duration.seconds(10)).toMilliseconds(), 'The cache applies changes late: p99 from change to cache is over the threshold.', 2);
+    alarm(
+      'RefreshLag',
+      refreshLag,
+      (props.refreshLagThreshold ?? Duration.seconds(10)).toMilliseconds(),
+      'The cache applies changes late: p99 from change to cache is over the threshold.',
+      2,
+    );
     const api5xx = props.api.metricServerError({ period: fiveMinutes, statistic: 'Sum' });
     alarm('Api5xx', api5xx, 5, 'The HTTP API answered 5xx (function failures or the integration).');
     const unhealthy = props.fanoutTargets.metrics.unHealthyHostCount({ period: Duration.minutes(1), statistic: 'Maximum' });
@@ -89,11 +100,19 @@ export class Monitoring extends Construct {
     this.dashboard.addWidgets(
       new cloudwatch.GraphWidget({
         title: 'HTTP API',
-        left: [props.api.metricCount({ period: Duration.minutes(1) }), props.api.metricClientError({ period: Duration.minutes(1) }), props.api.metricServerError({ period: Duration.minutes(1) })],
+        left: [
+          props.api.metricCount({ period: Duration.minutes(1) }),
+          props.api.metricClientError({ period: Duration.minutes(1) }),
+          props.api.metricServerError({ period: Duration.minutes(1) }),
+        ],
         right: [props.api.metricLatency({ period: Duration.minutes(1), statistic: 'p99' })],
         width: 12,
       }),
-      new cloudwatch.GraphWidget({ title: 'Cache refresh lag (ms)', left: [refreshLag.with({ period: Duration.minutes(1) }), refreshLag.with({ period: Duration.minutes(1), statistic: 'p50' })], width: 12 }),
+      new cloudwatch.GraphWidget({
+        title: 'Cache refresh lag (ms)',
+        left: [refreshLag.with({ period: Duration.minutes(1) }), refreshLag.with({ period: Duration.minutes(1), statistic: 'p50' })],
+        width: 12,
+      }),
     );
     this.dashboard.addWidgets(
       new cloudwatch.GraphWidget({
@@ -104,7 +123,9 @@ export class Monitoring extends Construct {
       }),
       new cloudwatch.GraphWidget({
         title: 'Dead-letter queues',
-        left: Object.values(props.deadLetterQueues).map((q) => q.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(1), statistic: 'Maximum' })),
+        left: Object.values(props.deadLetterQueues).map((q) =>
+          q.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(1), statistic: 'Maximum' }),
+        ),
         width: 12,
       }),
     );

@@ -44,7 +44,10 @@ export class ServiceStack extends Stack {
     const { config, data, network } = props;
     const prefix = resourcePrefix(config);
     const needs = storeNeeds(props.tagRegistry ?? DEFAULT_TAG_REGISTRY);
-    const patterns = changeEventPatterns({ ssmTenantsPath: ssmTenantsPath(config), dynamodbTag: needs.dynamodbTags }, props.eventPatterns ?? DEFAULT_EVENT_PATTERNS);
+    const patterns = changeEventPatterns(
+      { ssmTenantsPath: ssmTenantsPath(config), dynamodbTag: needs.dynamodbTags },
+      props.eventPatterns ?? DEFAULT_EVENT_PATTERNS,
+    );
     const logRetention = config.production ? logs.RetentionDays.ONE_YEAR : logs.RetentionDays.ONE_MONTH;
     const isolated = { subnetType: ec2.SubnetType.PRIVATE_ISOLATED };
 

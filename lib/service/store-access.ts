@@ -69,10 +69,7 @@ export interface StoreGrant {
 export function storeGrants(consumer: StoreConsumer, needs: StoreNeeds): StoreGrant[] {
   const profile = CONSUMER_PROFILES[consumer];
   const usesSsm = needs.ssmTags.length > 0;
-  const tableActions = [
-    ...(needs.dynamodbTags.length > 0 ? profile.dynamodbActions : []),
-    ...(usesSsm ? profile.parameterTableActions : []),
-  ];
+  const tableActions = [...(needs.dynamodbTags.length > 0 ? profile.dynamodbActions : []), ...(usesSsm ? profile.parameterTableActions : [])];
   const grants: StoreGrant[] = [];
   const uniqueTableActions = [...new Set(tableActions)];
   if (uniqueTableActions.length > 0) {
@@ -128,7 +125,11 @@ export class StoreAccess extends Construct {
       );
     }
     if (grants.some((g) => g.store === 'parameterMetadata')) {
-      acknowledge(role, WILDCARD_RESOURCE, 'ssm:DescribeParameters has no resource-level permissions (it returns metadata, never values); the values stay limited to the tenant subtree.');
+      acknowledge(
+        role,
+        WILDCARD_RESOURCE,
+        'ssm:DescribeParameters has no resource-level permissions (it returns metadata, never values); the values stay limited to the tenant subtree.',
+      );
     }
     return grants;
   }

@@ -45,8 +45,7 @@ export interface DynamoDbStreamProxy {
 const TARGET_PREFIX = 'DynamoDB_20120810.';
 const WRITE_OPERATIONS = new Set(['PutItem', 'UpdateItem', 'DeleteItem', 'BatchWriteItem', 'TransactWriteItems']);
 /** The proxy's own reads need an Authorization header of the right form; dynalite checks no signature. */
-const LOCAL_AUTHORIZATION =
-  'AWS4-HMAC-SHA256 Credential=local/20200101/us-east-1/dynamodb/aws4_request, SignedHeaders=host;x-amz-date, Signature=0000';
+const LOCAL_AUTHORIZATION = 'AWS4-HMAC-SHA256 Credential=local/20200101/us-east-1/dynamodb/aws4_request, SignedHeaders=host;x-amz-date, Signature=0000';
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'host', 'content-length', 'proxy-connection', 'upgrade']);
 
 interface WireResponse {
@@ -148,7 +147,14 @@ export async function startDynamoDbStreamProxy(options: DynamoDbStreamProxyOptio
       if (!after) return response;
       const nowMs = Date.now();
       distinct.forEach((_key, i) => {
-        const record = recordForChange({ keyNames: names, before: before[i], after: after[i], region: options.region, sequenceNumber: () => sequence.take(), nowMs });
+        const record = recordForChange({
+          keyNames: names,
+          before: before[i],
+          after: after[i],
+          region: options.region,
+          sequenceNumber: () => sequence.take(),
+          nowMs,
+        });
         if (record) emit(record);
       });
       return response;

@@ -95,7 +95,7 @@ export class StoreJournal {
     try {
       store = new ParameterStore(accountId, snapshot);
     } catch (e) {
-      throw new Error(`cannot load ${dataFile}: ${(e as Error).message}`);
+      throw new Error(`cannot load ${dataFile}: ${(e as Error).message}`, { cause: e });
     }
     const journalPath = `${dataFile}.journal`;
     const { lines, droppedBytes, bytes } = readJournal(journalPath);
@@ -143,7 +143,7 @@ export class StoreJournal {
       this.pending = '';
       this.waiters = [];
       try {
-        for (let written = 0; written < bytes.length; ) {
+        for (let written = 0; written < bytes.length;) {
           written += (await this.handle.write(bytes, written, bytes.length - written)).bytesWritten;
         }
         await this.handle.datasync();

@@ -32,10 +32,7 @@ export function checkParameterName(raw: string): string {
     throw validationError(isPath ? INVALID_NAME_MESSAGE : 'Parameter name: can\'t be prefixed with "aws" or "ssm" (case-insensitive).');
   }
   const hierarchical = name.includes('/');
-  if (
-    !NAME_CHARS.test(name) ||
-    (hierarchical && (!name.startsWith('/') || name.endsWith('/') || name.includes('//')))
-  ) {
+  if (!NAME_CHARS.test(name) || (hierarchical && (!name.startsWith('/') || name.endsWith('/') || name.includes('//')))) {
     throw validationError(INVALID_NAME_MESSAGE);
   }
   const levels = name.split('/').filter((s) => s !== '').length;

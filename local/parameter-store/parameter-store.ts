@@ -161,7 +161,9 @@ export class ParameterStore {
     if (input.Value === undefined) throw constraintError('value', null, 'Member must not be null');
     const name = checkParameterName(input.Name);
     if (input.Value.length === 0) {
-      throw validationError("1 validation error detected: Value '' at 'value' failed to satisfy constraint: Member must have length greater than or equal to 1.");
+      throw validationError(
+        "1 validation error detected: Value '' at 'value' failed to satisfy constraint: Member must have length greater than or equal to 1.",
+      );
     }
     if (input.Overwrite && input.Tags && input.Tags.length > 0) {
       throw validationError(
@@ -186,10 +188,7 @@ export class ParameterStore {
       throw validationError(`The following data type is not supported: ${dataType} (Data type names are all lowercase.)`);
     }
     if (previous && !input.Overwrite) {
-      throw new SsmError(
-        'ParameterAlreadyExists',
-        'The parameter already exists. To overwrite this value, set the overwrite option in the request to true.',
-      );
+      throw new SsmError('ParameterAlreadyExists', 'The parameter already exists. To overwrite this value, set the overwrite option in the request to true.');
     }
     const tier = resolveTier(input.Tier, previous?.tier, input.Value.length);
     if (input.Value.length > VALUE_LIMIT[tier]) {
@@ -223,7 +222,14 @@ export class ParameterStore {
       output: { Version: version.version, Tier: version.tier },
       records: [record],
       changes: [
-        { name, operation: previous ? 'Update' : 'Create', version: version.version, type, description: version.description, time: new Date(version.lastModifiedMs) },
+        {
+          name,
+          operation: previous ? 'Update' : 'Create',
+          version: version.version,
+          type,
+          description: version.description,
+          time: new Date(version.lastModifiedMs),
+        },
       ],
     };
   }
@@ -259,7 +265,14 @@ export class ParameterStore {
   }
 
   getByPath(
-    input: { Path?: string; Recursive?: boolean; WithDecryption?: boolean; ParameterFilters?: readonly ParameterFilter[]; MaxResults?: number; NextToken?: string },
+    input: {
+      Path?: string;
+      Recursive?: boolean;
+      WithDecryption?: boolean;
+      ParameterFilters?: readonly ParameterFilter[];
+      MaxResults?: number;
+      NextToken?: string;
+    },
     ctx: CallContext,
   ): Wire {
     if (input.Path === undefined) throw constraintError('path', null, 'Member must not be null');
@@ -277,7 +290,11 @@ export class ParameterStore {
       if (!full.startsWith(base)) return false;
       return input.Recursive === true || !full.slice(base.length).includes('/');
     });
-    const { page, nextToken } = pageBySeq(candidates.filter((p) => matchesFilters(p, filters)), input.NextToken, maxResults);
+    const { page, nextToken } = pageBySeq(
+      candidates.filter((p) => matchesFilters(p, filters)),
+      input.NextToken,
+      maxResults,
+    );
     return {
       Parameters: page.map((p) => this.parameterWire(p, latest(p), input.WithDecryption === true, ctx)),
       ...(nextToken ? { NextToken: nextToken } : {}),
@@ -357,9 +374,7 @@ export class ParameterStore {
         `1 validation error detected: Value '${maxResults}' at 'maxResults' failed to satisfy constraint: Member must have value ${maxResults < 1 ? 'greater than or equal to 1' : `less than or equal to ${DESCRIBE_MAX_RESULTS}`}`,
       );
     }
-    const filters = input.Filters
-      ? checkLegacyFilters(input.Filters)
-      : checkFilters(input.ParameterFilters ?? [], 'describe');
+    const filters = input.Filters ? checkLegacyFilters(input.Filters) : checkFilters(input.ParameterFilters ?? [], 'describe');
     const matching = [...this.parameters.values()].filter((p) => matchesFilters(p, filters));
     const { page, nextToken } = pageBySeq(matching, input.NextToken, maxResults);
     return {
@@ -436,7 +451,10 @@ function resolveTier(requested: string | undefined, previous: StoredTier | undef
       return previous ?? 'Standard';
     case 'Standard':
       // An advanced parameter cannot go back to the standard tier (AWS: delete and re-create it).
-      if (previous === 'Advanced') throw validationError('This parameter uses the advanced-parameter tier. You can\'t downgrade a parameter from the advanced-parameter tier to the standard-parameter tier. If necessary, you can delete the advanced parameter and recreate it as a standard parameter.');
+      if (previous === 'Advanced')
+        throw validationError(
+          "This parameter uses the advanced-parameter tier. You can't downgrade a parameter from the advanced-parameter tier to the standard-parameter tier. If necessary, you can delete the advanced parameter and recreate it as a standard parameter.",
+        );
       return 'Standard';
     case 'Advanced':
       return 'Advanced';
@@ -469,7 +487,7 @@ function decodeToken(token: string, kind: 's' | 'v'): number {
   } catch {
     // fall through: a token we did not make
   }
-  throw new SsmError('InvalidNextToken', 'The specified token isn\'t valid.');
+  throw new SsmError('InvalidNextToken', "The specified token isn't valid.");
 }
 
 function pageBySeq(items: readonly StoredParameter[], token: string | undefined, maxResults: number) {
@@ -503,7 +521,10 @@ function checkFilters(filters: readonly ParameterFilter[], call: 'describe' | 'b
       throw new SsmError('InvalidFilterKey', `The following filter key is not valid: ${f.Key}. Valid filter keys include: [${allowedKeys.join(', ')}].`);
     }
     if (seen.has(f.Key)) {
-      throw new SsmError('InvalidFilterKey', `The following filter is duplicated in the request: ${f.Key}. A request can contain only one occurrence of a specific filter.`);
+      throw new SsmError(
+        'InvalidFilterKey',
+        `The following filter is duplicated in the request: ${f.Key}. A request can contain only one occurrence of a specific filter.`,
+      );
     }
     seen.add(f.Key);
     const option = f.Option ?? (f.Key === 'Path' ? 'OneLevel' : 'Equals');
@@ -563,8 +584,6 @@ function matchesFilters(p: StoredParameter, filters: readonly CheckedFilter[]): 
         if (f.values.length === 0) return subject.length > 0;
     }
     const values = f.key === 'Name' && f.option !== 'Contains' ? f.values.map((x) => (x.startsWith('/') ? x : `/${x}`)) : f.values;
-    return subject.some((s) =>
-      values.some((x) => (f.option === 'Equals' ? s === x : f.option === 'BeginsWith' ? s.startsWith(x) : s.includes(x))),
-    );
+    return subject.some((s) => values.some((x) => (f.option === 'Equals' ? s === x : f.option === 'BeginsWith' ? s.startsWith(x) : s.includes(x))));
   });
 }

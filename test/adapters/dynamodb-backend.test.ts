@@ -6,14 +6,7 @@ import { DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import fc from 'fast-check';
 import { DynamoDbConfigBackend } from '../../adapters/dynamodb/dynamodb-config-backend';
-import {
-  BackendUnavailableError,
-  ConflictError,
-  InvalidPageTokenError,
-  NotFoundError,
-  PreconditionFailedError,
-  ValueTooLargeError,
-} from '../../core/errors';
+import { BackendUnavailableError, ConflictError, InvalidPageTokenError, NotFoundError, PreconditionFailedError, ValueTooLargeError } from '../../core/errors';
 import type { JsonValue } from '../../core/item';
 import { parseKey, parseKeyPrefix } from '../../core/key';
 import { TagRegistry } from '../../core/tag-registry';
@@ -236,9 +229,7 @@ function behaviourSuite(start: () => Promise<RunningServer>): void {
     it('refuses a value that cannot fit in an item, and writes nothing', async () => {
       const tenant = freshTenant();
 
-      const error = await rejectionOf(
-        backend.put(tenant, { key: k('bulky:huge'), value: 'x'.repeat(500 * 1024), updatedBy: 'w' }),
-      );
+      const error = await rejectionOf(backend.put(tenant, { key: k('bulky:huge'), value: 'x'.repeat(500 * 1024), updatedBy: 'w' }));
 
       expect(error).toBeInstanceOf(ValueTooLargeError);
       expect(await rawRow(tenant, 'bulky:huge')).toBeUndefined();

@@ -15,9 +15,6 @@ export async function createTestTable(endpoint: string): Promise<{ client: Dynam
   return { client, tableName };
 }
 
-export function backendOn(
-  table: { client: DynamoDBClient; tableName: string },
-  extra: Partial<DynamoDbConfigBackendOptions> = {},
-): DynamoDbConfigBackend {
+export function backendOn(table: { client: DynamoDBClient; tableName: string }, extra: Partial<DynamoDbConfigBackendOptions> = {}): DynamoDbConfigBackend {
   return new DynamoDbConfigBackend({ client: table.client, tableName: table.tableName, registry: TagRegistry.default(), ...extra });
 }

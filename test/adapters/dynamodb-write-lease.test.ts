@@ -24,11 +24,8 @@ describe('DynamoDbWriteLease (dynalite)', () => {
   let dynamo: DynamoDBClient;
   let lease: DynamoDbWriteLease;
   const leaseRow = async (tenant: TenantId) =>
-    (
-      await dynamo.send(
-        new GetItemCommand({ TableName: TABLE, Key: { tenantId: { S: tenant }, configKey: { S: leaseSortKey(key) } }, ConsistentRead: true }),
-      )
-    ).Item;
+    (await dynamo.send(new GetItemCommand({ TableName: TABLE, Key: { tenantId: { S: tenant }, configKey: { S: leaseSortKey(key) } }, ConsistentRead: true })))
+      .Item;
 
   beforeAll(async () => {
     dynalite = await startDynalite({ inMemory: true });

@@ -46,7 +46,8 @@ describe('env-vars: one way to read a setting, failing with its name', () => {
   it("booleans are 'true' or 'false', nothing looser", () => {
     expect(getBooleanFromEnv({ B: 'true' }, { key: 'B', defaultValue: false })).toBe(true);
     expect(getBooleanFromEnv({}, { key: 'B', defaultValue: true })).toBe(true);
-    for (const bad of ['yes', '1', 'TRUE', 'on']) expect(() => getBooleanFromEnv({ B: bad }, { key: 'B', defaultValue: false })).toThrow(/B must be 'true' or 'false'/);
+    for (const bad of ['yes', '1', 'TRUE', 'on'])
+      expect(() => getBooleanFromEnv({ B: bad }, { key: 'B', defaultValue: false })).toThrow(/B must be 'true' or 'false'/);
   });
 
   it('choices list the words allowed', () => {
@@ -63,6 +64,7 @@ describe('env-vars: one way to read a setting, failing with its name', () => {
   it('URLs must be http(s)', () => {
     expect(getUrlFromEnv({ U: 'https://example.com/x' }, { key: 'U', required: true })).toBe('https://example.com/x');
     expect(getUrlFromEnv({}, { key: 'U' })).toBeUndefined();
-    for (const bad of ['ftp://h', 'not a url', 'file:///etc/passwd']) expect(() => getUrlFromEnv({ U: bad }, { key: 'U' })).toThrow(/U must be an http\(s\) URL/);
+    for (const bad of ['ftp://h', 'not a url', 'file:///etc/passwd'])
+      expect(() => getUrlFromEnv({ U: bad }, { key: 'U' })).toThrow(/U must be an http\(s\) URL/);
   });
 });

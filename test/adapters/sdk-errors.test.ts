@@ -30,10 +30,22 @@ const ssmKey = parseKey('paramconfig:x');
 describe('translateSdkError', () => {
   it.each([
     ['Parameter Store TooManyUpdates', new TooManyUpdates({ message: 'slow down', $metadata: {} })],
-    ['ThrottlingException (either store)', Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException', $fault: 'client', $metadata: { httpStatusCode: 400 } })],
-    ['DynamoDB ProvisionedThroughputExceededException', new ProvisionedThroughputExceededException({ message: 'too fast', $metadata: { httpStatusCode: 400 } })],
-    ['DynamoDB RequestLimitExceeded', Object.assign(new Error('account limit'), { name: 'RequestLimitExceeded', $fault: 'client', $metadata: { httpStatusCode: 400 } })],
-    ['an error the SDK marks as throttling', Object.assign(new Error('x'), { name: 'SomethingNew', $retryable: { throttling: true }, $metadata: { httpStatusCode: 400 } })],
+    [
+      'ThrottlingException (either store)',
+      Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException', $fault: 'client', $metadata: { httpStatusCode: 400 } }),
+    ],
+    [
+      'DynamoDB ProvisionedThroughputExceededException',
+      new ProvisionedThroughputExceededException({ message: 'too fast', $metadata: { httpStatusCode: 400 } }),
+    ],
+    [
+      'DynamoDB RequestLimitExceeded',
+      Object.assign(new Error('account limit'), { name: 'RequestLimitExceeded', $fault: 'client', $metadata: { httpStatusCode: 400 } }),
+    ],
+    [
+      'an error the SDK marks as throttling',
+      Object.assign(new Error('x'), { name: 'SomethingNew', $retryable: { throttling: true }, $metadata: { httpStatusCode: 400 } }),
+    ],
   ])('maps %s to ThrottledError, a 503-class unavailable error', (_what, error) => {
     const translated = translateSdkError(error, 'Store', 'reading');
 
@@ -64,9 +76,9 @@ describe('translateSdkError', () => {
     expect(translateSdkError(gateway, 'DynamoDB', 'reading')).toBeInstanceOf(BackendUnavailableError);
     expect(translateSdkError(denied, 'Parameter Store', 'reading')).toBe(denied);
     expect(translateSdkError(validation, 'DynamoDB', 'reading')).toBe(validation);
-    expect(translateSdkError(new ResourceNotFoundException({ message: 'no table', $metadata: { httpStatusCode: 400 } }), 'DynamoDB', 'reading')).not.toBeInstanceOf(
-      BackendUnavailableError,
-    );
+    expect(
+      translateSdkError(new ResourceNotFoundException({ message: 'no table', $metadata: { httpStatusCode: 400 } }), 'DynamoDB', 'reading'),
+    ).not.toBeInstanceOf(BackendUnavailableError);
   });
 });
 

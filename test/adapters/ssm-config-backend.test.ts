@@ -1,23 +1,12 @@
 import { CreateTableCommand, DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
-import {
-  DescribeParametersCommand,
-  GetParameterCommand,
-  PutParameterCommand,
-  SSMClient,
-  type PutParameterCommandInput,
-} from '@aws-sdk/client-ssm';
+import { DescribeParametersCommand, GetParameterCommand, PutParameterCommand, SSMClient, type PutParameterCommandInput } from '@aws-sdk/client-ssm';
 import { createTenantTableInput } from '../../adapters/dynamodb/table-definition';
 import { DynamoDbWriteLease } from '../../adapters/dynamodb/dynamodb-write-lease';
 import { DynamoDbParameterKeyIndex, PARAMETER_KEY_PREFIX } from '../../adapters/dynamodb/parameter-key-index';
 import { SsmConfigBackend } from '../../adapters/ssm/ssm-config-backend';
 import { ConcurrentWriteDetectedError } from '../../adapters/ssm/ssm-errors';
 import type { WriteLease } from '../../adapters/ssm/write-lease';
-import {
-  BackendUnavailableError,
-  ConflictError,
-  InvalidPageTokenError,
-  PreconditionFailedError,
-} from '../../core/errors';
+import { BackendUnavailableError, ConflictError, InvalidPageTokenError, PreconditionFailedError } from '../../core/errors';
 import type { JsonValue } from '../../core/item';
 import { parseKey, parseKeyPrefix } from '../../core/key';
 import { TagRegistry } from '../../core/tag-registry';
@@ -258,7 +247,9 @@ describe('SsmConfigBackend (local Parameter Store, lease in dynalite)', () => {
         Array.from({ length: 16 }, async () => {
           while (next < count) {
             const i = next++;
-            await bypass.send(new PutParameterCommand({ Name: paramName(tenant, `paramconfig:bulk/k${String(i).padStart(5, '0')}`), Value: String(i), Type: 'String' }));
+            await bypass.send(
+              new PutParameterCommand({ Name: paramName(tenant, `paramconfig:bulk/k${String(i).padStart(5, '0')}`), Value: String(i), Type: 'String' }),
+            );
           }
         }),
       );
@@ -339,7 +330,8 @@ describe('SsmConfigBackend (local Parameter Store, lease in dynalite)', () => {
 
     it('indexes parameters written before the index existed on the first listing, and walks no more after it', async () => {
       const tenant = freshTenant();
-      for (const n of ['z', 'y', 'x']) await bypass.send(new PutParameterCommand({ Name: paramName(tenant, `paramconfig:old/${n}`), Value: `"${n}"`, Type: 'String' }));
+      for (const n of ['z', 'y', 'x'])
+        await bypass.send(new PutParameterCommand({ Name: paramName(tenant, `paramconfig:old/${n}`), Value: `"${n}"`, Type: 'String' }));
       const counted = counting(new SSMClient(localClientConfig(store.endpoint)));
       const lister = makeBackend({ client: counted.client });
       try {

@@ -52,7 +52,11 @@ describe('package.json', () => {
   });
 
   it('pins every AWS SDK client to one version', () => {
-    const versions = new Set(Object.entries(manifest.dependencies).filter(([n]) => n.startsWith('@aws-sdk/client-')).map(([, v]) => v));
+    const versions = new Set(
+      Object.entries(manifest.dependencies)
+        .filter(([n]) => n.startsWith('@aws-sdk/client-'))
+        .map(([, v]) => v),
+    );
 
     expect(versions.size).toBe(1);
   });

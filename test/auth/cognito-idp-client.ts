@@ -8,7 +8,10 @@ import { createHash, createHmac } from 'node:crypto';
 const SERVICE = 'cognito-idp';
 
 export class CognitoIdpError extends Error {
-  constructor(readonly type: string, message: string) {
+  constructor(
+    readonly type: string,
+    message: string,
+  ) {
     super(`${type}: ${message}`);
     this.name = 'CognitoIdpError';
   }
@@ -24,7 +27,10 @@ export class CognitoIdpClient {
   async call<T = Record<string, unknown>>(operation: string, input: object): Promise<T> {
     const url = new URL(this.endpoint);
     const body = JSON.stringify(input);
-    const amzDate = new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '');
+    const amzDate = new Date()
+      .toISOString()
+      .replace(/[-:]/g, '')
+      .replace(/\.\d{3}/, '');
     const headers: Record<string, string> = {
       'content-type': 'application/x-amz-json-1.1',
       host: url.host,
@@ -37,7 +43,9 @@ export class CognitoIdpClient {
     const text = await res.text();
     const parsed = text ? (JSON.parse(text) as Record<string, unknown>) : {};
     if (!res.ok) {
-      const type = String(parsed.__type ?? res.status).split('#').pop()!;
+      const type = String(parsed.__type ?? res.status)
+        .split('#')
+        .pop()!;
       throw new CognitoIdpError(type, String(parsed.message ?? parsed.Message ?? text));
     }
     return parsed as T;
@@ -46,15 +54,7 @@ export class CognitoIdpClient {
   /** AWS Signature Version 4 for a POST to `/` with no query string. */
   private authorization(headers: Record<string, string>, body: string, amzDate: string): string {
     const names = Object.keys(headers).sort();
-    const canonicalRequest = [
-      'POST',
-      '/',
-      '',
-      ...names.map((n) => `${n}:${headers[n].trim()}`),
-      '',
-      names.join(';'),
-      sha256Hex(body),
-    ].join('\n');
+    const canonicalRequest = ['POST', '/', '', ...names.map((n) => `${n}:${headers[n].trim()}`), '', names.join(';'), sha256Hex(body)].join('\n');
     const day = amzDate.slice(0, 8);
     const scope = `${day}/${this.region}/${SERVICE}/aws4_request`;
     const stringToSign = ['AWS4-HMAC-SHA256', amzDate, scope, sha256Hex(canonicalRequest)].join('\n');

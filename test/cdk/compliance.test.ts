@@ -67,7 +67,11 @@ describe('cdk-nag AwsSolutions', () => {
     // The tests above run the pack themselves; the app as bin/app.ts builds it carries it.
     // Bundling skipped: only the construct tree matters here.
     const app = new App({ context: { ...CDK_CONTEXT, 'aws:cdk:bundling-stacks': [] } });
-    createTenantConfigApp(app, readStageConfig((key) => app.node.tryGetContext(key)), { fanoutDockerfile: FANOUT_DOCKERFILE });
+    createTenantConfigApp(
+      app,
+      readStageConfig((key) => app.node.tryGetContext(key)),
+      { fanoutDockerfile: FANOUT_DOCKERFILE },
+    );
     const plugins = (app as unknown as { _validationPlugins: unknown[] })._validationPlugins;
     expect(plugins.some((p) => p instanceof AwsSolutionsChecks)).toBe(true);
   });
@@ -81,7 +85,9 @@ const ACCEPTED_WARNINGS: Record<string, string> = {
 describeIf('cfn-lint')('cfn-lint', () => {
   it('finds no error, and no warning outside the accepted ones, in any synthesized template', () => {
     const templates = Object.values(synthesized).flatMap((s) =>
-      readdirSync(s.outdir).filter((f) => f.endsWith('.template.json')).map((f) => join(s.outdir, f)),
+      readdirSync(s.outdir)
+        .filter((f) => f.endsWith('.template.json'))
+        .map((f) => join(s.outdir, f)),
     );
     expect(templates).toHaveLength(3 * Object.keys(VARIANTS).length);
     const run = spawnSync('cfn-lint', ['--format', 'json', ...templates], { encoding: 'utf8', timeout: 120_000 });

@@ -41,7 +41,8 @@ describe('lib/ layering', () => {
       const text = readFileSync(file, 'utf8');
       // Statements only (import/export … from, bare import, require at the start of a statement):
       // a `require(…)` inside a string (a script run by a bundling hook) is not an import of lib/.
-      const statements = /^\s*(?:(?:import|export)\b[^;]*?from\s+['"]([^'"]+)['"]|import\s+['"]([^'"]+)['"]|(?:const|let|var)\s[^=]*=\s*require\(\s*['"]([^'"]+)['"]\s*\))/gm;
+      const statements =
+        /^\s*(?:(?:import|export)\b[^;]*?from\s+['"]([^'"]+)['"]|import\s+['"]([^'"]+)['"]|(?:const|let|var)\s[^=]*=\s*require\(\s*['"]([^'"]+)['"]\s*\))/gm;
       for (const match of text.matchAll(statements)) {
         const specifier = match[1] ?? match[2] ?? match[3];
         if (specifier.startsWith('.')) {

@@ -16,7 +16,9 @@ const scopeOf = (name: string) => `${principals.resourceServer.identifier}/${nam
 
 /** Logical id of the only resource of a type whose id contains `part`. */
 function idOf(template: Template, type: string, part: string): string {
-  const ids = resourcesOf(template, type).map(([id]) => id).filter((id) => id.includes(part));
+  const ids = resourcesOf(template, type)
+    .map(([id]) => id)
+    .filter((id) => id.includes(part));
   expect(ids).toHaveLength(1);
   return ids[0];
 }
@@ -83,7 +85,9 @@ describe('machine identity', () => {
 
   describe('service app clients', () => {
     const clientsOf = (template: Template) =>
-      resourcesOf(template, 'AWS::Cognito::UserPoolClient').filter(([, c]) => ((c.Properties?.AllowedOAuthFlows as string[] | undefined) ?? []).includes('client_credentials'));
+      resourcesOf(template, 'AWS::Cognito::UserPoolClient').filter(([, c]) =>
+        ((c.Properties?.AllowedOAuthFlows as string[] | undefined) ?? []).includes('client_credentials'),
+      );
 
     it('gives each service a client with a secret, the client-credentials flow only and exactly its scopes', () => {
       const expected: Record<string, string[]> = {
@@ -134,8 +138,20 @@ describe('machine identity', () => {
         [[{ name: 'billing', scopes: ['write'] }], /service 'billing': unknown scope "write" \(expected 'read' or 'read-secrets'\)/],
         [[{ name: 'billing', scopes: ['read-secrets'] }], /service 'billing': scopes must include 'read'/],
         [[{ name: 'billing', scopes: [] }], /service 'billing': scopes must list at least 'read'/],
-        [[{ name: 'billing', scopes: ['read'] }, { name: 'billing', scopes: ['read'] }], /service 'billing' is listed twice/],
-        [[{ name: 'billing-eu', scopes: ['read'] }, { name: 'billingeu', scopes: ['read'] }], /names may not differ only in hyphens/],
+        [
+          [
+            { name: 'billing', scopes: ['read'] },
+            { name: 'billing', scopes: ['read'] },
+          ],
+          /service 'billing' is listed twice/,
+        ],
+        [
+          [
+            { name: 'billing-eu', scopes: ['read'] },
+            { name: 'billingeu', scopes: ['read'] },
+          ],
+          /names may not differ only in hyphens/,
+        ],
       ];
       for (const [services, message] of cases) {
         const stack = new Stack(new App(), 'Pool');
@@ -166,7 +182,7 @@ describe('machine identity', () => {
       });
     });
 
-    it("gives the fanout the same clients as JWT_AUDIENCE, comma-separated", () => {
+    it('gives the fanout the same clients as JWT_AUDIENCE, comma-separated', () => {
       withServices.templates.service.hasResourceProperties('AWS::ECS::TaskDefinition', {
         ContainerDefinitions: [
           Match.objectLike({

@@ -17,7 +17,7 @@ describe('network stack', () => {
 
   it('has public, private-with-egress and isolated subnets in two AZs', () => {
     const subnets = resourcesOf(dev.templates.network, 'AWS::EC2::Subnet');
-    const kinds = subnets.map(([, s]) => ((s.Properties?.Tags as Array<{ Key: string; Value: string }>).find((t) => t.Key === 'aws-cdk:subnet-type')?.Value));
+    const kinds = subnets.map(([, s]) => (s.Properties?.Tags as Array<{ Key: string; Value: string }>).find((t) => t.Key === 'aws-cdk:subnet-type')?.Value);
     expect(kinds.sort()).toEqual(['Isolated', 'Isolated', 'Private', 'Private', 'Public', 'Public']);
   });
 

@@ -74,8 +74,16 @@ describe('grants derived from the tag registry', () => {
         expect(statementsOfRole(dynamoOnly, role).map((s) => s.Sid)).not.toContain('TenantParameters');
         expect(statementsOfRole(dynamoOnly, role).map((s) => s.Sid)).not.toContain('SecureStringKey');
       }
-      expect(actionsOfRole(dynamoOnly, ROLES.api).filter((a) => a.startsWith('dynamodb:')).sort()).toEqual(['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query']);
-      expect(actionsOfRole(dynamoOnly, ROLES.fanout).filter((a) => a.startsWith('dynamodb:')).sort()).toEqual(['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:Scan']);
+      expect(
+        actionsOfRole(dynamoOnly, ROLES.api)
+          .filter((a) => a.startsWith('dynamodb:'))
+          .sort(),
+      ).toEqual(['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query']);
+      expect(
+        actionsOfRole(dynamoOnly, ROLES.fanout)
+          .filter((a) => a.startsWith('dynamodb:'))
+          .sort(),
+      ).toEqual(['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:Scan']);
       const rules = resourcesOf(dynamoOnly, 'AWS::Events::Rule').map(([, r]) => r.Properties!.EventPattern as { source: string[] });
       expect(rules.map((p) => p.source)).toEqual([['tenantconfig.pipe']]);
       dynamoOnly.hasResourceProperties('AWS::Pipes::Pipe', {
@@ -87,14 +95,16 @@ describe('grants derived from the tag registry', () => {
       ssmOnly.resourceCountIs('AWS::Pipes::Pipe', 0);
       const rules = resourcesOf(ssmOnly, 'AWS::Events::Rule').map(([, r]) => r.Properties!.EventPattern as { source: string[] });
       expect(rules.map((p) => p.source)).toEqual([['aws.ssm']]);
-      expect(actionsOfRole(ssmOnly, ROLES.api).filter((a) => a.startsWith('dynamodb:')).sort()).toEqual([
-        'dynamodb:BatchWriteItem',
-        'dynamodb:DeleteItem',
-        'dynamodb:GetItem',
-        'dynamodb:PutItem',
-        'dynamodb:Query',
-      ]);
-      expect(actionsOfRole(ssmOnly, ROLES.fanout).filter((a) => a.startsWith('dynamodb:')).sort()).toEqual(['dynamodb:GetItem', 'dynamodb:Query']);
+      expect(
+        actionsOfRole(ssmOnly, ROLES.api)
+          .filter((a) => a.startsWith('dynamodb:'))
+          .sort(),
+      ).toEqual(['dynamodb:BatchWriteItem', 'dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query']);
+      expect(
+        actionsOfRole(ssmOnly, ROLES.fanout)
+          .filter((a) => a.startsWith('dynamodb:'))
+          .sort(),
+      ).toEqual(['dynamodb:GetItem', 'dynamodb:Query']);
       expect(actionsOfRole(ssmOnly, ROLES.refresh).filter((a) => a.startsWith('dynamodb:'))).toEqual([]);
       for (const role of Object.values(ROLES)) expect(statementsOfRole(ssmOnly, role).map((s) => s.Sid)).not.toContain('SecureStringKey');
       const api = resourcesOf(ssmOnly, 'AWS::Lambda::Function').find(([id]) => id.startsWith('ConfigApiHandlerFunction'))![1];
@@ -105,7 +115,13 @@ describe('grants derived from the tag registry', () => {
       withNewTags.hasResourceProperties('AWS::Pipes::Pipe', {
         SourceParameters: Match.objectLike({
           FilterCriteria: {
-            Filters: [{ Pattern: JSON.stringify({ dynamodb: { Keys: { configKey: { S: [{ prefix: 'tenantconfig:' }, { prefix: 'flags:' }, { prefix: 'limits:' }] } } } }) }],
+            Filters: [
+              {
+                Pattern: JSON.stringify({
+                  dynamodb: { Keys: { configKey: { S: [{ prefix: 'tenantconfig:' }, { prefix: 'flags:' }, { prefix: 'limits:' }] } } },
+                }),
+              },
+            ],
           },
         }),
       });

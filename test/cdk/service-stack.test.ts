@@ -6,7 +6,9 @@ const CERTIFICATE_ARN = 'arn:aws:acm:eu-west-1:123456789012:certificate/0f1e2d3c
 
 /** Logical id of the only resource of a type whose id starts with `prefix`. */
 function idOf(template: Template, type: string, prefix: string): string {
-  const ids = resourcesOf(template, type).map(([id]) => id).filter((id) => id.startsWith(prefix));
+  const ids = resourcesOf(template, type)
+    .map(([id]) => id)
+    .filter((id) => id.startsWith(prefix));
   expect(ids).toHaveLength(1);
   return ids[0];
 }
@@ -85,7 +87,12 @@ describe('service stack', () => {
         AuthorizerType: 'JWT',
         IdentitySource: ['$request.header.Authorization'],
         JwtConfiguration: {
-          Issuer: { 'Fn::Join': ['', ['https://cognito-idp.', { Ref: 'AWS::Region' }, '.', { Ref: 'AWS::URLSuffix' }, '/', { 'Fn::ImportValue': Match.stringLikeRegexp('UserPool') }]] },
+          Issuer: {
+            'Fn::Join': [
+              '',
+              ['https://cognito-idp.', { Ref: 'AWS::Region' }, '.', { Ref: 'AWS::URLSuffix' }, '/', { 'Fn::ImportValue': Match.stringLikeRegexp('UserPool') }],
+            ],
+          },
           Audience: [{ 'Fn::ImportValue': Match.stringLikeRegexp('ServiceClient') }],
         },
       });
@@ -96,20 +103,18 @@ describe('service stack', () => {
       const routes = resourcesOf(template, 'AWS::ApiGatewayV2::Route').map(([, r]) => r.Properties!);
       const expected = CONFIG_API_ROUTES.flatMap((r) => r.methods.map((m) => `${m} ${r.path}`)).sort();
       expect(routes.map((r) => r.RouteKey).sort()).toEqual(expected);
-      expect(expected).toEqual(
-        [
-          'DELETE /v1/config/{key+}',
-          'DELETE /v1/tenants/{tenantId}/config/{key+}',
-          'GET /v1/config',
-          'GET /v1/config/{key+}',
-          'GET /v1/history/{key+}',
-          'GET /v1/tenants/{tenantId}/config',
-          'GET /v1/tenants/{tenantId}/config/{key+}',
-          'GET /v1/tenants/{tenantId}/history/{key+}',
-          'PUT /v1/config/{key+}',
-          'PUT /v1/tenants/{tenantId}/config/{key+}',
-        ],
-      );
+      expect(expected).toEqual([
+        'DELETE /v1/config/{key+}',
+        'DELETE /v1/tenants/{tenantId}/config/{key+}',
+        'GET /v1/config',
+        'GET /v1/config/{key+}',
+        'GET /v1/history/{key+}',
+        'GET /v1/tenants/{tenantId}/config',
+        'GET /v1/tenants/{tenantId}/config/{key+}',
+        'GET /v1/tenants/{tenantId}/history/{key+}',
+        'PUT /v1/config/{key+}',
+        'PUT /v1/tenants/{tenantId}/config/{key+}',
+      ]);
       for (const route of routes) expect(route).toMatchObject({ AuthorizationType: 'JWT', AuthorizerId: { Ref: authorizerId } });
     });
 
@@ -282,11 +287,18 @@ describe('service stack', () => {
     it('scales on CPU and on open streams per task', () => {
       template.hasResourceProperties('AWS::ApplicationAutoScaling::ScalableTarget', { MinCapacity: 2, MaxCapacity: 10 });
       template.hasResourceProperties('AWS::ApplicationAutoScaling::ScalingPolicy', {
-        TargetTrackingScalingPolicyConfiguration: Match.objectLike({ PredefinedMetricSpecification: { PredefinedMetricType: 'ECSServiceAverageCPUUtilization' } }),
+        TargetTrackingScalingPolicyConfiguration: Match.objectLike({
+          PredefinedMetricSpecification: { PredefinedMetricType: 'ECSServiceAverageCPUUtilization' },
+        }),
       });
       template.hasResourceProperties('AWS::ApplicationAutoScaling::ScalingPolicy', {
         TargetTrackingScalingPolicyConfiguration: Match.objectLike({
-          CustomizedMetricSpecification: { Namespace: 'TenantConfig', MetricName: 'StreamsOpen', Statistic: 'Average', Dimensions: [{ Name: 'service', Value: 'fanout' }] },
+          CustomizedMetricSpecification: {
+            Namespace: 'TenantConfig',
+            MetricName: 'StreamsOpen',
+            Statistic: 'Average',
+            Dimensions: [{ Name: 'service', Value: 'fanout' }],
+          },
         }),
       });
     });
@@ -310,7 +322,9 @@ describe('service stack', () => {
       const statements = [
         ...resourcesOf(t, 'AWS::IAM::Policy').flatMap(([, p]) => (p.Properties!.PolicyDocument as { Statement: Array<Record<string, unknown>> }).Statement),
         ...resourcesOf(t, 'AWS::IAM::Role').flatMap(([, r]) =>
-          ((r.Properties!.Policies ?? []) as Array<{ PolicyDocument: { Statement: Array<Record<string, unknown>> } }>).flatMap((p) => p.PolicyDocument.Statement),
+          ((r.Properties!.Policies ?? []) as Array<{ PolicyDocument: { Statement: Array<Record<string, unknown>> } }>).flatMap(
+            (p) => p.PolicyDocument.Statement,
+          ),
         ),
       ];
       for (const statement of statements) {
@@ -325,16 +339,27 @@ describe('service stack', () => {
 
     it('gives write actions to the config-api only', () => {
       const writes = /^(dynamodb:(PutItem|DeleteItem|UpdateItem|BatchWriteItem)|ssm:(PutParameter|DeleteParameter)|kms:(Encrypt|GenerateDataKey))$/;
-      expect([...new Set(actionsOfRole(template, 'ConfigApiHandlerRole').filter((a) => writes.test(a)))].sort()).toEqual(
-        ['dynamodb:BatchWriteItem', 'dynamodb:DeleteItem', 'dynamodb:PutItem', 'kms:Encrypt', 'kms:GenerateDataKey', 'ssm:DeleteParameter', 'ssm:PutParameter'],
-      );
+      expect([...new Set(actionsOfRole(template, 'ConfigApiHandlerRole').filter((a) => writes.test(a)))].sort()).toEqual([
+        'dynamodb:BatchWriteItem',
+        'dynamodb:DeleteItem',
+        'dynamodb:PutItem',
+        'kms:Encrypt',
+        'kms:GenerateDataKey',
+        'ssm:DeleteParameter',
+        'ssm:PutParameter',
+      ]);
       for (const role of ['ChangeEventsCacheRefreshRole', 'FanoutTaskTaskRole']) {
         expect(actionsOfRole(template, role).filter((a) => writes.test(a))).toEqual([]);
       }
     });
 
     it('scopes Parameter Store access to this stage’s tenant subtree, and the SecureString key to it', () => {
-      const subtree = { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':ssm:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, ':parameter/tenant-config/dev/tenants/*']] };
+      const subtree = {
+        'Fn::Join': [
+          '',
+          ['arn:', { Ref: 'AWS::Partition' }, ':ssm:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, ':parameter/tenant-config/dev/tenants/*'],
+        ],
+      };
       for (const role of ['ConfigApiHandlerRole', 'ChangeEventsCacheRefreshRole', 'FanoutTaskTaskRole']) {
         const statements = statementsOfRole(template, role);
         expect(statements.find((s) => s.Sid === 'TenantParameters')).toMatchObject({ Resource: subtree });
@@ -352,7 +377,18 @@ describe('service stack', () => {
 
     it('lets each component read only the secrets it uses, each through its Parameter Store reference', () => {
       const reference = (name: string) => ({
-        'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':ssm:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, `:parameter/aws/reference/secretsmanager/tenant-config/dev/${name}`]],
+        'Fn::Join': [
+          '',
+          [
+            'arn:',
+            { Ref: 'AWS::Partition' },
+            ':ssm:',
+            { Ref: 'AWS::Region' },
+            ':',
+            { Ref: 'AWS::AccountId' },
+            `:parameter/aws/reference/secretsmanager/tenant-config/dev/${name}`,
+          ],
+        ],
       });
       const secretReads = (role: string) =>
         statementsOfRole(template, role)
@@ -360,7 +396,11 @@ describe('service stack', () => {
           .map((s) => ({ Sid: s.Sid, Action: s.Action, Resource: s.Resource }));
       expect(secretReads('ConfigApiHandlerRole')).toEqual([
         { Sid: 'PageTokenKeyReference', Action: 'ssm:GetParameter', Resource: reference('page-token') },
-        { Sid: 'PageTokenKey', Action: 'secretsmanager:GetSecretValue', Resource: { Ref: idOf(template, 'AWS::SecretsManager::Secret', 'ConfigApiPageTokenKey') } },
+        {
+          Sid: 'PageTokenKey',
+          Action: 'secretsmanager:GetSecretValue',
+          Resource: { Ref: idOf(template, 'AWS::SecretsManager::Secret', 'ConfigApiPageTokenKey') },
+        },
         { Sid: 'CacheCredentialsReference', Action: 'ssm:GetParameter', Resource: reference('cache-auth') },
         { Sid: 'CacheCredentials', Action: 'secretsmanager:GetSecretValue', Resource: { 'Fn::ImportValue': expect.stringMatching(/CacheCredentials/) } },
       ]);
@@ -389,7 +429,9 @@ describe('service stack', () => {
     const metricsOfAlarms = () => resourcesOf(template, 'AWS::CloudWatch::Alarm').map(([, a]) => a.Properties!);
 
     it('alarms on every DLQ holding a message', () => {
-      const queueIds = resourcesOf(template, 'AWS::SQS::Queue').map(([id]) => id).sort();
+      const queueIds = resourcesOf(template, 'AWS::SQS::Queue')
+        .map(([id]) => id)
+        .sort();
       const watched = metricsOfAlarms()
         .filter((a) => a.MetricName === 'ApproximateNumberOfMessagesVisible')
         .map((a) => (a.Dimensions as Array<{ Value: { 'Fn::GetAtt': [string, string] } }>)[0].Value['Fn::GetAtt'][0])
@@ -404,7 +446,12 @@ describe('service stack', () => {
     });
 
     it('alarms on refresh lag, API 5xx and unhealthy fanout hosts, all to the alarm topic', () => {
-      template.hasResourceProperties('AWS::CloudWatch::Alarm', { Namespace: 'TenantConfig', MetricName: 'RefreshLagMs', ExtendedStatistic: 'p99', Threshold: 10000 });
+      template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        Namespace: 'TenantConfig',
+        MetricName: 'RefreshLagMs',
+        ExtendedStatistic: 'p99',
+        Threshold: 10000,
+      });
       template.hasResourceProperties('AWS::CloudWatch::Alarm', { Namespace: 'AWS/ApiGateway', MetricName: '5xx' });
       template.hasResourceProperties('AWS::CloudWatch::Alarm', { Namespace: 'AWS/NetworkELB', MetricName: 'UnHealthyHostCount' });
       const topicId = idOf(template, 'AWS::SNS::Topic', 'MonitoringAlarms');

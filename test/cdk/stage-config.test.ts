@@ -30,7 +30,9 @@ describe('stage configuration', () => {
       { name: 'billing', scopes: ['read'] },
       { name: 'reports-eu', scopes: ['read', 'read-secrets'] },
     ]);
-    expect(read({ services: [{ name: 'billing', scopes: ['read-secrets', 'read'] }] }).services).toEqual([{ name: 'billing', scopes: ['read', 'read-secrets'] }]);
+    expect(read({ services: [{ name: 'billing', scopes: ['read-secrets', 'read'] }] }).services).toEqual([
+      { name: 'billing', scopes: ['read', 'read-secrets'] },
+    ]);
     expect(read({ authDomainPrefix: 'acme-config-dev' }).authDomainPrefix).toBe('acme-config-dev');
   });
 

@@ -30,7 +30,9 @@ describe('synthesis', () => {
   });
 
   it('gives byte-identical templates and asset manifests on every run, wherever the output goes', () => {
-    const names = readdirSync(first.outdir).filter((f) => /\.(template|assets)\.json$/.test(f)).sort();
+    const names = readdirSync(first.outdir)
+      .filter((f) => /\.(template|assets)\.json$/.test(f))
+      .sort();
     expect(names).toHaveLength(6);
     for (const name of names) {
       expect({ name, text: readFileSync(join(second.outdir, name), 'utf8') }).toEqual({ name, text: readFileSync(join(first.outdir, name), 'utf8') });
@@ -71,16 +73,26 @@ describe('synthesis', () => {
 
   it('`npx cdk synth --all -c stage=dev` works with no AWS credentials and no Docker', () => {
     const outdir = mkdtempSync(join(tmpdir(), 'cdk-cli-'));
-    const env: NodeJS.ProcessEnv = { ...process.env, CDK_DOCKER: MISSING_DOCKER, AWS_SHARED_CREDENTIALS_FILE: join(outdir, 'none'), AWS_CONFIG_FILE: join(outdir, 'none') };
+    const env: NodeJS.ProcessEnv = {
+      ...process.env,
+      CDK_DOCKER: MISSING_DOCKER,
+      AWS_SHARED_CREDENTIALS_FILE: join(outdir, 'none'),
+      AWS_CONFIG_FILE: join(outdir, 'none'),
+    };
     for (const name of ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'AWS_PROFILE', 'AWS_REGION', 'AWS_DEFAULT_REGION']) delete env[name];
     // CDK's built-in template checks stay off (cfn-lint covers the templates); cdk-nag runs as in any synth.
     const cli = join(PROJECT_ROOT, 'node_modules', 'aws-cdk', 'bin', 'cdk');
-    const run = spawnSync(process.execPath, [cli, 'synth', '--all', '-c', 'stage=dev', '-o', outdir], { cwd: PROJECT_ROOT, env, encoding: 'utf8', timeout: 240_000 });
+    const run = spawnSync(process.execPath, [cli, 'synth', '--all', '-c', 'stage=dev', '-o', outdir], {
+      cwd: PROJECT_ROOT,
+      env,
+      encoding: 'utf8',
+      timeout: 240_000,
+    });
     expect({ status: run.status, stderr: run.status === 0 ? '' : run.stderr.slice(-3000) }).toEqual({ status: 0, stderr: '' });
-    expect(readdirSync(outdir).filter((f) => f.endsWith('.template.json')).sort()).toEqual([
-      'TenantConfig-dev-Data.template.json',
-      'TenantConfig-dev-Network.template.json',
-      'TenantConfig-dev-Service.template.json',
-    ]);
+    expect(
+      readdirSync(outdir)
+        .filter((f) => f.endsWith('.template.json'))
+        .sort(),
+    ).toEqual(['TenantConfig-dev-Data.template.json', 'TenantConfig-dev-Network.template.json', 'TenantConfig-dev-Service.template.json']);
   }, 240_000);
 });

@@ -70,16 +70,15 @@ export interface ContractOptions {
 }
 
 export function configBackendContract(name: string, setup: () => Promise<ContractSubject>, options: ContractOptions = {}): void {
-  const concurrentCases = options.atomicConditionalWrites === false ? describeSkippedBecause(`${name}: its conditional writes are not atomic under concurrency`) : describe;
+  const concurrentCases =
+    options.atomicConditionalWrites === false ? describeSkippedBecause(`${name}: its conditional writes are not atomic under concurrency`) : describe;
   describe(`ConfigBackend contract: ${name}`, () => {
     let subject: ContractSubject;
     let backend: ConfigBackend;
     const key = (n: string): ConfigKey => parseKey(`${subject.tag}:${n}`);
     const prefix = (p: string): KeyPrefix => parseKeyPrefix(`${subject.tag}:${p}`);
     const put = (tenant: TenantId, n: string, value: JsonValue, extra: { expectedVersion?: number | 'absent'; updatedBy?: string } = {}) =>
-      retryingConflicts(() =>
-        backend.put(tenant, { key: key(n), value, expectedVersion: extra.expectedVersion, updatedBy: extra.updatedBy ?? 'writer' }),
-      );
+      retryingConflicts(() => backend.put(tenant, { key: key(n), value, expectedVersion: extra.expectedVersion, updatedBy: extra.updatedBy ?? 'writer' }));
     const del = (tenant: TenantId, n: string, expectedVersion?: number) =>
       retryingConflicts(() => backend.delete(tenant, { key: key(n), expectedVersion, deletedBy: 'deleter' }));
 
@@ -433,25 +432,29 @@ export function configBackendContract(name: string, setup: () => Promise<Contrac
         const segment = fc.stringMatching(/^[A-Za-z0-9_-][A-Za-z0-9_.-]{0,7}$/).filter((s) => s !== '.' && s !== '..');
         const name = fc.array(segment, { minLength: 1, maxLength: 3 }).map((s) => s.join('/'));
         await fc.assert(
-          fc.asyncProperty(fc.uniqueArray(name, { minLength: 1, maxLength: 4 }), fc.uniqueArray(name, { minLength: 1, maxLength: 4 }), async (namesA, namesB) => {
-            const a = freshTenant('a');
-            const b = freshTenant('b');
-            for (const n of namesA) await put(a, n, { owner: 'a', n });
-            for (const n of namesB) await put(b, n, { owner: 'b', n });
+          fc.asyncProperty(
+            fc.uniqueArray(name, { minLength: 1, maxLength: 4 }),
+            fc.uniqueArray(name, { minLength: 1, maxLength: 4 }),
+            async (namesA, namesB) => {
+              const a = freshTenant('a');
+              const b = freshTenant('b');
+              for (const n of namesA) await put(a, n, { owner: 'a', n });
+              for (const n of namesB) await put(b, n, { owner: 'b', n });
 
-            const listedA = await listAll(a, '', 100);
-            const listedB = await listAll(b, '', 100);
+              const listedA = await listAll(a, '', 100);
+              const listedB = await listAll(b, '', 100);
 
-            expect(listedA.map((i) => i.key).sort()).toEqual(namesA.map((n) => `${subject.tag}:${n}`).sort());
-            expect(listedB.map((i) => i.key).sort()).toEqual(namesB.map((n) => `${subject.tag}:${n}`).sort());
-            for (const item of listedA) expect(item.value).toMatchObject({ owner: 'a' });
-            for (const item of listedB) expect(item.value).toMatchObject({ owner: 'b' });
-            for (const n of namesB) {
-              const seen = await backend.get(a, key(n));
-              if (namesA.includes(n)) expect(seen?.value).toEqual({ owner: 'a', n });
-              else expect(seen).toBeUndefined();
-            }
-          }),
+              expect(listedA.map((i) => i.key).sort()).toEqual(namesA.map((n) => `${subject.tag}:${n}`).sort());
+              expect(listedB.map((i) => i.key).sort()).toEqual(namesB.map((n) => `${subject.tag}:${n}`).sort());
+              for (const item of listedA) expect(item.value).toMatchObject({ owner: 'a' });
+              for (const item of listedB) expect(item.value).toMatchObject({ owner: 'b' });
+              for (const n of namesB) {
+                const seen = await backend.get(a, key(n));
+                if (namesA.includes(n)) expect(seen?.value).toEqual({ owner: 'a', n });
+                else expect(seen).toBeUndefined();
+              }
+            },
+          ),
           { numRuns: 6 },
         );
       });
@@ -462,9 +465,7 @@ export function configBackendContract(name: string, setup: () => Promise<Contrac
         const tenant = freshTenant();
         await put(tenant, 'contended', 'start');
 
-        const outcomes = await Promise.allSettled(
-          Array.from({ length: WRITERS }, (_, i) => put(tenant, 'contended', `writer ${i}`, { expectedVersion: 1 })),
-        );
+        const outcomes = await Promise.allSettled(Array.from({ length: WRITERS }, (_, i) => put(tenant, 'contended', `writer ${i}`, { expectedVersion: 1 })));
 
         const winners = outcomes.filter((o) => o.status === 'fulfilled');
         const losers = outcomes.filter((o): o is PromiseRejectedResult => o.status === 'rejected');
@@ -478,9 +479,7 @@ export function configBackendContract(name: string, setup: () => Promise<Contrac
       it(`lets exactly one of ${WRITERS} create-only writers create the key`, async () => {
         const tenant = freshTenant();
 
-        const outcomes = await Promise.allSettled(
-          Array.from({ length: WRITERS }, (_, i) => put(tenant, 'first-come', i, { expectedVersion: 'absent' })),
-        );
+        const outcomes = await Promise.allSettled(Array.from({ length: WRITERS }, (_, i) => put(tenant, 'first-come', i, { expectedVersion: 'absent' })));
 
         expect(outcomes.filter((o) => o.status === 'fulfilled')).toHaveLength(1);
         for (const o of outcomes) if (o.status === 'rejected') expect(o.reason).toBeInstanceOf(PreconditionFailedError);
@@ -498,9 +497,7 @@ export function configBackendContract(name: string, setup: () => Promise<Contrac
         expect((await backend.get(tenant, key('hot')))?.version).toBe(WRITERS);
         const history = await backend.history(tenant, key('hot'), WRITERS);
         expect(history.map((h) => h.version)).toEqual(Array.from({ length: WRITERS }, (_, i) => WRITERS - i));
-        expect(history.map((h) => (h.value as { writer: number }).writer).sort((x, y) => x - y)).toEqual(
-          Array.from({ length: WRITERS }, (_, i) => i),
-        );
+        expect(history.map((h) => (h.value as { writer: number }).writer).sort((x, y) => x - y)).toEqual(Array.from({ length: WRITERS }, (_, i) => i));
         for (const r of results) {
           expect(history.find((h) => h.version === r.item.version)?.value).toEqual(r.item.value);
         }

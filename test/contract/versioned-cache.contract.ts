@@ -23,7 +23,15 @@ const T = parseTenantId('acme');
 const KEY = 'tenantconfig:plan';
 
 export function value(version: number, extra: Partial<CacheChange> = {}): CacheChange {
-  return { key: KEY, version, deleted: false, valueJson: JSON.stringify({ v: version }), updatedAt: `2026-01-01T00:00:0${version % 10}.000Z`, updatedBy: 'writer', ...extra };
+  return {
+    key: KEY,
+    version,
+    deleted: false,
+    valueJson: JSON.stringify({ v: version }),
+    updatedAt: `2026-01-01T00:00:0${version % 10}.000Z`,
+    updatedBy: 'writer',
+    ...extra,
+  };
 }
 
 export function tombstone(version: number, extra: Partial<CacheChange> = {}): CacheChange {
@@ -379,9 +387,13 @@ export function versionedCacheContract(make: MakeCache, options: ContractOptions
       const { cache, log } = await fresh();
       await cache.apply(T, value(1));
       const seen: ChangeEvent[] = [];
-      const follower = log.follow('now', (events) => {
-        seen.push(...events);
-      }, { blockMs: 200 });
+      const follower = log.follow(
+        'now',
+        (events) => {
+          seen.push(...events);
+        },
+        { blockMs: 200 },
+      );
       await follower.ready;
       const other = parseTenantId('globex');
       await cache.apply(T, value(2));
@@ -405,9 +417,13 @@ export function versionedCacheContract(make: MakeCache, options: ContractOptions
       await cache.apply(T, value(2));
       await cache.apply(T, value(3));
       const seen: number[] = [];
-      const follower = log.follow({ [shard]: cursor! }, (events) => {
-        for (const e of events) if (e.tenant === 'acme') seen.push(e.version);
-      }, { blockMs: 200 });
+      const follower = log.follow(
+        { [shard]: cursor! },
+        (events) => {
+          for (const e of events) if (e.tenant === 'acme') seen.push(e.version);
+        },
+        { blockMs: 200 },
+      );
       await follower.ready;
       await cache.apply(T, value(4));
       await eventually(() => seen.length >= 3);
@@ -422,9 +438,13 @@ export function versionedCacheContract(make: MakeCache, options: ContractOptions
       for (let v = 1; v <= 250; v++) await cache.apply(T, value(v));
       const gaps: number[] = [];
       const seen: number[] = [];
-      const follower = log.follow({ [shard]: head }, (events) => {
-        for (const e of events) seen.push(e.version);
-      }, { blockMs: 200, onGap: (s) => gaps.push(s) });
+      const follower = log.follow(
+        { [shard]: head },
+        (events) => {
+          for (const e of events) seen.push(e.version);
+        },
+        { blockMs: 200, onGap: (s) => gaps.push(s) },
+      );
       await follower.ready;
       await cache.apply(T, value(251));
       await eventually(() => seen.length >= 1);
@@ -436,9 +456,13 @@ export function versionedCacheContract(make: MakeCache, options: ContractOptions
     it('stops delivering after stop()', async () => {
       const { cache, log } = await fresh();
       const seen: ChangeEvent[] = [];
-      const follower = log.follow('now', (events) => {
-        seen.push(...events);
-      }, { blockMs: 200 });
+      const follower = log.follow(
+        'now',
+        (events) => {
+          seen.push(...events);
+        },
+        { blockMs: 200 },
+      );
       await follower.ready;
       await follower.stop();
       await cache.apply(T, value(1));
@@ -454,9 +478,13 @@ export function versionedCacheContract(make: MakeCache, options: ContractOptions
         const { cursor } = await cache.apply(T, value(1));
         const gaps: number[] = [];
         const seen: number[] = [];
-        const follower = log.follow('now', (events) => {
-          for (const e of events) seen.push(e.version);
-        }, { blockMs: 200, onGap: (s) => gaps.push(s) });
+        const follower = log.follow(
+          'now',
+          (events) => {
+            for (const e of events) seen.push(e.version);
+          },
+          { blockMs: 200, onGap: (s) => gaps.push(s) },
+        );
         await follower.ready;
         await subject.loseLog!();
         await cache.apply(T, value(2));

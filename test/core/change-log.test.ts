@@ -23,8 +23,21 @@ describe('shardOf', () => {
 
 describe('cursors', () => {
   it('refuses anything but c1.<shard>.<epoch>.<ms>-<seq>, with a 400-class error', () => {
-    const bad = ['', 'c1', 'c2.0.aaaaaaaaaaaa.1-0', 'c1.00.aaaaaaaaaaaa.1-0', 'c1.0.AAAAAAAAAAAA.1-0', 'c1.0.aaaaaaaaaaa.1-0', 'c1.0.aaaaaaaaaaaa.01-0',
-      'c1.0.aaaaaaaaaaaa.1', 'c1.0.aaaaaaaaaaaa.1-0 ', ' c1.0.aaaaaaaaaaaa.1-0', 'c1.16.aaaaaaaaaaaa.1-0', 'c1.0.aaaaaaaaaaaa.18446744073709551616-0', `c1.0.aaaaaaaaaaaa.1-${'1'.repeat(60)}`];
+    const bad = [
+      '',
+      'c1',
+      'c2.0.aaaaaaaaaaaa.1-0',
+      'c1.00.aaaaaaaaaaaa.1-0',
+      'c1.0.AAAAAAAAAAAA.1-0',
+      'c1.0.aaaaaaaaaaa.1-0',
+      'c1.0.aaaaaaaaaaaa.01-0',
+      'c1.0.aaaaaaaaaaaa.1',
+      'c1.0.aaaaaaaaaaaa.1-0 ',
+      ' c1.0.aaaaaaaaaaaa.1-0',
+      'c1.16.aaaaaaaaaaaa.1-0',
+      'c1.0.aaaaaaaaaaaa.18446744073709551616-0',
+      `c1.0.aaaaaaaaaaaa.1-${'1'.repeat(60)}`,
+    ];
     for (const raw of bad) {
       const error = (() => {
         try {
@@ -104,4 +117,3 @@ describe('judgeChange', () => {
     expect(judgeChange(held, incoming)).toBe(verdict);
   });
 });
-

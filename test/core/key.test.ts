@@ -31,7 +31,12 @@ describe('parseKey', () => {
     ['tenantconfig:a:b', /character ':' \(U\+003A\)/],
     ['tenantconfig:😀', /character '😀' \(U\+1F600\) at position 1/],
     [`tenantconfig:${'a'.repeat(MAX_NAME_LENGTH + 1)}`, /maximum is 256/],
-    [`tenantconfig:${Array(MAX_NAME_SEGMENTS + 1).fill('a').join('/')}`, /11 segments; the maximum is 10/],
+    [
+      `tenantconfig:${Array(MAX_NAME_SEGMENTS + 1)
+        .fill('a')
+        .join('/')}`,
+      /11 segments; the maximum is 10/,
+    ],
   ])('rejects %j saying what is wrong', (raw, message) => {
     expect(() => parseKey(raw)).toThrow(InvalidKeyError);
     expect(() => parseKey(raw)).toThrow(message);

@@ -62,10 +62,10 @@ describe('principalFromClaims: claims exactly as issued', () => {
   });
 
   it('reads the configured claim names, e.g. a Cognito custom attribute', () => {
-    const principal = principalFromClaims(
-      access({ 'custom:tenant_id': 'acme', tenant_id: 'wrong', 'cognito:groups': ['ops'] }),
-      { tenantClaim: 'custom:tenant_id', adminGroup: 'ops' },
-    );
+    const principal = principalFromClaims(access({ 'custom:tenant_id': 'acme', tenant_id: 'wrong', 'cognito:groups': ['ops'] }), {
+      tenantClaim: 'custom:tenant_id',
+      adminGroup: 'ops',
+    });
 
     expect(principal).toEqual({ kind: 'tenant-admin', tenant: 'acme', subject: 'u1' });
   });

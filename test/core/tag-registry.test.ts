@@ -27,7 +27,12 @@ describe('TagRegistry', () => {
 
   it('a new tag is configuration: it resolves with no code change', () => {
     const registry = new TagRegistry({
-      tags: { ...TagRegistry.default().all().reduce((acc, t) => ({ ...acc, [t.name]: t }), {}), limits: { backend: 'dynamodb', maxValueBytes: 100, secret: false } },
+      tags: {
+        ...TagRegistry.default()
+          .all()
+          .reduce((acc, t) => ({ ...acc, [t.name]: t }), {}),
+        limits: { backend: 'dynamodb', maxValueBytes: 100, secret: false },
+      },
     });
     expect(registry.resolve(parseKey('limits:api/rps')).backend).toBe('dynamodb');
   });

@@ -39,8 +39,7 @@ export class AwsCli {
   /** The table row of (tenant, key) as the backend wrote it. */
   async getRow(tenant: string, key: string): Promise<StoredItem | undefined> {
     const out = (await this.call('dynamodb', ['get-item', '--table-name', this.endpoints.table, '--key', JSON.stringify(rowKey(tenant, key))])) as
-      | { Item?: Record<string, AttributeValue> }
-      | undefined;
+      { Item?: Record<string, AttributeValue> } | undefined;
     return out?.Item ? decodeStoredItem(out.Item) : undefined;
   }
 
@@ -58,10 +57,10 @@ export class AwsCli {
       valueJson: JSON.stringify(value),
       updatedAt: new Date().toISOString(),
       updatedBy,
-      history: current.valueJson === undefined || current.deleted ? current.history : [
-        { version: current.version, valueJson: current.valueJson, updatedAt: current.updatedAt, updatedBy: current.updatedBy },
-        ...current.history,
-      ],
+      history:
+        current.valueJson === undefined || current.deleted
+          ? current.history
+          : [{ version: current.version, valueJson: current.valueJson, updatedAt: current.updatedAt, updatedBy: current.updatedBy }, ...current.history],
       hasVersionAttribute: true,
     };
     await this.withJsonFile(encodeStoredItem(next), (file) =>
@@ -81,7 +80,14 @@ export class AwsCli {
   /** `put-parameter --overwrite` of the value as JSON text (how the SSM backend stores it); resolves to the new version. */
   async putParameter(tenant: string, key: string, value: unknown): Promise<number> {
     const out = (await this.call('ssm', [
-      'put-parameter', '--name', this.parameterName(tenant, key), '--type', 'String', '--overwrite', '--value', JSON.stringify(value),
+      'put-parameter',
+      '--name',
+      this.parameterName(tenant, key),
+      '--type',
+      'String',
+      '--overwrite',
+      '--value',
+      JSON.stringify(value),
     ])) as { Version: number };
     return out.Version;
   }

@@ -132,4 +132,3 @@ describe('HTTP and gRPC agree on every token', () => {
     expect(write.status).toBe(201);
   });
 });
-

@@ -25,7 +25,11 @@ describe('endpoints.json and the local JWKS', () => {
   it('names the issuer, the client id and a JWKS URI on the local front', () => {
     const written = JSON.parse(readFileSync(system.endpointsFile, 'utf8'));
 
-    expect(written).toMatchObject({ issuer: system.endpoints.issuer, clientId: system.endpoints.clientId, jwksUri: `${system.endpoints.http}/.well-known/jwks.json` });
+    expect(written).toMatchObject({
+      issuer: system.endpoints.issuer,
+      clientId: system.endpoints.clientId,
+      jwksUri: `${system.endpoints.http}/.well-known/jwks.json`,
+    });
   });
 
   it('serves the signer JWKS without a token, and aws-jwt-verify verifies a token with it', async () => {

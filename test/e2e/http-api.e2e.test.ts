@@ -112,14 +112,7 @@ describe('HTTP API end to end (local system)', () => {
 
   it('lists across both tags page by page, and by prefix', async () => {
     const t = tokens.pagerAdmin;
-    const expected = [
-      'tenantconfig:a',
-      'tenantconfig:b',
-      'tenantconfig:c',
-      'paramconfig:db/host',
-      'paramconfig:db/pool/max',
-      'paramconfig:web/port',
-    ];
+    const expected = ['tenantconfig:a', 'tenantconfig:b', 'tenantconfig:c', 'paramconfig:db/host', 'paramconfig:db/pool/max', 'paramconfig:web/port'];
     for (const key of expected) expect((await api.put(`/v1/config/${key}`, t, key)).status).toBe(201);
 
     const all = await api.listAll('limit=2', t);
@@ -219,10 +212,13 @@ describe('HTTP API end to end (local system)', () => {
     const unauthorized: Array<[string, () => string | undefined]> = [
       ['missing', () => undefined],
       ['malformed', () => 'not-a-jwt'],
-      ['bad signature', () => {
-        const [h, p, s] = signer.signClaims(claims()).split('.');
-        return `${h}.${p}.${s.slice(0, -4)}${s.endsWith('AAAA') ? 'BBBB' : 'AAAA'}`;
-      }],
+      [
+        'bad signature',
+        () => {
+          const [h, p, s] = signer.signClaims(claims()).split('.');
+          return `${h}.${p}.${s.slice(0, -4)}${s.endsWith('AAAA') ? 'BBBB' : 'AAAA'}`;
+        },
+      ],
       ['alg none', () => `${b64({ alg: 'none', kid: signer.kid })}.${b64(claims())}.`],
       ['expired', () => signer.signClaims(claims({ iat: now() - 900, exp: now() - 300 }))],
       ['not yet valid', () => signer.signClaims(claims({ nbf: now() + 300 }))],

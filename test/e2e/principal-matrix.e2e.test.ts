@@ -49,7 +49,8 @@ describe('principal × route × tag matrix (HTTP, local system)', () => {
     tokens.operator = s.signOperatorToken({ operator: 'alice' });
     for (const tenant of ['acme', 'globex']) {
       const admin = s.signToken({ tenant, admin: true });
-      for (const key of ['tenantconfig:plan', 'secretconfig:db-password']) expect((await api.put(`/v1/config/${key}`, admin, `${tenant}-value`)).status).toBe(201);
+      for (const key of ['tenantconfig:plan', 'secretconfig:db-password'])
+        expect((await api.put(`/v1/config/${key}`, admin, `${tenant}-value`)).status).toBe(201);
     }
   });
   afterAll(async () => {

@@ -141,8 +141,7 @@ describe('client SDK across restarts of the whole local system', () => {
       const listing = await api().listAll('prefix=tenantconfig:', reader);
       return Object.fromEntries(listing.items.map((i: { key: string; version: number }) => [i.key, i.version]));
     };
-    const clientVersions = (): Record<string, number> =>
-      Object.fromEntries(client!.keys().map((k) => [k, client!.getItem(k)!.version]));
+    const clientVersions = (): Record<string, number> => Object.fromEntries(client!.keys().map((k) => [k, client!.getItem(k)!.version]));
 
     for (let round = 1; round <= ROUNDS; round++) {
       // act: writes flow over the live stream, then the whole system goes down and comes back on the same ports

@@ -46,7 +46,11 @@ describe('parsing DynamoDB stream records delivered by the Pipe', () => {
   });
 
   it('uses the stream time when the row claims a write time far from it', () => {
-    const event = pipeEvent({ eventName: 'INSERT', newRow: { version: 1, value: 1, updatedAt: '2001-01-01T00:00:00.000Z' }, approximateSeconds: 1_795_342_531 });
+    const event = pipeEvent({
+      eventName: 'INSERT',
+      newRow: { version: 1, value: 1, updatedAt: '2001-01-01T00:00:00.000Z' },
+      approximateSeconds: 1_795_342_531,
+    });
     expect(parse(event)).toMatchObject({ modifiedAtMs: 1_795_342_531_000 });
   });
 
@@ -70,16 +74,68 @@ describe('parsing DynamoDB stream records delivered by the Pipe', () => {
   };
 
   it.each([
-    ['a KEYS_ONLY record (no images)', broken((_d, s) => { delete s.NewImage; delete s.OldImage; s.StreamViewType = 'KEYS_ONLY'; })],
-    ['an unknown eventName', broken((d) => { d.eventName = 'UPSERT'; })],
-    ['Keys without the sort key', broken((_d, s) => { s.Keys = { tenantId: { S: 'acme' } }; })],
-    ['an image of another item than its Keys', broken((_d, s) => { s.NewImage = rowImage({ key: 'tenantconfig:other', version: 2, value: 'b' }); })],
-    ['a version that is not a number', broken((_d, s) => { (s.NewImage as Record<string, unknown>).version = { S: 'two' }; })],
-    ['a negative version', broken((_d, s) => { (s.NewImage as Record<string, unknown>).version = { N: '-1' }; })],
-    ['a value that is not JSON', broken((_d, s) => { (s.NewImage as Record<string, unknown>).valueJson = { S: '{not json' }; })],
-    ['an image that is not DynamoDB JSON', broken((_d, s) => { s.NewImage = { tenantId: 'acme', configKey: 'tenantconfig:plan' }; })],
-    ['no SequenceNumber', broken((_d, s) => { delete s.SequenceNumber; })],
-    ['no dynamodb object', broken((d) => { delete d.dynamodb; })],
+    [
+      'a KEYS_ONLY record (no images)',
+      broken((_d, s) => {
+        delete s.NewImage;
+        delete s.OldImage;
+        s.StreamViewType = 'KEYS_ONLY';
+      }),
+    ],
+    [
+      'an unknown eventName',
+      broken((d) => {
+        d.eventName = 'UPSERT';
+      }),
+    ],
+    [
+      'Keys without the sort key',
+      broken((_d, s) => {
+        s.Keys = { tenantId: { S: 'acme' } };
+      }),
+    ],
+    [
+      'an image of another item than its Keys',
+      broken((_d, s) => {
+        s.NewImage = rowImage({ key: 'tenantconfig:other', version: 2, value: 'b' });
+      }),
+    ],
+    [
+      'a version that is not a number',
+      broken((_d, s) => {
+        (s.NewImage as Record<string, unknown>).version = { S: 'two' };
+      }),
+    ],
+    [
+      'a negative version',
+      broken((_d, s) => {
+        (s.NewImage as Record<string, unknown>).version = { N: '-1' };
+      }),
+    ],
+    [
+      'a value that is not JSON',
+      broken((_d, s) => {
+        (s.NewImage as Record<string, unknown>).valueJson = { S: '{not json' };
+      }),
+    ],
+    [
+      'an image that is not DynamoDB JSON',
+      broken((_d, s) => {
+        s.NewImage = { tenantId: 'acme', configKey: 'tenantconfig:plan' };
+      }),
+    ],
+    [
+      'no SequenceNumber',
+      broken((_d, s) => {
+        delete s.SequenceNumber;
+      }),
+    ],
+    [
+      'no dynamodb object',
+      broken((d) => {
+        delete d.dynamodb;
+      }),
+    ],
   ])('%s is malformed', (_what, event) => {
     expect(parse(event).kind).toBe('malformed');
   });

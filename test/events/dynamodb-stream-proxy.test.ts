@@ -76,7 +76,12 @@ describe('DynamoDB stream proxy in front of dynalite', () => {
   it('an UpdateItem gives a MODIFY with both images; a DeleteItem a REMOVE with the OldImage; sequence numbers rise', async () => {
     await client.send(new PutItemCommand({ TableName: TABLE, Item: { ...key('tenantconfig:cycle'), version: { N: '1' } } }));
     await client.send(
-      new UpdateItemCommand({ TableName: TABLE, Key: key('tenantconfig:cycle'), UpdateExpression: 'SET version = :v', ExpressionAttributeValues: { ':v': { N: '2' } } }),
+      new UpdateItemCommand({
+        TableName: TABLE,
+        Key: key('tenantconfig:cycle'),
+        UpdateExpression: 'SET version = :v',
+        ExpressionAttributeValues: { ':v': { N: '2' } },
+      }),
     );
     await client.send(new DeleteItemCommand({ TableName: TABLE, Key: key('tenantconfig:cycle') }));
     expect(records.map((r) => r.eventName)).toEqual(['INSERT', 'MODIFY', 'REMOVE']);
@@ -101,7 +106,13 @@ describe('DynamoDB stream proxy in front of dynalite', () => {
     await client.send(new PutItemCommand({ TableName: TABLE, Item: { ...key('tenantconfig:cond'), version: { N: '1' } } }));
     records.length = 0;
     await expect(
-      client.send(new PutItemCommand({ TableName: TABLE, Item: { ...key('tenantconfig:cond'), version: { N: '9' } }, ConditionExpression: 'attribute_not_exists(configKey)' })),
+      client.send(
+        new PutItemCommand({
+          TableName: TABLE,
+          Item: { ...key('tenantconfig:cond'), version: { N: '9' } },
+          ConditionExpression: 'attribute_not_exists(configKey)',
+        }),
+      ),
     ).rejects.toBeInstanceOf(ConditionalCheckFailedException);
     expect(records).toEqual([]);
   });
@@ -136,7 +147,9 @@ describe('DynamoDB stream proxy in front of dynalite', () => {
   });
 
   it('passes dynalite’s answer to TransactWriteItems through (it has none) and records nothing', async () => {
-    const write = client.send(new TransactWriteItemsCommand({ TransactItems: [{ Put: { TableName: TABLE, Item: { ...key('tenantconfig:tx'), version: { N: '1' } } } }] }));
+    const write = client.send(
+      new TransactWriteItemsCommand({ TransactItems: [{ Put: { TableName: TABLE, Item: { ...key('tenantconfig:tx'), version: { N: '1' } } } }] }),
+    );
     await expect(write).rejects.toThrow();
     expect(records).toEqual([]);
   });

@@ -77,14 +77,31 @@ describeIf('aws')('a write by any client reaches the cache through the local cha
       updatedBy: { S: 'ops-cli' },
     };
     await aws(events.proxy.endpoint, 'dynamodb', 'put-item', '--table-name', TABLE, '--item', JSON.stringify(item));
-    const ms = await msUntil(() => cache.get(acme, 'tenantconfig:plan'), (l) => l.kind === 'hit' && l.item.version === 7);
+    const ms = await msUntil(
+      () => cache.get(acme, 'tenantconfig:plan'),
+      (l) => l.kind === 'hit' && l.item.version === 7,
+    );
     expect(ms).toBeLessThan(1000);
-    expect(await cache.get(acme, 'tenantconfig:plan')).toMatchObject({ kind: 'hit', item: { value: { tier: 'enterprise' }, version: 7, updatedBy: 'ops-cli' } });
+    expect(await cache.get(acme, 'tenantconfig:plan')).toMatchObject({
+      kind: 'hit',
+      item: { value: { tier: 'enterprise' }, version: 7, updatedBy: 'ops-cli' },
+    });
   });
 
   it('aws dynamodb delete-item: the cache holds a tombstone at the deleted version within a second', async () => {
-    await aws(events.proxy.endpoint, 'dynamodb', 'delete-item', '--table-name', TABLE, '--key', JSON.stringify({ tenantId: { S: 'acme' }, configKey: { S: 'tenantconfig:plan' } }));
-    const ms = await msUntil(() => cache.get(acme, 'tenantconfig:plan'), (l) => l.kind === 'absent');
+    await aws(
+      events.proxy.endpoint,
+      'dynamodb',
+      'delete-item',
+      '--table-name',
+      TABLE,
+      '--key',
+      JSON.stringify({ tenantId: { S: 'acme' }, configKey: { S: 'tenantconfig:plan' } }),
+    );
+    const ms = await msUntil(
+      () => cache.get(acme, 'tenantconfig:plan'),
+      (l) => l.kind === 'absent',
+    );
     expect(ms).toBeLessThan(1000);
     expect(await cache.get(acme, 'tenantconfig:plan')).toEqual({ kind: 'absent', reason: 'tombstone', version: 7 });
   });
@@ -93,14 +110,20 @@ describeIf('aws')('a write by any client reaches the cache through the local cha
     const name = `${TENANTS_PATH}acme/paramconfig/db/pool/max`;
     await aws(store.endpoint, 'ssm', 'put-parameter', '--name', name, '--value', '42', '--type', 'String');
     await aws(store.endpoint, 'ssm', 'put-parameter', '--name', name, '--value', '48', '--type', 'String', '--overwrite');
-    const ms = await msUntil(() => cache.get(acme, 'paramconfig:db/pool/max'), (l) => l.kind === 'hit' && l.item.version === 2);
+    const ms = await msUntil(
+      () => cache.get(acme, 'paramconfig:db/pool/max'),
+      (l) => l.kind === 'hit' && l.item.version === 2,
+    );
     expect(ms).toBeLessThan(1000);
     expect(await cache.get(acme, 'paramconfig:db/pool/max')).toMatchObject({ kind: 'hit', item: { value: 48, version: 2 } });
   });
 
   it('aws ssm delete-parameter: the cache holds a tombstone within a second', async () => {
     await aws(store.endpoint, 'ssm', 'delete-parameter', '--name', `${TENANTS_PATH}acme/paramconfig/db/pool/max`);
-    const ms = await msUntil(() => cache.get(acme, 'paramconfig:db/pool/max'), (l) => l.kind === 'absent');
+    const ms = await msUntil(
+      () => cache.get(acme, 'paramconfig:db/pool/max'),
+      (l) => l.kind === 'absent',
+    );
     expect(ms).toBeLessThan(1000);
   });
 

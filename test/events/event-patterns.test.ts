@@ -23,9 +23,7 @@ describe('event patterns as data (registry/event-patterns.json)', () => {
       'detail-type': ['Parameter Store Change'],
       detail: { name: [{ prefix: TENANTS_PATH }], operation: ['Create', 'Update', 'Delete'] },
     });
-    expect(patterns.dynamodbPipe.filterPatterns).toEqual([
-      { dynamodb: { Keys: { configKey: { S: [{ prefix: 'tenantconfig:' }, { prefix: 'flags:' }] } } } },
-    ]);
+    expect(patterns.dynamodbPipe.filterPatterns).toEqual([{ dynamodb: { Keys: { configKey: { S: [{ prefix: 'tenantconfig:' }, { prefix: 'flags:' }] } } } }]);
     expect(patterns.rules.dynamodbChange.eventBus).toBe('config-changes');
     expect(patterns.rules.parameterStoreChange.eventBus).toBe('default');
   });
@@ -37,7 +35,9 @@ describe('event patterns as data (registry/event-patterns.json)', () => {
   });
 
   it('a tag added to the registry widens the Pipe filter with no change to the patterns file', () => {
-    const data = TagRegistry.default().all().reduce<Record<string, unknown>>((acc, t) => ({ ...acc, [t.name]: t }), {});
+    const data = TagRegistry.default()
+      .all()
+      .reduce<Record<string, unknown>>((acc, t) => ({ ...acc, [t.name]: t }), {});
     const registry = new TagRegistry({ tags: { ...data, limits: { backend: 'dynamodb', maxValueBytes: 100, secret: false } } } as TagRegistryData);
     const resolved = resolveChangeEventPatterns(eventPatternVariables({ ssmTenantsPath: TENANTS_PATH, registry }));
     const filter = compilePattern(resolved.dynamodbPipe.filterPatterns[0]);

@@ -62,7 +62,7 @@ describe('local event bus', () => {
     let failedOnce = false;
     const bus = createLocalEventBus({
       rules: changeEventRules(patterns, async (e) => {
-        const version = Number(((e.detail as { dynamodb: { NewImage: { version: { N: string } } } }).dynamodb.NewImage.version.N));
+        const version = Number((e.detail as { dynamodb: { NewImage: { version: { N: string } } } }).dynamodb.NewImage.version.N);
         if (version === 1 && !failedOnce) {
           failedOnce = true;
           throw new Error('transient');
@@ -72,7 +72,8 @@ describe('local event bus', () => {
       }),
       retry: fast,
     });
-    for (let v = 1; v <= 5; v++) bus.put('config-changes', asBusEvent(pipeEvent({ eventName: 'MODIFY', newRow: { version: v, value: v }, oldRow: { version: v - 1, value: 0 } })));
+    for (let v = 1; v <= 5; v++)
+      bus.put('config-changes', asBusEvent(pipeEvent({ eventName: 'MODIFY', newRow: { version: v, value: v }, oldRow: { version: v - 1, value: 0 } })));
     await bus.idle();
     expect(order).toEqual([1, 2, 3, 4, 5]);
   });
@@ -98,12 +99,19 @@ describe('local event bus', () => {
   });
 
   it('refuses a rule with a malformed pattern at creation, naming the rule', () => {
-    expect(() => createLocalEventBus({ rules: [{ name: 'broken', eventBus: 'default', pattern: { source: 'aws.ssm' }, target: () => undefined }] })).toThrow(/broken/);
+    expect(() => createLocalEventBus({ rules: [{ name: 'broken', eventBus: 'default', pattern: { source: 'aws.ssm' }, target: () => undefined }] })).toThrow(
+      /broken/,
+    );
   });
 
   it('refuses events after close, once the queued ones are delivered', async () => {
     const seen: string[] = [];
-    const bus = createLocalEventBus({ rules: changeEventRules(patterns, async (e) => { await new Promise((r) => setTimeout(r, 10)); seen.push(e.id); }) });
+    const bus = createLocalEventBus({
+      rules: changeEventRules(patterns, async (e) => {
+        await new Promise((r) => setTimeout(r, 10));
+        seen.push(e.id);
+      }),
+    });
     bus.put('default', asBusEvent(parameterEvent({ operation: 'Update' })));
     await bus.close();
     expect(seen).toHaveLength(1);
@@ -133,7 +141,12 @@ describe('local producers of change events', () => {
       time: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/),
       region: 'us-east-1',
       resources: [],
-      detail: { ...record('tenantconfig:plan'), eventID: expect.any(String), dynamodb: expect.objectContaining({ Keys: { tenantId: { S: 'acme' }, configKey: { S: 'tenantconfig:plan' } } }), eventSourceARN: 'arn:aws:dynamodb:us-east-1:000000000000:table/t/stream/x' },
+      detail: {
+        ...record('tenantconfig:plan'),
+        eventID: expect.any(String),
+        dynamodb: expect.objectContaining({ Keys: { tenantId: { S: 'acme' }, configKey: { S: 'tenantconfig:plan' } } }),
+        eventSourceARN: 'arn:aws:dynamodb:us-east-1:000000000000:table/t/stream/x',
+      },
     });
   });
 
@@ -141,7 +154,13 @@ describe('local producers of change events', () => {
     const received: BusEvent[] = [];
     const bus = createLocalEventBus({ rules: changeEventRules(patterns, (e) => received.push(e)) });
     const forward = forwardParameterStoreChanges(bus, { region: 'eu-west-1', account: '123456789012' });
-    forward({ name: '/tenant-config/test/tenants/acme/paramconfig/db/pool/max', operation: 'Create', version: 1, type: 'String', time: new Date('2026-11-22T10:16:02.345Z') });
+    forward({
+      name: '/tenant-config/test/tenants/acme/paramconfig/db/pool/max',
+      operation: 'Create',
+      version: 1,
+      type: 'String',
+      time: new Date('2026-11-22T10:16:02.345Z'),
+    });
     await bus.idle();
     expect(received).toEqual([
       {

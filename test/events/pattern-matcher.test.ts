@@ -16,7 +16,10 @@ describe('event pattern matcher', () => {
       flag: false,
       nothing: null,
       sourceIPAddress: '10.0.0.123',
-      tags: [{ key: 'team', value: 'red' }, { key: 'env', value: 'prod' }],
+      tags: [
+        { key: 'team', value: 'red' },
+        { key: 'env', value: 'prod' },
+      ],
       nested: { deeper: { name: 'FileName.PNG' } },
     },
   };
@@ -83,7 +86,12 @@ describe('event pattern matcher', () => {
   });
 
   it('supports numeric ranges and equality', () => {
-    expect(matchesPattern({ detail: { 'c-count': [{ numeric: ['>', 0, '<=', 5] }], 'd-count': [{ numeric: ['<', 10] }], 'x-limit': [{ numeric: ['=', 3.018e2] }] } }, event)).toBe(true);
+    expect(
+      matchesPattern(
+        { detail: { 'c-count': [{ numeric: ['>', 0, '<=', 5] }], 'd-count': [{ numeric: ['<', 10] }], 'x-limit': [{ numeric: ['=', 3.018e2] }] } },
+        event,
+      ),
+    ).toBe(true);
     expect(matchesPattern({ detail: { 'c-count': [{ numeric: ['>', 5] }] } }, event)).toBe(false);
     expect(matchesPattern({ detail: { state: [{ numeric: ['>', 0] }] } }, event)).toBe(false);
   });
@@ -140,10 +148,14 @@ describe('event pattern matcher', () => {
 
   it('a wildcard without stars is an exact match, whatever the characters (property)', () => {
     fc.assert(
-      fc.property(fc.string().filter((s) => !s.includes('*') && !s.includes('\\')), fc.string(), (literal, other) => {
-        const matcher = compilePattern({ v: [{ wildcard: literal }] });
-        return matcher({ v: literal }) && matcher({ v: other }) === (other === literal);
-      }),
+      fc.property(
+        fc.string().filter((s) => !s.includes('*') && !s.includes('\\')),
+        fc.string(),
+        (literal, other) => {
+          const matcher = compilePattern({ v: [{ wildcard: literal }] });
+          return matcher({ v: literal }) && matcher({ v: other }) === (other === literal);
+        },
+      ),
     );
   });
 });

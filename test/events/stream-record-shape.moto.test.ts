@@ -15,7 +15,15 @@ async function writeSequence(client: DynamoDBClient): Promise<void> {
   await client.send(
     new PutItemCommand({
       TableName: TABLE,
-      Item: { ...key, version: { N: '1' }, deleted: { BOOL: false }, valueJson: { S: '{"tier":"gold"}' }, updatedAt: { S: '2026-11-22T10:00:00.000Z' }, updatedBy: { S: 'admin-1' }, history: { L: [] } },
+      Item: {
+        ...key,
+        version: { N: '1' },
+        deleted: { BOOL: false },
+        valueJson: { S: '{"tier":"gold"}' },
+        updatedAt: { S: '2026-11-22T10:00:00.000Z' },
+        updatedBy: { S: 'admin-1' },
+        history: { L: [] },
+      },
     }),
   );
   await client.send(
@@ -33,7 +41,14 @@ async function writeSequence(client: DynamoDBClient): Promise<void> {
   await client.send(
     new PutItemCommand({
       TableName: TABLE,
-      Item: { ...key, version: { N: '3' }, deleted: { BOOL: true }, updatedAt: { S: '2026-11-22T10:01:00.000Z' }, updatedBy: { S: 'admin-2' }, history: { L: [] } },
+      Item: {
+        ...key,
+        version: { N: '3' },
+        deleted: { BOOL: true },
+        updatedAt: { S: '2026-11-22T10:01:00.000Z' },
+        updatedBy: { S: 'admin-2' },
+        history: { L: [] },
+      },
     }),
   );
   await client.send(new DeleteItemCommand({ TableName: TABLE, Key: key }));
@@ -42,12 +57,22 @@ async function writeSequence(client: DynamoDBClient): Promise<void> {
 /** moto's records, read the way any client would: the AWS CLI's dynamodbstreams commands. */
 async function motoRecords(endpoint: string): Promise<Array<Record<string, unknown>>> {
   const env = { ...process.env, AWS_ACCESS_KEY_ID: 'local', AWS_SECRET_ACCESS_KEY: 'local', AWS_DEFAULT_REGION: 'us-east-1' };
-  const aws = async (...args: string[]) => JSON.parse((await run('aws', ['--endpoint-url', endpoint, '--output', 'json', ...args], { env })).stdout) as Record<string, any>;
+  const aws = async (...args: string[]) =>
+    JSON.parse((await run('aws', ['--endpoint-url', endpoint, '--output', 'json', ...args], { env })).stdout) as Record<string, any>;
   const table = await aws('dynamodb', 'describe-table', '--table-name', TABLE);
   const streamArn = table.Table.LatestStreamArn as string;
   const stream = await aws('dynamodbstreams', 'describe-stream', '--stream-arn', streamArn);
   const shardId = stream.StreamDescription.Shards[0].ShardId as string;
-  const iterator = await aws('dynamodbstreams', 'get-shard-iterator', '--stream-arn', streamArn, '--shard-id', shardId, '--shard-iterator-type', 'TRIM_HORIZON');
+  const iterator = await aws(
+    'dynamodbstreams',
+    'get-shard-iterator',
+    '--stream-arn',
+    streamArn,
+    '--shard-id',
+    shardId,
+    '--shard-iterator-type',
+    'TRIM_HORIZON',
+  );
   const page = await aws('dynamodbstreams', 'get-records', '--shard-iterator', iterator.ShardIterator);
   return page.Records as Array<Record<string, unknown>>;
 }
@@ -120,7 +145,10 @@ describeIf('moto_server')('local stream records have the shape of real DynamoDB 
 
   it('ApproximateCreationDateTime is epoch seconds (moto adds milliseconds; AWS and we give whole seconds)', () => {
     const now = Date.now() / 1000;
-    for (const r of [...local.map((l) => l.dynamodb.ApproximateCreationDateTime), ...remote.map((m) => (m.dynamodb as { ApproximateCreationDateTime: number }).ApproximateCreationDateTime)]) {
+    for (const r of [
+      ...local.map((l) => l.dynamodb.ApproximateCreationDateTime),
+      ...remote.map((m) => (m.dynamodb as { ApproximateCreationDateTime: number }).ApproximateCreationDateTime),
+    ]) {
       expect(Math.abs(r - now)).toBeLessThan(120);
     }
     for (const l of local) expect(Number.isInteger(l.dynamodb.ApproximateCreationDateTime)).toBe(true);

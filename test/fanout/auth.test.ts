@@ -47,17 +47,23 @@ describe('Watch authentication', () => {
     ['a token that is not a JWT', () => 'garbage'],
     ['an expired token', () => h.signer.signClaims(claims({ iat: now() - 7200, exp: now() - 3600 }))],
     ['a token of another issuer', () => h.signer.signClaims(claims({ iss: 'https://cognito-idp.us-east-1.amazonaws.com/us-east-1_other' }))],
-    ['a token signed by another pool\'s key', () => otherPool.signToken({ tenant: 'acme' })],
+    ["a token signed by another pool's key", () => otherPool.signToken({ tenant: 'acme' })],
     ['a token for another app client', () => h.signer.signClaims(claims({ client_id: 'someone-else' }))],
     ['an id token instead of an access token', () => h.signer.signClaims(claims({ token_use: 'id' }))],
-    ['a token with alg none', () => {
-      const [, payload] = h.signer.signClaims(claims()).split('.');
-      return `${Buffer.from('{"alg":"none","typ":"JWT"}').toString('base64url')}.${payload}.`;
-    }],
-    ['a token whose signature was tampered with', () => {
-      const [header, , signature] = h.signer.signClaims(claims()).split('.');
-      return `${header}.${Buffer.from(JSON.stringify(claims({ tenant_id: 'globex' }))).toString('base64url')}.${signature}`;
-    }],
+    [
+      'a token with alg none',
+      () => {
+        const [, payload] = h.signer.signClaims(claims()).split('.');
+        return `${Buffer.from('{"alg":"none","typ":"JWT"}').toString('base64url')}.${payload}.`;
+      },
+    ],
+    [
+      'a token whose signature was tampered with',
+      () => {
+        const [header, , signature] = h.signer.signClaims(claims()).split('.');
+        return `${header}.${Buffer.from(JSON.stringify(claims({ tenant_id: 'globex' }))).toString('base64url')}.${signature}`;
+      },
+    ],
   ])('refuses %s with UNAUTHENTICATED', async (_what, makeToken) => {
     const watch = h.watch(makeToken());
     const status = await watch.status;

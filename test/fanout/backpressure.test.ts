@@ -118,26 +118,30 @@ describe('a consumer that stops reading for good', () => {
   it.each([
     ['a small snapshot', 'mute-small', 1],
     ['a one-message snapshot of 800 KB stuck in front of everything', 'mute-large', 100],
-  ])('gets the RESOURCE_EXHAUSTED (or a reset gRPC reads as it) when it never reads at all, after %s', async (_what, t, keys) => {
-    // Arrange: a bare HTTP/2 client that never gives back any flow-control window.
-    for (let i = 0; i < keys; i++) await h.writer.put(t, `tenantconfig:big${i}`, { pad: 'b'.repeat(8000) });
-    const cutBefore = h.metrics.slowConsumersCut;
-    const stuck = rawWatch(h.address, h.token(t));
+  ])(
+    'gets the RESOURCE_EXHAUSTED (or a reset gRPC reads as it) when it never reads at all, after %s',
+    async (_what, t, keys) => {
+      // Arrange: a bare HTTP/2 client that never gives back any flow-control window.
+      for (let i = 0; i < keys; i++) await h.writer.put(t, `tenantconfig:big${i}`, { pad: 'b'.repeat(8000) });
+      const cutBefore = h.metrics.slowConsumersCut;
+      const stuck = rawWatch(h.address, h.token(t));
 
-    // Act
-    for (let i = 0; i < 5000 && h.metrics.slowConsumersCut === cutBefore; i++) {
-      await h.writer.put(t, `tenantconfig:k${i % 10}`, { i, padding: 'm'.repeat(200) });
-      if (i % 20 === 0) await new Promise((r) => setImmediate(r));
-    }
-    await waitFor(() => stuck.ended() !== undefined, 'the stream to end at the client', 20_000);
+      // Act
+      for (let i = 0; i < 5000 && h.metrics.slowConsumersCut === cutBefore; i++) {
+        await h.writer.put(t, `tenantconfig:k${i % 10}`, { i, padding: 'm'.repeat(200) });
+        if (i % 20 === 0) await new Promise((r) => setImmediate(r));
+      }
+      await waitFor(() => stuck.ended() !== undefined, 'the stream to end at the client', 20_000);
 
-    // Assert
-    expect(h.metrics.slowConsumersCut).toBe(cutBefore + 1);
-    const ended = stuck.ended()!;
-    expect(ended.grpcStatus === grpc.status.RESOURCE_EXHAUSTED || ended.rstCode === http2.constants.NGHTTP2_ENHANCE_YOUR_CALM).toBe(true);
-    stuck.close();
-    await stuck.closed;
-  }, 60_000);
+      // Assert
+      expect(h.metrics.slowConsumersCut).toBe(cutBefore + 1);
+      const ended = stuck.ended()!;
+      expect(ended.grpcStatus === grpc.status.RESOURCE_EXHAUSTED || ended.rstCode === http2.constants.NGHTTP2_ENHANCE_YOUR_CALM).toBe(true);
+      stuck.close();
+      await stuck.closed;
+    },
+    60_000,
+  );
 });
 
 describe('changes arriving while a stream starts', () => {
@@ -194,13 +198,21 @@ describe('changes arriving while a stream starts', () => {
     for (let i = 1; i <= 40; i++) await h.writer.put('starting', `tenantconfig:${i % 2 === 0 ? 'a' : 'b'}`, i);
     await sleep(50);
     release();
-    await watch.until((r) => r.changes.some((c) => c.key === 'tenantconfig:a' && c.version === 21) && r.changes.some((c) => c.key === 'tenantconfig:b' && c.version === 20));
+    await watch.until(
+      (r) => r.changes.some((c) => c.key === 'tenantconfig:a' && c.version === 21) && r.changes.some((c) => c.key === 'tenantconfig:b' && c.version === 20),
+    );
     await sleep(100);
 
     // Assert: the snapshot is older than the changes; from it on, every version once and in order.
     const [snapshot] = watch.snapshots;
-    const a = [snapshot.items.find((i) => i.key === 'tenantconfig:a')?.version ?? 0, ...watch.changes.filter((c) => c.key === 'tenantconfig:a').map((c) => c.version)];
-    const b = [snapshot.items.find((i) => i.key === 'tenantconfig:b')?.version ?? 0, ...watch.changes.filter((c) => c.key === 'tenantconfig:b').map((c) => c.version)];
+    const a = [
+      snapshot.items.find((i) => i.key === 'tenantconfig:a')?.version ?? 0,
+      ...watch.changes.filter((c) => c.key === 'tenantconfig:a').map((c) => c.version),
+    ];
+    const b = [
+      snapshot.items.find((i) => i.key === 'tenantconfig:b')?.version ?? 0,
+      ...watch.changes.filter((c) => c.key === 'tenantconfig:b').map((c) => c.version),
+    ];
     expect(a).toEqual(Array.from({ length: a.length }, (_, i) => a[0] + i));
     expect(b).toEqual(Array.from({ length: b.length }, (_, i) => b[0] + i));
     expect(a.at(-1)).toBe(21);

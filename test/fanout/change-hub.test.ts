@@ -67,12 +67,15 @@ describe('ChangeHub', () => {
   it('keeps delivering to the others when one subscriber throws', async () => {
     // Arrange
     const got: number[] = [];
-    hub.subscribe({ kind: 'one', tenant: acme }, {
-      onChange: () => {
-        throw new Error('broken subscriber');
+    hub.subscribe(
+      { kind: 'one', tenant: acme },
+      {
+        onChange: () => {
+          throw new Error('broken subscriber');
+        },
+        onGap: () => undefined,
       },
-      onGap: () => undefined,
-    });
+    );
     hub.subscribe({ kind: 'one', tenant: acme }, { onChange: (c) => got.push(c.event.version), onGap: () => undefined });
 
     // Act
@@ -112,7 +115,10 @@ describe('ChangeHub', () => {
     const initech = 'initech' as TenantId;
     const list: string[] = [];
     const all: string[] = [];
-    const unsubscribeList = hub.subscribe({ kind: 'list', tenants: new Set([acme, globex]) }, { onChange: (c) => list.push(`${c.event.tenant}/${c.event.key}`), onGap: () => undefined });
+    const unsubscribeList = hub.subscribe(
+      { kind: 'list', tenants: new Set([acme, globex]) },
+      { onChange: (c) => list.push(`${c.event.tenant}/${c.event.key}`), onGap: () => undefined },
+    );
     const unsubscribeAll = hub.subscribe({ kind: 'all' }, { onChange: (c) => all.push(`${c.event.tenant}/${c.event.key}`), onGap: () => undefined });
     expect(hub.subscriberCount).toBe(3);
 

@@ -95,4 +95,3 @@ function stateOf(w: WatchRecorder): Map<string, number> {
   }
   return state;
 }
-

@@ -68,7 +68,11 @@ export class WatchRecorder {
   private listeners: Array<() => void> = [];
   done?: FinalStatus;
 
-  constructor(client: grpc.Client & { Watch: (req: WatchRequest, md: grpc.Metadata) => grpc.ClientReadableStream<WatchEvent__Output> }, token: string | undefined, request: WatchRequest) {
+  constructor(
+    client: grpc.Client & { Watch: (req: WatchRequest, md: grpc.Metadata) => grpc.ClientReadableStream<WatchEvent__Output> },
+    token: string | undefined,
+    request: WatchRequest,
+  ) {
     const md = new grpc.Metadata();
     if (token !== undefined) md.set('authorization', `Bearer ${token}`);
     this.call = client.Watch(request, md);
@@ -111,7 +115,11 @@ export class WatchRecorder {
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this.listeners = this.listeners.filter((l) => l !== check);
-        reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what}; got ${JSON.stringify(this.events.map((e) => e.event))} status ${JSON.stringify(this.done)}`));
+        reject(
+          new Error(
+            `timed out after ${timeoutMs} ms waiting for ${what}; got ${JSON.stringify(this.events.map((e) => e.event))} status ${JSON.stringify(this.done)}`,
+          ),
+        );
       }, timeoutMs);
       const check = () => {
         if (predicate(this)) {

@@ -73,7 +73,11 @@ describe('Watch isolation (property)', () => {
         // Act: writes to every tenant of the run, then an end marker per followed tenant.
         for (const w of s.live) await h.writer.put(tenantIds[w.tenant], `${w.tag}:${w.name}`, w.value);
         for (const t of followed) await h.writer.put(t, 'tenantconfig:zz-end', runs);
-        await watch.until((r) => [...followed].every((t) => r.changes.some((c) => c.tenant_id === t && c.key === 'tenantconfig:zz-end')), 5000, 'every end marker');
+        await watch.until(
+          (r) => [...followed].every((t) => r.changes.some((c) => c.tenant_id === t && c.key === 'tenantconfig:zz-end')),
+          5000,
+          'every end marker',
+        );
         watch.cancel();
 
         // Assert: nothing of another tenant of the run, nor of a tag it may not read.

@@ -166,7 +166,11 @@ describe('Watch of many tenants', () => {
 
     // Act
     await h.writer.put('hb-x', 'tenantconfig:k', 1);
-    await watch.until((r) => r.events.some((e, i) => e.event === 'heartbeat' && i > r.events.findIndex((f) => f.event === 'change')), 5000, 'a heartbeat after a change');
+    await watch.until(
+      (r) => r.events.some((e, i) => e.event === 'heartbeat' && i > r.events.findIndex((f) => f.event === 'change')),
+      5000,
+      'a heartbeat after a change',
+    );
 
     // Assert
     const beat = watch.events.filter((e) => e.event === 'heartbeat').at(-1)!.heartbeat!.cursor;
@@ -193,7 +197,13 @@ describe('Watch of many tenants', () => {
     await Promise.all([reader, admin, plainService].map((w) => w.until((r) => r.changes.some((c) => c.key === 'tenantconfig:plan'))));
 
     // Assert
-    const keysOf = (w: WatchRecorder) => [...w.snapshots.flatMap((s) => s.items).map((i) => `s:${i.key}`).sort(), ...w.changes.map((c) => `c:${c.key}`)];
+    const keysOf = (w: WatchRecorder) => [
+      ...w.snapshots
+        .flatMap((s) => s.items)
+        .map((i) => `s:${i.key}`)
+        .sort(),
+      ...w.changes.map((c) => `c:${c.key}`),
+    ];
     expect(keysOf(reader)).toEqual(['s:tenantconfig:plan', 'c:tenantconfig:plan']);
     expect(keysOf(plainService)).toEqual(['s:tenantconfig:plan', 'c:tenantconfig:plan']);
     expect(keysOf(admin)).toEqual(['s:secretconfig:api-key', 's:tenantconfig:plan', 'c:secretconfig:api-key', 'c:tenantconfig:plan']);
@@ -294,7 +304,9 @@ describe('Watch limits per principal', () => {
     expect(refused.code).toBe(grpc.status.RESOURCE_EXHAUSTED);
     expect(refused.details).toMatch(/for service 'billing' on this server: the limit is 2 at once per service per fanout process/);
     const stats = h.server.stats();
-    expect([stats.streamsOf('service:billing'), stats.streamsOf('service:search'), stats.streamsOf('operator:alice'), stats.streamsOf('tenant:acme')]).toEqual([2, 1, 1, 1]);
+    expect([stats.streamsOf('service:billing'), stats.streamsOf('service:search'), stats.streamsOf('operator:alice'), stats.streamsOf('tenant:acme')]).toEqual([
+      2, 1, 1, 1,
+    ]);
     open[0].cancel();
     await waitFor(() => h.server.stats().streamsOf('service:billing') === 1, 'the cancelled stream to end');
     const again = h.watch(billing, { tenants: ['*'], ...paged });

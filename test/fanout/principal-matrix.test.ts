@@ -88,7 +88,9 @@ const MATRIX: Record<Who, Record<Ask, Record<Tag, Outcome>>> = {
 };
 
 const CELLS = (Object.keys(MATRIX) as Who[]).flatMap((who) =>
-  (Object.keys(MATRIX[who]) as Ask[]).flatMap((ask) => (['tenantconfig', 'secretconfig'] as const).map((tag) => [who, ask, tag, MATRIX[who][ask][tag]] as const)),
+  (Object.keys(MATRIX[who]) as Ask[]).flatMap((ask) =>
+    (['tenantconfig', 'secretconfig'] as const).map((tag) => [who, ask, tag, MATRIX[who][ask][tag]] as const),
+  ),
 );
 
 describe('Watch principal matrix', () => {
@@ -123,7 +125,11 @@ describe('Watch principal matrix', () => {
     }
     await watch.until((r) => r.snapshots.some((s) => !s.more), 5000, 'the whole snapshot');
     const items = watch.snapshots.flatMap((s) => s.items);
-    const want = expected.map((t) => [t, tag === 'tenantconfig' ? 'tenantconfig:plan' : 'secretconfig:api-key', `${t}-${tag === 'tenantconfig' ? 'plan' : 'secret'}`]);
+    const want = expected.map((t) => [
+      t,
+      tag === 'tenantconfig' ? 'tenantconfig:plan' : 'secretconfig:api-key',
+      `${t}-${tag === 'tenantconfig' ? 'plan' : 'secret'}`,
+    ]);
     expect(items.map((i) => [i.tenant_id, i.key, JSON.parse(i.value_json)]).sort()).toEqual(want.sort());
     expect(watch.done).toBeUndefined();
     watch.cancel();

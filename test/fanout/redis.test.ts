@@ -287,7 +287,11 @@ describeIf('redis-server')('zero loss across a deploy (fanout child processes on
     const { signer, writer, env, close } = await deployStores(`deploy${process.pid % 1000}`);
     const a = await startFanoutProcess(env);
     let target = a.address;
-    const watcher = new ResumingWatcher(() => target, () => signer.signToken({ tenant: 'deploy' }), ['tenantconfig:']);
+    const watcher = new ResumingWatcher(
+      () => target,
+      () => signer.signToken({ tenant: 'deploy' }),
+      ['tenantconfig:'],
+    );
     watcher.start();
     await watcher.until(() => watcher.snapshotReasons.length === 1, 10_000, 'the first snapshot');
 
@@ -300,11 +304,7 @@ describeIf('redis-server')('zero loss across a deploy (fanout child processes on
       aExit = await a.exited;
       return b;
     });
-    await watcher.until(
-      () => KEYS.every((k, i) => watcher.applied.get(k)?.at(-1) === run.finals[i]),
-      10_000,
-      'the last version of every key',
-    );
+    await watcher.until(() => KEYS.every((k, i) => watcher.applied.get(k)?.at(-1) === run.finals[i]), 10_000, 'the last version of every key');
     await sleep(300);
     watcher.stop();
     run.deployed.child.kill('SIGTERM');

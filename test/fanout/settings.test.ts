@@ -73,7 +73,11 @@ describe('readFanoutEnvironment', () => {
     ['GRPC_PORT', { GRPC_PORT: '70000' }, /GRPC_PORT must be an integer/],
     ['WATCH_MAX_QUEUE_EVENTS', { WATCH_MAX_QUEUE_EVENTS: '2' }, /WATCH_MAX_QUEUE_EVENTS must be an integer from 16/],
     ['JWT_TOKEN_USE', { JWT_TOKEN_USE: 'refresh' }, /JWT_TOKEN_USE/],
-    ['WATCH_MAX_STREAMS_PER_CONNECTION', { WATCH_MAX_STREAMS_PER_CONNECTION: '0' }, /WATCH_MAX_STREAMS_PER_CONNECTION must be an integer from 1 to 10000, got '0'/],
+    [
+      'WATCH_MAX_STREAMS_PER_CONNECTION',
+      { WATCH_MAX_STREAMS_PER_CONNECTION: '0' },
+      /WATCH_MAX_STREAMS_PER_CONNECTION must be an integer from 1 to 10000, got '0'/,
+    ],
     ['WATCH_MAX_STREAMS_PER_IDENTITY', { WATCH_MAX_STREAMS_PER_IDENTITY: 'many' }, /WATCH_MAX_STREAMS_PER_IDENTITY must be an integer from 1/],
     ['WATCH_SNAPSHOT_PAGE_BYTES', { WATCH_SNAPSHOT_PAGE_BYTES: '100' }, /WATCH_SNAPSHOT_PAGE_BYTES must be an integer from 1024 to 4194304/],
     ['WATCH_SLOW_CONSUMER_GRACE_MS', { WATCH_SLOW_CONSUMER_GRACE_MS: '-1' }, /WATCH_SLOW_CONSUMER_GRACE_MS must be an integer from 0/],

@@ -164,12 +164,15 @@ describe('Watch: snapshot, changes, resume', () => {
   it('refuses any string that is not a cursor this service issued (property)', async () => {
     const token = h.token('acme');
     await fc.assert(
-      fc.asyncProperty(fc.string({ minLength: 1, maxLength: 80 }).filter((s) => !s.startsWith('c1.')), async (raw) => {
-        const watch = h.watch(token, { resume_cursor: raw });
-        const status = await watch.status;
-        expect(status.code).toBe(grpc.status.INVALID_ARGUMENT);
-        expect(watch.events).toHaveLength(0);
-      }),
+      fc.asyncProperty(
+        fc.string({ minLength: 1, maxLength: 80 }).filter((s) => !s.startsWith('c1.')),
+        async (raw) => {
+          const watch = h.watch(token, { resume_cursor: raw });
+          const status = await watch.status;
+          expect(status.code).toBe(grpc.status.INVALID_ARGUMENT);
+          expect(watch.events).toHaveLength(0);
+        },
+      ),
       { numRuns: 25 },
     );
   });
@@ -237,7 +240,7 @@ describe('Watch: heartbeats and stream age', () => {
   });
   afterAll(() => h.close());
 
-  it('sends heartbeats when idle, carrying the newest cursor passed, also past other tenants\' changes', async () => {
+  it("sends heartbeats when idle, carrying the newest cursor passed, also past other tenants' changes", async () => {
     // Arrange
     const watch = h.watch(h.token('quiet'));
     await watch.until((r) => r.snapshots.length === 1);

@@ -150,7 +150,13 @@ describe('local HTTP front (API Gateway HTTP API + JWT authorizer)', () => {
   });
 
   it('writes a structured result back: status, headers, cookies, base64 body', async () => {
-    reply = async () => ({ statusCode: 201, headers: { etag: '"1"', 'x-n': 5 }, cookies: ['c=1', 'd=2'], body: Buffer.from('{"bin":1}').toString('base64'), isBase64Encoded: true });
+    reply = async () => ({
+      statusCode: 201,
+      headers: { etag: '"1"', 'x-n': 5 },
+      cookies: ['c=1', 'd=2'],
+      body: Buffer.from('{"bin":1}').toString('base64'),
+      isBase64Encoded: true,
+    });
 
     const res = await call('/v1/config/tenantconfig:plan');
 

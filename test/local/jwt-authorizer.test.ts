@@ -64,10 +64,14 @@ describe('JWT authorizer (API Gateway HTTP API semantics)', () => {
     ['garbage', () => 'abc', 'malformed'],
     ['signed by another key with the same kid', () => stranger.signClaims(base(), { kid: signer.kid }), 'signature is invalid'],
     ['signed by an unknown key', () => stranger.signToken({ tenant: 'acme' }), 'not signed by a known key'],
-    ['tampered payload', () => {
-      const [h, , s] = signer.signToken({ tenant: 'acme' }).split('.');
-      return `${h}.${b64({ ...base(), tenant_id: 'globex' })}.${s}`;
-    }, 'signature is invalid'],
+    [
+      'tampered payload',
+      () => {
+        const [h, , s] = signer.signToken({ tenant: 'acme' }).split('.');
+        return `${h}.${b64({ ...base(), tenant_id: 'globex' })}.${s}`;
+      },
+      'signature is invalid',
+    ],
     ['alg none', () => `${b64({ alg: 'none', kid: signer.kid })}.${b64(base())}.`, /algorithm|malformed/],
     ['alg HS256', () => `${b64({ alg: 'HS256', kid: signer.kid })}.${b64(base())}.c2ln`, 'algorithm'],
     ['expired', () => signer.signClaims({ ...base(), iat: now() - 600, exp: now() - 60 }), 'expired'],

@@ -75,7 +75,14 @@ describeIf('redis-server')('the local redis-server under supervision', () => {
   it('restarts redis-server killed with SIGKILL on the same port; the clients reconnect and the old log reads as trimmed', async () => {
     local = await startLocalCache({ mode: 'redis', dataDir: join(dir, 'redis'), host: '127.0.0.1', logger: quiet });
     const redis = local.redis!;
-    const before = await local.cache.apply(T, { key: 'tenantconfig:plan', version: 1, deleted: false, valueJson: '"gold"', updatedAt: new Date().toISOString(), updatedBy: 't' });
+    const before = await local.cache.apply(T, {
+      key: 'tenantconfig:plan',
+      version: 1,
+      deleted: false,
+      valueJson: '"gold"',
+      updatedAt: new Date().toISOString(),
+      updatedBy: 't',
+    });
     const pid = redis.pid!;
 
     process.kill(pid, 'SIGKILL');
@@ -94,7 +101,14 @@ describeIf('redis-server')('the local redis-server under supervision', () => {
   it('starts empty even when a dump was saved in its directory, so nothing older than the stores comes back', async () => {
     local = await startLocalCache({ mode: 'redis', dataDir: join(dir, 'redis'), host: '127.0.0.1', logger: quiet });
     const redis = local.redis!;
-    const before = await local.cache.apply(T, { key: 'tenantconfig:plan', version: 1, deleted: false, valueJson: '"gold"', updatedAt: new Date().toISOString(), updatedBy: 't' });
+    const before = await local.cache.apply(T, {
+      key: 'tenantconfig:plan',
+      version: 1,
+      deleted: false,
+      valueJson: '"gold"',
+      updatedAt: new Date().toISOString(),
+      updatedBy: 't',
+    });
     const probe = new Redis(redis.url, { maxRetriesPerRequest: 0 });
     try {
       expect(await probe.save()).toBe('OK'); // what `redis-cli save` by hand would leave behind

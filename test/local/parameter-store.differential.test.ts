@@ -112,10 +112,7 @@ const steps: ReadonlyArray<[string, (ssm: SSMClient) => Promise<unknown>]> = [
   ['get by a label nobody set', (s) => s.send(new GetParameterCommand({ Name: '/diff/app/a:nolabel' }))],
   ['get with two selectors', (s) => s.send(new GetParameterCommand({ Name: '/diff/app/a:1:2' }))],
   ['history, one page', (s) => s.send(new GetParameterHistoryCommand({ Name: '/diff/app/a' }))],
-  [
-    'history, pages of 2',
-    (s) => allPages((NextToken) => s.send(new GetParameterHistoryCommand({ Name: '/diff/app/a', MaxResults: 2, NextToken })), 2),
-  ],
+  ['history, pages of 2', (s) => allPages((NextToken) => s.send(new GetParameterHistoryCommand({ Name: '/diff/app/a', MaxResults: 2, NextToken })), 2)],
   ['history with MaxResults 51', (s) => s.send(new GetParameterHistoryCommand({ Name: '/diff/app/a', MaxResults: 51 }))],
   ['history of a missing parameter', (s) => s.send(new GetParameterHistoryCommand({ Name: '/diff/app/none' }))],
   ['put an empty value', (s) => s.send(put('/diff/app/empty', ''))],
@@ -134,8 +131,7 @@ const steps: ReadonlyArray<[string, (ssm: SSMClient) => Promise<unknown>]> = [
   ['by path, one level', (s) => allPages((NextToken) => s.send(new GetParametersByPathCommand({ Path: '/diff/tree', NextToken })), 10)],
   [
     'by path, recursive, pages of 2',
-    (s) =>
-      allPages((NextToken) => s.send(new GetParametersByPathCommand({ Path: '/diff/tree', Recursive: true, MaxResults: 2, NextToken })), 2),
+    (s) => allPages((NextToken) => s.send(new GetParametersByPathCommand({ Path: '/diff/tree', Recursive: true, MaxResults: 2, NextToken })), 2),
   ],
   [
     'by path with a trailing slash, pages of 1',
@@ -195,8 +191,10 @@ const steps: ReadonlyArray<[string, (ssm: SSMClient) => Promise<unknown>]> = [
       return allPages((NextToken) => s.send(new DescribeParametersCommand({ ParameterFilters: filters, NextToken })), 50);
     },
   ],
-  ['describe with both Filters and ParameterFilters', (s) =>
-    s.send(new DescribeParametersCommand({ Filters: [{ Key: 'Name', Values: ['/diff'] }], ParameterFilters: [{ Key: 'Name', Values: ['/diff/app/a'] }] })),
+  [
+    'describe with both Filters and ParameterFilters',
+    (s) =>
+      s.send(new DescribeParametersCommand({ Filters: [{ Key: 'Name', Values: ['/diff'] }], ParameterFilters: [{ Key: 'Name', Values: ['/diff/app/a'] }] })),
   ],
   ['delete a parameter that does not exist', (s) => s.send(new DeleteParameterCommand({ Name: '/diff/none' }))],
   ['delete a parameter', (s) => s.send(new DeleteParameterCommand({ Name: '/diff/app/a' }))],
@@ -209,9 +207,7 @@ const steps: ReadonlyArray<[string, (ssm: SSMClient) => Promise<unknown>]> = [
     '102 versions: the oldest two are gone',
     async (s) => {
       for (let v = 1; v <= 102; v++) await s.send(put('/diff/many', `v${v}`, { Overwrite: true }));
-      const history = await allPages(
-        (NextToken) => s.send(new GetParameterHistoryCommand({ Name: '/diff/many', MaxResults: 50, NextToken })), 50,
-      );
+      const history = await allPages((NextToken) => s.send(new GetParameterHistoryCommand({ Name: '/diff/many', MaxResults: 50, NextToken })), 50);
       return { count: history.length, versions: history.map((h) => (h as { Version: number }).Version) };
     },
   ],

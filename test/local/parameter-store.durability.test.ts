@@ -28,7 +28,15 @@ function seedDataFile(dataFile: string, count: number): void {
     seq: i + 1,
     tags: [],
     versions: [
-      { version: 1, value: JSON.stringify({ n: i, padding: 'x'.repeat(200) }), type: 'String', dataType: 'text', tier: 'Standard', lastModifiedMs: 0, lastModifiedUser: 'seed' },
+      {
+        version: 1,
+        value: JSON.stringify({ n: i, padding: 'x'.repeat(200) }),
+        type: 'String',
+        dataType: 'text',
+        tier: 'Standard',
+        lastModifiedMs: 0,
+        lastModifiedUser: 'seed',
+      },
     ],
   }));
   const snapshot: StoreSnapshot = { format: 'local-parameter-store/1', nextSeq: count + 1, parameters };

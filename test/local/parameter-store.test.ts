@@ -121,9 +121,7 @@ describe('local Parameter Store (SSM JSON 1.1 protocol)', () => {
       await ssm.send(new PutParameterCommand({ Name: '/pg/desc', Value: '2', Overwrite: true }));
 
       const error = await rejection(ssm.send(new PutParameterCommand({ Name: '/pg/desc', Value: 'x', Overwrite: true })));
-      const described = await ssm.send(
-        new DescribeParametersCommand({ ParameterFilters: [{ Key: 'Name', Option: 'Equals', Values: ['/pg/desc'] }] }),
-      );
+      const described = await ssm.send(new DescribeParametersCommand({ ParameterFilters: [{ Key: 'Name', Option: 'Equals', Values: ['/pg/desc'] }] }));
 
       expect(error.name).toBe('ParameterPatternMismatchException');
       expect(described.Parameters).toHaveLength(1);
@@ -224,9 +222,7 @@ describe('local Parameter Store (SSM JSON 1.1 protocol)', () => {
     it('filters by Type', async () => {
       await ssm.send(new PutParameterCommand({ Name: '/bp/list', Value: 'a,b', Type: 'StringList' }));
 
-      const out = await ssm.send(
-        new GetParametersByPathCommand({ Path: '/bp', ParameterFilters: [{ Key: 'Type', Values: ['StringList'] }] }),
-      );
+      const out = await ssm.send(new GetParametersByPathCommand({ Path: '/bp', ParameterFilters: [{ Key: 'Type', Values: ['StringList'] }] }));
 
       expect(out.Parameters?.map((p) => p.Name)).toEqual(['/bp/list']);
     });
@@ -415,9 +411,7 @@ describe('local Parameter Store with a data file', () => {
     const dataFile = join(dir, 'nested', 'parameters.json');
     const first = await startLocalParameterStore({ dataFile });
     const ssm1 = new SSMClient(localClientConfig(first.endpoint));
-    await Promise.all(
-      Array.from({ length: 20 }, (_, i) => ssm1.send(new PutParameterCommand({ Name: `/keep/p${i}`, Value: `${i}`, Type: 'String' }))),
-    );
+    await Promise.all(Array.from({ length: 20 }, (_, i) => ssm1.send(new PutParameterCommand({ Name: `/keep/p${i}`, Value: `${i}`, Type: 'String' }))));
     await ssm1.send(new PutParameterCommand({ Name: '/keep/p3', Value: 'three', Type: 'String', Overwrite: true, Description: 'd' }));
     await ssm1.send(new PutParameterCommand({ Name: '/keep/secret', Value: 'pw', Type: 'SecureString' }));
     const before = await ssm1.send(new GetParametersByPathCommand({ Path: '/keep', MaxResults: 10 }));

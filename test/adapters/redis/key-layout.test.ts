@@ -24,7 +24,9 @@ function keySlot(key: string): number {
 }
 
 const tenantArb = fc.stringMatching(/^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/);
-const keyArb = fc.tuple(fc.constantFrom('tenantconfig', 'paramconfig', 'flags'), fc.stringMatching(/^[A-Za-z0-9_.-]{1,20}(\/[A-Za-z0-9_.-]{1,20}){0,3}$/)).map(([t, n]) => `${t}:${n}`);
+const keyArb = fc
+  .tuple(fc.constantFrom('tenantconfig', 'paramconfig', 'flags'), fc.stringMatching(/^[A-Za-z0-9_.-]{1,20}(\/[A-Za-z0-9_.-]{1,20}){0,3}$/))
+  .map(([t, n]) => `${t}:${n}`);
 
 describe('RedisKeyLayout', () => {
   const layout = new RedisKeyLayout({ namespace: 'tc', shards: 16 });

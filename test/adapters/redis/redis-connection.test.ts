@@ -82,10 +82,35 @@ describeIf('redis-server')('RedisConnector against redis-server', () => {
         ssl('req', '-x509', ...ec, '-keyout', 'ca.key', '-out', 'ca.crt', '-days', '1', '-subj', '/CN=test-ca');
         ssl('req', ...ec, '-keyout', 'server.key', '-out', 'server.csr', '-subj', '/CN=127.0.0.1');
         writeFileSync(join(dir, 'san.ext'), 'subjectAltName=IP:127.0.0.1\n');
-        ssl('x509', '-req', '-in', 'server.csr', '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'server.crt', '-days', '1', '-extfile', 'san.ext');
+        ssl(
+          'x509',
+          '-req',
+          '-in',
+          'server.csr',
+          '-CA',
+          'ca.crt',
+          '-CAkey',
+          'ca.key',
+          '-CAcreateserial',
+          '-out',
+          'server.crt',
+          '-days',
+          '1',
+          '-extfile',
+          'san.ext',
+        );
         const server = await startRedisProcess({
           tlsPort: true,
-          args: ['--tls-cert-file', join(dir, 'server.crt'), '--tls-key-file', join(dir, 'server.key'), '--tls-ca-cert-file', join(dir, 'ca.crt'), '--tls-auth-clients', 'no'],
+          args: [
+            '--tls-cert-file',
+            join(dir, 'server.crt'),
+            '--tls-key-file',
+            join(dir, 'server.key'),
+            '--tls-ca-cert-file',
+            join(dir, 'ca.crt'),
+            '--tls-auth-clients',
+            'no',
+          ],
         });
         servers.push(server);
         const config = redisConfigFromEnv({ CACHE_REDIS_URL: `rediss://127.0.0.1:${server.port}`, CACHE_REDIS_TLS_CA_FILE: join(dir, 'ca.crt') })!;
@@ -136,10 +161,25 @@ describeIf('redis-server')('RedisConnector with the AUTH secret in Parameter Sto
 
     describeIf('aws')('with the AWS CLI to create the secret', () => {
       it('takes user and password from a Secrets Manager secret through its /aws/reference path', async () => {
-        execFileSync('aws', ['--endpoint-url', moto.endpoint, '--region', 'us-east-1', 'secretsmanager', 'create-secret', '--name', 'cache-auth', '--secret-string', '{"username":"app","password":"rbac-pw"}'], {
-          stdio: 'ignore',
-          env: { ...process.env, AWS_ACCESS_KEY_ID: 'local', AWS_SECRET_ACCESS_KEY: 'local' },
-        });
+        execFileSync(
+          'aws',
+          [
+            '--endpoint-url',
+            moto.endpoint,
+            '--region',
+            'us-east-1',
+            'secretsmanager',
+            'create-secret',
+            '--name',
+            'cache-auth',
+            '--secret-string',
+            '{"username":"app","password":"rbac-pw"}',
+          ],
+          {
+            stdio: 'ignore',
+            env: { ...process.env, AWS_ACCESS_KEY_ID: 'local', AWS_SECRET_ACCESS_KEY: 'local' },
+          },
+        );
         const admin = (await RedisConnector.create(redisTestConfig(redis.port, { password: 'from-ssm-secret' }))).connect();
         clients.push(admin);
         await waitUntilReady(admin, 3000);

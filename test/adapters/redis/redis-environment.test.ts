@@ -31,7 +31,14 @@ describe('redisConfigFromEnv', () => {
         CACHE_REDIS_PASSWORD_PARAMETER: '/aws/reference/secretsmanager/cache-auth',
         CACHE_REDIS_COMMAND_TIMEOUT_MS: '150',
       }),
-    ).toMatchObject({ host: 'my-cache.serverless.use1.cache.amazonaws.com', port: 6379, tls: true, cluster: false, passwordParameter: '/aws/reference/secretsmanager/cache-auth', commandTimeoutMs: 150 });
+    ).toMatchObject({
+      host: 'my-cache.serverless.use1.cache.amazonaws.com',
+      port: 6379,
+      tls: true,
+      cluster: false,
+      passwordParameter: '/aws/reference/secretsmanager/cache-auth',
+      commandTimeoutMs: 150,
+    });
   });
 
   it.each([
@@ -52,7 +59,15 @@ describe('cache settings', () => {
   });
 
   it('reads the environment', () => {
-    expect(cacheSettingsFromEnv({ CACHE_LOG_SHARDS: '64', CACHE_LOG_MAX_LEN: '5000', CACHE_TOMBSTONE_TTL_SECONDS: '60', CACHE_NEGATIVE_TTL_SECONDS: '2', CACHE_NAMESPACE: 'tc-dev' })).toEqual({
+    expect(
+      cacheSettingsFromEnv({
+        CACHE_LOG_SHARDS: '64',
+        CACHE_LOG_MAX_LEN: '5000',
+        CACHE_TOMBSTONE_TTL_SECONDS: '60',
+        CACHE_NEGATIVE_TTL_SECONDS: '2',
+        CACHE_NAMESPACE: 'tc-dev',
+      }),
+    ).toEqual({
       shards: 64,
       logMaxLen: 5000,
       tombstoneTtlMs: 60_000,

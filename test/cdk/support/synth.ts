@@ -83,7 +83,7 @@ export function statementsOfRole(template: Template, rolePrefix: string): Array<
   for (const [, policy] of resourcesOf(template, 'AWS::IAM::Policy')) {
     const roles = (policy.Properties?.Roles ?? []) as Array<{ Ref?: string }>;
     if (roles.some((r) => r.Ref?.startsWith(rolePrefix))) {
-      statements.push(...((policy.Properties?.PolicyDocument as { Statement: Array<Record<string, unknown>> }).Statement));
+      statements.push(...(policy.Properties?.PolicyDocument as { Statement: Array<Record<string, unknown>> }).Statement);
     }
   }
   for (const [id, role] of resourcesOf(template, 'AWS::IAM::Role')) {

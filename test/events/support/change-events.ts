@@ -102,7 +102,14 @@ export function writeEvent(version: number, value: unknown, key = 'tenantconfig:
 }
 
 /** A Parameter Store Change event as AWS publishes it, for a name in this stage's hierarchy (or any name). */
-export function parameterEvent(options: { operation: string; name?: string; tenant?: string; key?: string; type?: string; time?: string }): Record<string, unknown> {
+export function parameterEvent(options: {
+  operation: string;
+  name?: string;
+  tenant?: string;
+  key?: string;
+  type?: string;
+  time?: string;
+}): Record<string, unknown> {
   const tenant = options.tenant ?? 'acme';
   const key = options.key ?? 'paramconfig:db/pool/max';
   const [tag, name] = [key.slice(0, key.indexOf(':')), key.slice(key.indexOf(':') + 1)];

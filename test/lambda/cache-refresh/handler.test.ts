@@ -111,7 +111,10 @@ describeIf('redis-server')('cache-refresh Lambda handler', () => {
     const handler = loadHandler(env);
     const emf = captureEmf();
     try {
-      expect(await handler({ source: 'tenantconfig.pipe', 'detail-type': 'DynamoDB Stream Record', detail: { eventSource: 'aws:dynamodb' } })).toMatchObject({ outcome: 'dropped', kind: 'malformed' });
+      expect(await handler({ source: 'tenantconfig.pipe', 'detail-type': 'DynamoDB Stream Record', detail: { eventSource: 'aws:dynamodb' } })).toMatchObject({
+        outcome: 'dropped',
+        kind: 'malformed',
+      });
     } finally {
       emf.stop();
     }

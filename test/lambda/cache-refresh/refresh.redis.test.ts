@@ -16,9 +16,15 @@ const acme = 'acme' as TenantId;
 /** redis-server again on a port it had before (startRedis always picks a new one), for the recovery half of an outage. */
 async function restartRedisOn(port: number): Promise<() => Promise<void>> {
   const dir = mkdtempSync(join(tmpdir(), 'redis-again-'));
-  const child: ChildProcess = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir], { stdio: 'ignore' });
+  const child: ChildProcess = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir], {
+    stdio: 'ignore',
+  });
   return async () => {
-    if (child.exitCode === null) await new Promise<void>((resolve) => { child.once('exit', () => resolve()); child.kill('SIGTERM'); });
+    if (child.exitCode === null)
+      await new Promise<void>((resolve) => {
+        child.once('exit', () => resolve());
+        child.kill('SIGTERM');
+      });
     rmSync(dir, { recursive: true, force: true });
   };
 }

@@ -147,7 +147,11 @@ describe('cache refresh from Parameter Store changes (local Parameter Store, in-
     const refresher = refresherFor(cache);
     await refresher.refresh(parameterEvent({ operation: 'Create', key: 'paramconfig:gone' }));
     await ssm.send(new DeleteParameterCommand({ Name: name('paramconfig:gone') }));
-    expect(await refresher.refresh(parameterEvent({ operation: 'Delete', key: 'paramconfig:gone' }))).toMatchObject({ outcome: 'applied', deleted: true, version: 1 });
+    expect(await refresher.refresh(parameterEvent({ operation: 'Delete', key: 'paramconfig:gone' }))).toMatchObject({
+      outcome: 'applied',
+      deleted: true,
+      version: 1,
+    });
     expect(await cache.get(acme, 'paramconfig:gone')).toEqual({ kind: 'absent', reason: 'tombstone', version: 1 });
     expect(await refresher.refresh(parameterEvent({ operation: 'Delete', key: 'paramconfig:gone' }))).toMatchObject({ outcome: 'ignored' });
   });
@@ -179,14 +183,22 @@ describe('cache refresh from Parameter Store changes (local Parameter Store, in-
   it('an event for a name outside the hierarchy is dropped without reading the store', async () => {
     const cache = new InMemoryVersionedCache();
     const recorder = new Recorder();
-    const outcome = await refresherFor(cache, recorder).refresh(parameterEvent({ operation: 'Update', name: '/tenant-config/prod/tenants/acme/paramconfig/x' }));
+    const outcome = await refresherFor(cache, recorder).refresh(
+      parameterEvent({ operation: 'Update', name: '/tenant-config/prod/tenants/acme/paramconfig/x' }),
+    );
     expect(outcome).toMatchObject({ outcome: 'dropped', kind: 'foreign' });
   });
 
   it('a store outage throws a retryable error, so the retry policy and DLQ apply', async () => {
     const port = await freePort();
     const unreachable = new SSMClient({ ...localClientConfig(`http://127.0.0.1:${port}`), maxAttempts: 1 });
-    const refresher = buildCacheRefresher({ environment: { ssmRoot: SSM_ROOT, stage: STAGE }, cache: new InMemoryVersionedCache(), ssm: unreachable, logger: new Recorder(), metrics: new Recorder() });
+    const refresher = buildCacheRefresher({
+      environment: { ssmRoot: SSM_ROOT, stage: STAGE },
+      cache: new InMemoryVersionedCache(),
+      ssm: unreachable,
+      logger: new Recorder(),
+      metrics: new Recorder(),
+    });
     await expect(refresher.refresh(parameterEvent({ operation: 'Update' }))).rejects.toBeInstanceOf(BackendUnavailableError);
     unreachable.destroy();
   });

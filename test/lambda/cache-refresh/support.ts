@@ -61,7 +61,11 @@ export function keyHistory(key: string): fc.Arbitrary<KeyChange[]> {
       });
       const last = events[events.length - 1];
       if (endsRemoved && !last.deleted) {
-        events.push({ version: last.version, deleted: true, event: pipeEvent({ eventName: 'REMOVE', key, oldRow: { version: last.version, value: `v${last.version}` } }) });
+        events.push({
+          version: last.version,
+          deleted: true,
+          event: pipeEvent({ eventName: 'REMOVE', key, oldRow: { version: last.version, value: `v${last.version}` } }),
+        });
       }
       return events;
     });
@@ -89,7 +93,13 @@ export async function cachedState(cache: VersionedCache, tenant: TenantId, key: 
  * (a tombstone ranks above a value of the same version: it carries the version it deleted);
  * then that it ends at the newest change.
  */
-export async function deliverAndCheck(refresher: CacheRefresher, cache: VersionedCache, tenant: TenantId, key: string, run: { history: KeyChange[]; delivered: KeyChange[] }): Promise<void> {
+export async function deliverAndCheck(
+  refresher: CacheRefresher,
+  cache: VersionedCache,
+  tenant: TenantId,
+  key: string,
+  run: { history: KeyChange[]; delivered: KeyChange[] },
+): Promise<void> {
   let seen = { version: 0, rank: 0 };
   for (const { event } of run.delivered) {
     const outcome = await refresher.refresh(event);

@@ -16,7 +16,13 @@ describe('config-api environment', () => {
   });
 
   it('takes the optional settings when given; SSM_ROOT may be written with slashes', () => {
-    const env = readConfigApiEnvironment({ ...VALID, SSM_ROOT: '/tenant-config/', TENANT_CLAIM: 'custom:tenant_id', ADMIN_GROUP: 'ops', SSM_KMS_KEY_ID: 'alias/cfg' });
+    const env = readConfigApiEnvironment({
+      ...VALID,
+      SSM_ROOT: '/tenant-config/',
+      TENANT_CLAIM: 'custom:tenant_id',
+      ADMIN_GROUP: 'ops',
+      SSM_KMS_KEY_ID: 'alias/cfg',
+    });
 
     expect(env).toMatchObject({ ssmRoot: 'tenant-config', tenantClaim: 'custom:tenant_id', adminGroup: 'ops', ssmKmsKeyId: 'alias/cfg' });
   });
@@ -32,11 +38,13 @@ describe('config-api environment', () => {
     [{ PAGE_TOKEN_SECRET: 'short' }, /^PAGE_TOKEN_SECRET must be at least 16 characters/],
     [{ TENANT_CLAIM: 'tenant id' }, /^TENANT_CLAIM must be a claim name/],
     [{ ADMIN_GROUP: 'config admins' }, /^ADMIN_GROUP must be a group name without whitespace/],
-  ])('%p fails with the variable\'s name', (override, message) => {
+  ])("%p fails with the variable's name", (override, message) => {
     expect(() => readConfigApiEnvironment({ ...VALID, ...override })).toThrow(message);
   });
 
   it('never echoes the page token secret', () => {
-    expect(() => readConfigApiEnvironment({ ...VALID, PAGE_TOKEN_SECRET: 'sekrit' })).toThrow(expect.objectContaining({ message: expect.not.stringContaining('sekrit') }));
+    expect(() => readConfigApiEnvironment({ ...VALID, PAGE_TOKEN_SECRET: 'sekrit' })).toThrow(
+      expect.objectContaining({ message: expect.not.stringContaining('sekrit') }),
+    );
   });
 });

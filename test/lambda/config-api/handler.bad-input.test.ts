@@ -146,7 +146,7 @@ describe('config-api handler: bad input is a precise 4xx and writes nothing', ()
       expect(reply.rawBody).not.toContain('hunter2');
     });
 
-    it('over the tag\'s size → 413', async () => {
+    it("over the tag's size → 413", async () => {
       const reply = await send({ method: 'PUT', path: '/v1/config/paramconfig:big', body: valueBody('x'.repeat(4097)) });
 
       expectProblem(reply, 413, 'value-too-large', /allows at most 4096/);
@@ -158,7 +158,7 @@ describe('config-api handler: bad input is a precise 4xx and writes nothing', ()
       ['rolloutPercent not an integer', { enabled: true, rolloutPercent: 1.5 }, /rolloutPercent must be integer/],
       ['an unknown property', { enabled: true, colour: 'red' }, /must NOT have additional properties/],
       ['no enabled', { rolloutPercent: 10 }, /must have required property 'enabled'/],
-    ])('flags value failing the tag\'s schema (%s) → 400 invalid-value', async (_what, value, detail) => {
+    ])("flags value failing the tag's schema (%s) → 400 invalid-value", async (_what, value, detail) => {
       const reply = await send({ method: 'PUT', path: '/v1/config/flags:beta', body: valueBody(value) });
 
       expectProblem(reply, 400, 'invalid-value', detail);
@@ -209,8 +209,7 @@ describe('config-api handler: bad input is a precise 4xx and writes nothing', ()
   });
 
   describe('claims', () => {
-    const withClaims = (claims: Claims | null) =>
-      send({ method: 'PUT', path: '/v1/config/tenantconfig:plan', body: valueBody('stolen'), claims });
+    const withClaims = (claims: Claims | null) => send({ method: 'PUT', path: '/v1/config/tenantconfig:plan', body: valueBody('stolen'), claims });
 
     it('no authorizer context at all → 401 with WWW-Authenticate', async () => {
       const reply = await withClaims(null);

@@ -42,7 +42,10 @@ const CALLERS: readonly Caller[] = [
 const segment = fc.stringMatching(/^[A-Za-z0-9_-][A-Za-z0-9_.-]{0,11}$/).filter((s) => s !== '.' && s !== '..');
 const name = fc.array(segment, { minLength: 1, maxLength: 3 }).map((parts) => parts.join('/'));
 const tag = fc.constantFrom('tenantconfig', 'paramconfig', 'secretconfig');
-const keys = fc.uniqueArray(fc.tuple(tag, name).map(([t, n]) => `${t}:${n}`), { minLength: 1, maxLength: 5 });
+const keys = fc.uniqueArray(
+  fc.tuple(tag, name).map(([t, n]) => `${t}:${n}`),
+  { minLength: 1, maxLength: 5 },
+);
 const caller = fc.constantFrom(...CALLERS);
 /** `own` = the caller's own-tenant routes (/v1/config); a tenant = its /v1/tenants/{id} twin. */
 const route = fc.constantFrom<'own' | Tenant>('own', ...TENANTS);
@@ -67,7 +70,12 @@ async function seed(api: Harness, held: Record<Tenant, readonly string[]>): Prom
   }
 }
 
-async function listAll(api: Harness, c: Caller, r: 'own' | Tenant, prefix?: string): Promise<{ status: number; items: Array<{ key: string; value: unknown }> }> {
+async function listAll(
+  api: Harness,
+  c: Caller,
+  r: 'own' | Tenant,
+  prefix?: string,
+): Promise<{ status: number; items: Array<{ key: string; value: unknown }> }> {
   const items: Array<{ key: string; value: unknown }> = [];
   let nextToken: string | undefined;
   for (let pages = 0; pages < 50; pages++) {

@@ -123,9 +123,21 @@ describe('config-api handler: logging', () => {
     expect(logLines(output)[0]).toMatchObject({ function_name: 'config-api-dev', function_request_id: 'lambda-req-1' });
   });
   it.each([
-    ['an operator writing another tenant', { method: 'PUT', path: '/v1/tenants/globex/config/tenantconfig:plan', body: valueBody(1), claims: operatorClaims('alice') }, { principal: 'operator', subject: 'alice', tenant: 'globex', status: 201 }],
-    ['a service reading a tenant', { method: 'GET', path: '/v1/tenants/acme/config/tenantconfig:plan', claims: serviceClaims('billing') }, { principal: 'service', subject: 'billing', tenant: 'acme', status: 404 }],
-    ['a tenant reader refused another tenant', { method: 'GET', path: '/v1/tenants/globex/config', claims: readerClaims('acme') }, { principal: 'tenant-reader', subject: 'reader-of-acme', tenant: 'globex', status: 403, problem: 'forbidden' }],
+    [
+      'an operator writing another tenant',
+      { method: 'PUT', path: '/v1/tenants/globex/config/tenantconfig:plan', body: valueBody(1), claims: operatorClaims('alice') },
+      { principal: 'operator', subject: 'alice', tenant: 'globex', status: 201 },
+    ],
+    [
+      'a service reading a tenant',
+      { method: 'GET', path: '/v1/tenants/acme/config/tenantconfig:plan', claims: serviceClaims('billing') },
+      { principal: 'service', subject: 'billing', tenant: 'acme', status: 404 },
+    ],
+    [
+      'a tenant reader refused another tenant',
+      { method: 'GET', path: '/v1/tenants/globex/config', claims: readerClaims('acme') },
+      { principal: 'tenant-reader', subject: 'reader-of-acme', tenant: 'globex', status: 403, problem: 'forbidden' },
+    ],
   ] as const)('the access log line of %s names the principal kind, the subject and the tenant acted on', async (_what, request, expected) => {
     const api = createHarness({ logger: new Logger({ serviceName: 'config-api', logLevel: 'INFO' }) });
 

@@ -97,14 +97,24 @@ describe('config-api handler over DynamoDB (dynalite) and Parameter Store (local
     const tenant = freshTenant();
     const keys = ['tenantconfig:a', 'tenantconfig:b', 'tenantconfig:c', 'paramconfig:x/1', 'paramconfig:x/2', 'flags:beta'];
     for (const key of keys) {
-      const reply = await api.call({ method: 'PUT', path: `/v1/config/${key}`, body: valueBody(key === 'flags:beta' ? true : key), claims: adminClaims(tenant) });
+      const reply = await api.call({
+        method: 'PUT',
+        path: `/v1/config/${key}`,
+        body: valueBody(key === 'flags:beta' ? true : key),
+        claims: adminClaims(tenant),
+      });
       expect(reply.status).toBe(201);
     }
 
     const seen: string[] = [];
     let nextToken: string | undefined;
     for (let pages = 0; pages < 10; pages++) {
-      const reply = await api.call({ method: 'GET', path: '/v1/config', query: { limit: '2', ...(nextToken ? { nextToken } : {}) }, claims: readerClaims(tenant) });
+      const reply = await api.call({
+        method: 'GET',
+        path: '/v1/config',
+        query: { limit: '2', ...(nextToken ? { nextToken } : {}) },
+        claims: readerClaims(tenant),
+      });
       expect(reply.status).toBe(200);
       seen.push(...reply.body.items.map((i: { key: string }) => i.key));
       nextToken = reply.body.nextToken;
@@ -140,27 +150,33 @@ describe('config-api handler over DynamoDB (dynalite) and Parameter Store (local
     expect(await api.snapshot([tenant])).toEqual(before);
   });
 
-  it('two tenants with the same key names never see each other\'s items (property)', async () => {
+  it("two tenants with the same key names never see each other's items (property)", async () => {
     const segment = fc.stringMatching(/^[A-Za-z0-9_-]{1,8}$/);
     const key = fc.tuple(fc.constantFrom('tenantconfig', 'paramconfig'), fc.array(segment, { minLength: 1, maxLength: 2 }));
     await fc.assert(
-      fc.asyncProperty(fc.uniqueArray(key.map(([t, parts]) => `${t}:${parts.join('/')}`), { minLength: 1, maxLength: 3 }), async (keys) => {
-        const [a, b] = [freshTenant(), freshTenant()];
-        for (const tenant of [a, b]) {
-          for (const k of keys) {
-            const reply = await api.call({ method: 'PUT', path: `/v1/config/${k}`, body: valueBody(`${tenant}:${k}`), claims: adminClaims(tenant) });
-            expect(reply.status).toBe(201);
+      fc.asyncProperty(
+        fc.uniqueArray(
+          key.map(([t, parts]) => `${t}:${parts.join('/')}`),
+          { minLength: 1, maxLength: 3 },
+        ),
+        async (keys) => {
+          const [a, b] = [freshTenant(), freshTenant()];
+          for (const tenant of [a, b]) {
+            for (const k of keys) {
+              const reply = await api.call({ method: 'PUT', path: `/v1/config/${k}`, body: valueBody(`${tenant}:${k}`), claims: adminClaims(tenant) });
+              expect(reply.status).toBe(201);
+            }
           }
-        }
-        for (const tenant of [a, b]) {
-          for (const k of keys) {
-            const read = await api.call({ method: 'GET', path: `/v1/config/${k}`, claims: readerClaims(tenant) });
-            expect(read.body.value).toBe(`${tenant}:${k}`);
+          for (const tenant of [a, b]) {
+            for (const k of keys) {
+              const read = await api.call({ method: 'GET', path: `/v1/config/${k}`, claims: readerClaims(tenant) });
+              expect(read.body.value).toBe(`${tenant}:${k}`);
+            }
+            const listed = await api.call({ method: 'GET', path: '/v1/config', query: { limit: '100' }, claims: readerClaims(tenant) });
+            expect(listed.body.items.map((i: { key: string; value: string }) => i.value).sort()).toEqual(keys.map((k) => `${tenant}:${k}`).sort());
           }
-          const listed = await api.call({ method: 'GET', path: '/v1/config', query: { limit: '100' }, claims: readerClaims(tenant) });
-          expect(listed.body.items.map((i: { key: string; value: string }) => i.value).sort()).toEqual(keys.map((k) => `${tenant}:${k}`).sort());
-        }
-      }),
+        },
+      ),
       { numRuns: 8 },
     );
   });

@@ -54,7 +54,7 @@ describe('config-api handler: routes and statuses', () => {
       expect(reply.body).toMatchObject({ value: 'gold', version: 2 });
     });
 
-    it('records the caller\'s subject as updatedBy, never a value from the body', async () => {
+    it("records the caller's subject as updatedBy, never a value from the body", async () => {
       const reply = await api.call({
         method: 'PUT',
         path: '/v1/config/tenantconfig:owner',
@@ -166,7 +166,7 @@ describe('config-api handler: routes and statuses', () => {
       expect(await api.snapshot(['acme'])).toEqual([]);
     });
 
-    it('413 for a value over the tag\'s size limit, nothing written', async () => {
+    it("413 for a value over the tag's size limit, nothing written", async () => {
       const reply = await put('flags:big', { enabled: true, rolloutPercent: 5, pad: 'x'.repeat(2000) });
       const tooBigForTenantconfig = await put('tenantconfig:big', 'x'.repeat(8200));
 
@@ -212,7 +212,7 @@ describe('config-api handler: routes and statuses', () => {
       expect(reply.status).toBe(200);
     });
 
-    it('a secret tag\'s value is never cacheable', async () => {
+    it("a secret tag's value is never cacheable", async () => {
       await put('secretconfig:api/token', 'tok');
 
       const reply = await api.call({ method: 'GET', path: '/v1/config/secretconfig:api/token' });

@@ -12,8 +12,16 @@ import { describeIf, localClientConfig, startDynalite, startRedis, type RunningS
 import { adminClaims, apiEvent } from '../support/api-event';
 
 const VARIABLES = [
-  'TABLE_NAME', 'SSM_ROOT', 'STAGE', 'PAGE_TOKEN_SECRET', 'PAGE_TOKEN_SECRET_PARAMETER', 'TENANT_CLAIM', 'ADMIN_GROUP',
-  'AWS_ENDPOINT_URL_DYNAMODB', 'AWS_ENDPOINT_URL_SSM', 'CACHE_REDIS_URL',
+  'TABLE_NAME',
+  'SSM_ROOT',
+  'STAGE',
+  'PAGE_TOKEN_SECRET',
+  'PAGE_TOKEN_SECRET_PARAMETER',
+  'TENANT_CLAIM',
+  'ADMIN_GROUP',
+  'AWS_ENDPOINT_URL_DYNAMODB',
+  'AWS_ENDPOINT_URL_SSM',
+  'CACHE_REDIS_URL',
 ];
 
 /** A fresh copy of the module, so its once-per-process state starts empty. */
@@ -86,7 +94,9 @@ describe('config-api Lambda entry point', () => {
     process.env.PAGE_TOKEN_SECRET_PARAMETER = '/entry-test/no-such-secret';
     const handler = freshHandler();
 
-    await expect(handler(apiEvent({ method: 'GET', path: '/v1/config' }))).rejects.toThrow(/PAGE_TOKEN_SECRET_PARAMETER \('\/entry-test\/no-such-secret'\) could not be read/);
+    await expect(handler(apiEvent({ method: 'GET', path: '/v1/config' }))).rejects.toThrow(
+      /PAGE_TOKEN_SECRET_PARAMETER \('\/entry-test\/no-such-secret'\) could not be read/,
+    );
   });
 
   it('builds its dependencies from the environment and serves both backends', async () => {
@@ -117,7 +127,7 @@ describe('config-api Lambda entry point', () => {
     ['TABLE_NAME', undefined],
     ['PAGE_TOKEN_SECRET', 'too-short'],
     ['STAGE', 'a/b'],
-  ])('a bad %s fails the invocation with the variable\'s name', async (name, value) => {
+  ])("a bad %s fails the invocation with the variable's name", async (name, value) => {
     if (value === undefined) delete process.env[name];
     else process.env[name] = value;
     const handler = freshHandler();

@@ -112,7 +112,7 @@ describe('config-api routes', () => {
       expect(() => keyFromPath('a%E0%A4%A', undefined)).toThrow(/percent-encoding/);
     });
 
-    it('agrees with the gateway\'s decoded path parameter, or refuses', () => {
+    it("agrees with the gateway's decoded path parameter, or refuses", () => {
       expect(keyFromPath('tenantconfig%3Aa', 'tenantconfig:a')).toBe('tenantconfig:a');
       expect(() => keyFromPath('tenantconfig:%41', 'tenantconfig:%41')).toThrow(/ambiguous/);
     });

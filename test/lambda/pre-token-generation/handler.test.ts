@@ -4,7 +4,10 @@ import { TENANT_ID_PATTERN } from '../../../core/tenant';
 import { addTenantClaim, handler, tenantClaimOptionsFromEnv } from '../../../lambda/pre-token-generation/handler';
 
 /** A V2 trigger event as Cognito sends it (sign-in through the user-pool API). */
-function triggerEvent(userAttributes: Record<string, string>, response: PreTokenGenerationV2TriggerEvent['response'] = { claimsAndScopeOverrideDetails: {} }): PreTokenGenerationV2TriggerEvent {
+function triggerEvent(
+  userAttributes: Record<string, string>,
+  response: PreTokenGenerationV2TriggerEvent['response'] = { claimsAndScopeOverrideDetails: {} },
+): PreTokenGenerationV2TriggerEvent {
   return {
     version: '2',
     triggerSource: 'TokenGeneration_Authentication',

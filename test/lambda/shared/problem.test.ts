@@ -17,7 +17,13 @@ describe('problem details', () => {
       const body = JSON.parse(response.body!);
       expect(kind).toBe(error.kind);
       expect(response.statusCode).toBe(PROBLEMS[error.kind].status);
-      expect(body).toEqual({ type: problemType(error.kind), title: PROBLEMS[error.kind].title, status: response.statusCode, detail: 'what went wrong', requestId: 'r-1' });
+      expect(body).toEqual({
+        type: problemType(error.kind),
+        title: PROBLEMS[error.kind].title,
+        status: response.statusCode,
+        detail: 'what went wrong',
+        requestId: 'r-1',
+      });
       expect(response.headers!['content-type']).toBe('application/problem+json');
     }
   });
@@ -69,7 +75,13 @@ describe('problem details', () => {
       const { response, kind } = problemFromError(thrown, 'r-9');
       expect(kind).toBe('internal');
       expect(response.statusCode).toBe(500);
-      expect(JSON.parse(response.body!)).toEqual({ type: problemType('internal'), title: 'Internal error', status: 500, detail: INTERNAL_DETAIL, requestId: 'r-9' });
+      expect(JSON.parse(response.body!)).toEqual({
+        type: problemType('internal'),
+        title: 'Internal error',
+        status: 500,
+        detail: INTERNAL_DETAIL,
+        requestId: 'r-9',
+      });
     },
   );
 });

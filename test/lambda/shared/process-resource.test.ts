@@ -29,7 +29,10 @@ describe('ProcessResource: built once per process, a failed build not kept', () 
   it('dispose closes what was built, once, and the next use builds anew', async () => {
     const closed: number[] = [];
     let builds = 0;
-    const resource = new ProcessResource(async () => ++builds, async (n) => void closed.push(n));
+    const resource = new ProcessResource(
+      async () => ++builds,
+      async (n) => void closed.push(n),
+    );
 
     await resource.get();
     await resource.dispose();

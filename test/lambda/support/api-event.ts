@@ -127,7 +127,12 @@ export function apiEvent(req: ApiRequest): APIGatewayProxyEventV2WithJWTAuthoriz
     },
     ...(Object.keys(query).length > 0 ? { queryStringParameters: { ...query } } : {}),
     ...(declared?.key !== undefined || declared?.tenantId !== undefined
-      ? { pathParameters: { ...(declared.key !== undefined ? { key: declared.key } : {}), ...(declared.tenantId !== undefined ? { tenantId: declared.tenantId } : {}) } }
+      ? {
+          pathParameters: {
+            ...(declared.key !== undefined ? { key: declared.key } : {}),
+            ...(declared.tenantId !== undefined ? { tenantId: declared.tenantId } : {}),
+          },
+        }
       : {}),
     requestContext: {
       accountId: '123456789012',

@@ -18,9 +18,13 @@ export async function startRedisProcess(options: { port?: number; args?: readonl
   const port = options.port ?? (await freePort());
   const dir = mkdtempSync(join(tmpdir(), 'redis-proc-'));
   const portArgs = options.tlsPort ? ['--port', '0', '--tls-port', String(port)] : ['--port', String(port)];
-  const child: ChildProcess = spawn('redis-server', [...portArgs, '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, ...(options.args ?? [])], {
-    stdio: 'ignore',
-  });
+  const child: ChildProcess = spawn(
+    'redis-server',
+    [...portArgs, '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, ...(options.args ?? [])],
+    {
+      stdio: 'ignore',
+    },
+  );
   await waitForTcpPort(port, child, 'redis-server');
   return {
     port,
