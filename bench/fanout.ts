@@ -25,7 +25,7 @@
  */
 import { forkTs, type Child } from './support/child';
 import { describeMachine, machineInfo } from './support/machine';
-import { envList, envNumber, log, percentile, round, sleep, table, writeResults } from './support/report';
+import { envList, envNumber, log, percentile, round, sleep, table, writeResults, runAsScript } from './support/report';
 
 export interface FanoutRow {
   readonly streams: number;
@@ -311,14 +311,5 @@ async function runBroadcast(): Promise<{ rows: FanoutRow[]; text: string; metada
 }
 
 if (require.main === module) {
-  runFanout().then(
-    ({ text }) => {
-      process.stdout.write(`${text}\n`);
-      process.exit(0);
-    },
-    (error: unknown) => {
-      process.stderr.write(`fanout: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
-      process.exit(1);
-    },
-  );
+  runAsScript('fanout', runFanout);
 }

@@ -19,7 +19,7 @@
 import { ConfigClient } from '../client';
 import { forkTs, type Child } from './support/child';
 import { describeMachine, machineInfo } from './support/machine';
-import { envNumber, log, percentile, round, table, writeResults } from './support/report';
+import { envNumber, log, percentile, round, table, writeResults, runAsScript } from './support/report';
 import type { SystemReady } from './support/system-process';
 import { seededRandom } from './support/zipf';
 
@@ -174,14 +174,5 @@ export async function runPropagation(): Promise<{ rows: PropagationRow[]; text: 
 }
 
 if (require.main === module) {
-  runPropagation().then(
-    ({ text }) => {
-      process.stdout.write(`${text}\n`);
-      process.exit(0);
-    },
-    (error: unknown) => {
-      process.stderr.write(`propagation: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
-      process.exit(1);
-    },
-  );
+  runAsScript('propagation', runPropagation);
 }

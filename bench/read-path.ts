@@ -16,7 +16,7 @@
 import autocannon from 'autocannon';
 import { forkTs, type Child } from './support/child';
 import { describeMachine, machineInfo } from './support/machine';
-import { envNumber, log, round, table, writeResults } from './support/report';
+import { envNumber, log, round, table, writeResults, runAsScript } from './support/report';
 import type { SystemReady } from './support/system-process';
 
 export interface ReadPathRow {
@@ -108,14 +108,5 @@ export async function runReadPath(): Promise<{ rows: ReadPathRow[]; text: string
 }
 
 if (require.main === module) {
-  runReadPath().then(
-    ({ text }) => {
-      process.stdout.write(`${text}\n`);
-      process.exit(0);
-    },
-    (error: unknown) => {
-      process.stderr.write(`read-path: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
-      process.exit(1);
-    },
-  );
+  runAsScript('read-path', runReadPath);
 }

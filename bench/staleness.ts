@@ -46,7 +46,7 @@ import { startLocalChangeEvents } from '../local/events';
 import { hasBinary, startRedis, type RunningServer } from '../test/support/servers';
 import { startDynaliteProcess } from './support/dynalite-process';
 import { describeMachine, machineInfo } from './support/machine';
-import { envNumber, log, percentile, round, sleep, table, writeResults } from './support/report';
+import { envNumber, log, percentile, round, sleep, table, writeResults, runAsScript } from './support/report';
 import { SEED_TIME, createTable, keyName, seedTable, tenantName } from './support/seed';
 import { ZipfSampler, seededRandom } from './support/zipf';
 import { SILENT_LOGGER } from '../core/logger';
@@ -447,14 +447,5 @@ export async function runStaleness(): Promise<{ rows: StalenessRow[]; text: stri
 
 if (require.main === module) {
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
-  runStaleness().then(
-    ({ text }) => {
-      process.stdout.write(`${text}\n`);
-      process.exit(0);
-    },
-    (error: unknown) => {
-      process.stderr.write(`staleness: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
-      process.exit(1);
-    },
-  );
+  runAsScript('staleness', runStaleness);
 }

@@ -51,3 +51,17 @@ export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(r
 export function log(message: string): void {
   process.stderr.write(`[bench] ${message}\n`);
 }
+
+/** Runs a benchmark as its own script (`npx tsx bench/<name>.ts`): prints its table, exits 0, or 1 with the error. */
+export function runAsScript(name: string, run: () => Promise<{ readonly text: string }>): void {
+  run().then(
+    ({ text }) => {
+      process.stdout.write(`${text}\n`);
+      process.exit(0);
+    },
+    (error: unknown) => {
+      process.stderr.write(`${name}: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+      process.exit(1);
+    },
+  );
+}
