@@ -8,7 +8,16 @@ import * as grpc from '@grpc/grpc-js';
 import fc from 'fast-check';
 import { ConfigClient, type ConfigChange, type ConfigClientOptions } from '../../client';
 import { ConfigClientOptionsError, ConfigClientPermissionError, InvalidTenantIdError } from '../../client/errors';
-import { changeEvent, deleteEvent, endWith, item, ScriptedWatchServer, snapshotEvent, type RecordedWatch } from './support/scripted-watch-server';
+import {
+  changeEvent,
+  deleteEvent,
+  endWith,
+  item,
+  ScriptedWatchServer,
+  snapshotEvent,
+  type RecordedWatch,
+  scriptedServerPerTest,
+} from './support/scripted-watch-server';
 import { fastTestOptions, sleep, waitUntil } from './support/wait';
 
 let server: ScriptedWatchServer;
@@ -23,15 +32,7 @@ function newClient(options: Partial<ConfigClientOptions>): ConfigClient {
 /** Items of `tenants`, each with `plan` = `<tenant>-plan` at version 1. */
 const fleet = (tenants: string[]) => tenants.map((t) => item('tenantconfig:plan', `${t}-plan`, 1, t));
 
-beforeEach(async () => {
-  server = new ScriptedWatchServer();
-  await server.start();
-});
-
-afterEach(async () => {
-  await Promise.all(clients.splice(0).map((c) => c.close()));
-  await server.stop();
-});
+scriptedServerPerTest(clients, (s) => (server = s));
 
 describe("tenants: 'all'", () => {
   it("asks for '*' and serves each tenant's view from the one snapshot, then routes changes by tenant", async () => {

@@ -17,6 +17,7 @@ import {
   reconnectEvent,
   ScriptedWatchServer,
   snapshotEvent,
+  scriptedServerPerTest,
 } from './support/scripted-watch-server';
 import { fastTestOptions, recordingLogger, sleep, waitUntil } from './support/wait';
 
@@ -45,15 +46,7 @@ function recordStatuses(client: ConfigClient): ConfigClientStatus[] {
   return statuses;
 }
 
-beforeEach(async () => {
-  server = new ScriptedWatchServer();
-  await server.start();
-});
-
-afterEach(async () => {
-  await Promise.all(clients.splice(0).map((c) => c.close()));
-  await server.stop();
-});
+scriptedServerPerTest(clients, (s) => (server = s));
 
 describe('ConfigClient over a Watch stream', () => {
   it('applies the snapshot, then changes in order; get, getItem and keys serve from memory', async () => {

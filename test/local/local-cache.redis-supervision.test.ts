@@ -16,6 +16,8 @@ import { SILENT_LOGGER } from '../../core/logger';
 
 const T = parseTenantId('acme');
 const quiet = SILENT_LOGGER;
+/** Version 1 of a key, as the refresher would apply it. */
+const goldV1 = () => ({ key: 'tenantconfig:plan', version: 1, deleted: false, valueJson: '"gold"', updatedAt: new Date().toISOString(), updatedBy: 't' });
 
 async function until<T>(what: string, check: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = 10_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
@@ -75,14 +77,7 @@ describeIf('redis-server')('the local redis-server under supervision', () => {
   it('restarts redis-server killed with SIGKILL on the same port; the clients reconnect and the old log reads as trimmed', async () => {
     local = await startLocalCache({ mode: 'redis', dataDir: join(dir, 'redis'), host: '127.0.0.1', logger: quiet });
     const redis = local.redis!;
-    const before = await local.cache.apply(T, {
-      key: 'tenantconfig:plan',
-      version: 1,
-      deleted: false,
-      valueJson: '"gold"',
-      updatedAt: new Date().toISOString(),
-      updatedBy: 't',
-    });
+    const before = await local.cache.apply(T, goldV1());
     const pid = redis.pid!;
 
     process.kill(pid, 'SIGKILL');
@@ -101,14 +96,7 @@ describeIf('redis-server')('the local redis-server under supervision', () => {
   it('starts empty even when a dump was saved in its directory, so nothing older than the stores comes back', async () => {
     local = await startLocalCache({ mode: 'redis', dataDir: join(dir, 'redis'), host: '127.0.0.1', logger: quiet });
     const redis = local.redis!;
-    const before = await local.cache.apply(T, {
-      key: 'tenantconfig:plan',
-      version: 1,
-      deleted: false,
-      valueJson: '"gold"',
-      updatedAt: new Date().toISOString(),
-      updatedBy: 't',
-    });
+    const before = await local.cache.apply(T, goldV1());
     const probe = new Redis(redis.url, { maxRetriesPerRequest: 0 });
     try {
       expect(await probe.save()).toBe('OK'); // what `redis-cli save` by hand would leave behind

@@ -145,3 +145,20 @@ export function endWith(call: ServerWatchCall, code: grpc.status, details: strin
 export function acceptResume(call: ServerWatchCall): void {
   call.sendMetadata(new grpc.Metadata());
 }
+
+/**
+ * A fresh scripted server for every test (handed to `use`), and the clients a test made closed
+ * after it, before the server stops.
+ */
+export function scriptedServerPerTest(clients: Array<{ close(): Promise<void> }>, use: (server: ScriptedWatchServer) => void): void {
+  let server: ScriptedWatchServer;
+  beforeEach(async () => {
+    server = new ScriptedWatchServer();
+    await server.start();
+    use(server);
+  });
+  afterEach(async () => {
+    await Promise.all(clients.splice(0).map((c) => c.close()));
+    await server.stop();
+  });
+}
