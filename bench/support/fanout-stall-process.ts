@@ -12,15 +12,10 @@ import * as grpc from '@grpc/grpc-js';
 import type { ConfigWatchClient } from '../../proto/generated/tenantconfig/v1/ConfigWatch';
 import type { WatchEvent__Output } from '../../proto/generated/tenantconfig/v1/WatchEvent';
 import { loadConfigProto } from '../../proto/load';
+import { openUnreadWatch } from '../../test/fanout/raw-watch';
 
 const sessions: http2.ClientHttp2Session[] = [];
 const streams: http2.ClientHttp2Stream[] = [];
-
-function frame(paged: boolean): Buffer {
-  // WatchRequest { paged_snapshots: true } is field 3, varint 1; otherwise the empty message.
-  const body = paged ? Buffer.from([0x18, 0x01]) : Buffer.alloc(0);
-  return Buffer.concat([Buffer.from([0, 0, 0, 0, body.length]), body]);
-}
 
 function stall(target: string, token: string, count: number, perConnection: number, paged: boolean): void {
   for (let i = 0; i < count; i++) {
@@ -29,17 +24,7 @@ function stall(target: string, token: string, count: number, perConnection: numb
       s.on('error', () => undefined);
       sessions.push(s);
     }
-    const stream = sessions[sessions.length - 1].request({
-      ':method': 'POST',
-      ':path': '/tenantconfig.v1.ConfigWatch/Watch',
-      'content-type': 'application/grpc',
-      te: 'trailers',
-      authorization: `Bearer ${token}`,
-    });
-    stream.on('error', () => undefined);
-    stream.end(frame(paged));
-    stream.pause();
-    streams.push(stream);
+    streams.push(openUnreadWatch(sessions[sessions.length - 1], token, paged));
   }
 }
 

@@ -31,6 +31,7 @@ import { loadConfigProto } from '../../proto/load';
 import type { WatchEvent__Output } from '../../proto/generated/tenantconfig/v1/WatchEvent';
 import type { WatchRequest } from '../../proto/generated/tenantconfig/v1/WatchRequest';
 import { InMemoryConfigBackend } from '../support/in-memory-backend';
+import { openUnreadWatch } from './raw-watch';
 
 export const tenant = (t: string) => t as TenantId;
 
@@ -290,22 +291,9 @@ export function rawWatch(
   /** How the server ended the stream, once it did: a grpc-status in trailers, or an RST_STREAM code. */
   ended(): { grpcStatus?: number; rstCode: number } | undefined;
 } {
-  // A WatchRequest with only paged_snapshots (field 3, varint) set, or an empty one.
-  const body = options.pagedSnapshots ? Buffer.from([0x18, 0x01]) : Buffer.alloc(0);
-  const frame = Buffer.concat([Buffer.from([0, 0, 0, 0, body.length]), body]);
   const session = http2.connect(`http://${address}`);
   session.on('error', () => undefined);
-  const stream = session.request({
-    ':method': 'POST',
-    ':path': '/tenantconfig.v1.ConfigWatch/Watch',
-    'content-type': 'application/grpc',
-    te: 'trailers',
-    authorization: `Bearer ${token}`,
-  });
-  stream.on('error', () => undefined);
-  stream.end(frame);
-  // Never resumed: the stream stays paused and its window is never given back.
-  stream.pause();
+  const stream = openUnreadWatch(session, token, options.pagedSnapshots ?? false);
   const closed = new Promise<void>((resolve) => session.once('close', () => resolve()));
   let grpcStatus: number | undefined;
   const readStatus = (headers: http2.IncomingHttpHeaders) => {
