@@ -8,6 +8,15 @@ import { PROJECT_ROOT } from './support/synth';
 
 const read = (context: Record<string, unknown>) => readStageConfig((key) => context[key]);
 
+/** Runs the CDK app entry (bin/app.ts) as `cdk synth` would, with the given context. */
+const synthApp = (context: Record<string, unknown>) =>
+  spawnSync(process.execPath, [join(PROJECT_ROOT, 'node_modules', 'tsx', 'dist', 'cli.mjs'), join(PROJECT_ROOT, 'bin', 'app.ts')], {
+    cwd: PROJECT_ROOT,
+    env: { ...process.env, CDK_CONTEXT_JSON: JSON.stringify(context), CDK_OUTDIR: mkdtempSync(join(tmpdir(), 'cdk-bad-context-')) },
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
+
 describe('stage configuration', () => {
   it('defaults to an environment-agnostic dev stage', () => {
     expect(read({})).toEqual({
@@ -109,24 +118,14 @@ describe('stage configuration', () => {
   });
 
   it('stops `cdk synth` (the app entry) with a clear message for a bad stage, before building anything', () => {
-    const result = spawnSync(process.execPath, [join(PROJECT_ROOT, 'node_modules', 'tsx', 'dist', 'cli.mjs'), join(PROJECT_ROOT, 'bin', 'app.ts')], {
-      cwd: PROJECT_ROOT,
-      env: { ...process.env, CDK_CONTEXT_JSON: JSON.stringify({ stage: 'Bad_Stage' }), CDK_OUTDIR: mkdtempSync(join(tmpdir(), 'cdk-bad-stage-')) },
-      encoding: 'utf8',
-      timeout: 60_000,
-    });
+    const result = synthApp({ stage: 'Bad_Stage' });
     expect(result.status).toBe(1);
     expect(result.stderr).toContain("Invalid deployment settings: context 'stage' must be 1-16 lower-case letters");
     expect(result.stdout + result.stderr).not.toContain('Bundling');
   });
 
   it('stops `cdk synth` with a clear message for a bad service list', () => {
-    const result = spawnSync(process.execPath, [join(PROJECT_ROOT, 'node_modules', 'tsx', 'dist', 'cli.mjs'), join(PROJECT_ROOT, 'bin', 'app.ts')], {
-      cwd: PROJECT_ROOT,
-      env: { ...process.env, CDK_CONTEXT_JSON: JSON.stringify({ services: 'billing:write' }), CDK_OUTDIR: mkdtempSync(join(tmpdir(), 'cdk-bad-services-')) },
-      encoding: 'utf8',
-      timeout: 60_000,
-    });
+    const result = synthApp({ services: 'billing:write' });
     expect(result.status).toBe(1);
     expect(result.stderr).toContain("Invalid deployment settings: context 'services': service 'billing': unknown scope \"write\"");
   });
