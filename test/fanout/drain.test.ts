@@ -5,7 +5,7 @@
  */
 import * as grpc from '@grpc/grpc-js';
 import { WATCH_SERVICE_NAME } from '../../fanout/server';
-import { healthClient, sleep, startHarness, type FanoutHarness } from './harness';
+import { harnessPerSuite, healthClient, sleep, type FanoutHarness } from './harness';
 
 type HealthResponse = { status: string };
 
@@ -19,10 +19,7 @@ function check(client: ReturnType<typeof healthClient>, service: string): Promis
 
 describe('health service and drain', () => {
   let h: FanoutHarness;
-  beforeAll(async () => {
-    h = await startHarness({ watch: { heartbeatIntervalMs: 60_000 }, connection: { drainDeadlineMs: 3000 } });
-  });
-  afterAll(() => h.close());
+  harnessPerSuite({ watch: { heartbeatIntervalMs: 60_000 }, connection: { drainDeadlineMs: 3000 } }, (x) => (h = x));
 
   it('answers SERVING for the server and for ConfigWatch, NOT_FOUND for an unknown service', async () => {
     const client = healthClient(h.address);
@@ -68,10 +65,7 @@ describe('health service and drain', () => {
 
 describe('drain with a consumer that stopped reading', () => {
   let h: FanoutHarness;
-  beforeAll(async () => {
-    h = await startHarness({ watch: { heartbeatIntervalMs: 60_000 }, connection: { drainDeadlineMs: 500 } });
-  });
-  afterAll(() => h.close());
+  harnessPerSuite({ watch: { heartbeatIntervalMs: 60_000 }, connection: { drainDeadlineMs: 500 } }, (x) => (h = x));
 
   it('gives up waiting at the deadline and closes what is left', async () => {
     // Arrange: a paused client with its flow-control window full.

@@ -308,3 +308,13 @@ export function rawWatch(
     ended: () => (stream.closed || grpcStatus !== undefined ? { grpcStatus, rstCode: stream.rstCode ?? 0 } : undefined),
   };
 }
+
+/** One harness for a `describe` block: started before its tests, closed after them, handed to `use`. */
+export function harnessPerSuite(options: Parameters<typeof startHarness>[0], use: (h: FanoutHarness) => void): void {
+  let harness: FanoutHarness | undefined;
+  beforeAll(async () => {
+    harness = await startHarness(options);
+    use(harness);
+  });
+  afterAll(() => harness?.close());
+}

@@ -5,14 +5,11 @@
  */
 import * as grpc from '@grpc/grpc-js';
 import { DEFAULT_CONNECTION_SETTINGS, serverOptions } from '../../fanout/server';
-import { startHarness, waitFor, WatchRecorder, type FanoutHarness } from './harness';
+import { harnessPerSuite, waitFor, WatchRecorder, type FanoutHarness } from './harness';
 
 describe('stream limits', () => {
   let h: FanoutHarness;
-  beforeAll(async () => {
-    h = await startHarness({ watch: { heartbeatIntervalMs: 60_000, maxStreamsPerConnection: 3, maxStreamsPerIdentity: 4 } });
-  });
-  afterAll(() => h.close());
+  harnessPerSuite({ watch: { heartbeatIntervalMs: 60_000, maxStreamsPerConnection: 3, maxStreamsPerIdentity: 4 } }, (x) => (h = x));
 
   it('refuses a Watch beyond the per-connection limit, says so, and lets one in again once a stream ends', async () => {
     // Arrange

@@ -9,7 +9,7 @@ import * as grpc from '@grpc/grpc-js';
 import { parseMultiCursor, tenantSetId } from '../../core/change-log';
 import type { GenericLogger } from '../../core/logger';
 import { SCOPES } from '../../core/principal';
-import { startHarness, waitFor, type FanoutHarness, type WatchRecorder } from './harness';
+import { harnessPerSuite, startHarness, waitFor, type FanoutHarness, type WatchRecorder } from './harness';
 
 const paged = { paged_snapshots: true } as const;
 const complete = (r: WatchRecorder) => r.snapshots.some((s) => !s.more);
@@ -250,10 +250,7 @@ describe('Watch of many tenants', () => {
 
 describe('Watch of many tenants: trimmed cursor', () => {
   let h: FanoutHarness;
-  beforeAll(async () => {
-    h = await startHarness({ anyServiceClient: true, cache: { logMaxLen: 5 }, watch: { heartbeatIntervalMs: 60_000 } });
-  });
-  afterAll(() => h.close());
+  harnessPerSuite({ anyServiceClient: true, cache: { logMaxLen: 5 }, watch: { heartbeatIntervalMs: 60_000 } }, (x) => (h = x));
 
   it('answers a cursor trimmed from one of its shards with a fresh snapshot of every tenant, reason CURSOR_EXPIRED', async () => {
     // Arrange
@@ -280,10 +277,7 @@ describe('Watch of many tenants: trimmed cursor', () => {
 
 describe('Watch limits per principal', () => {
   let h: FanoutHarness;
-  beforeAll(async () => {
-    h = await startHarness({ anyServiceClient: true, watch: { heartbeatIntervalMs: 60_000, maxStreamsPerIdentity: 2 } });
-  });
-  afterAll(() => h.close());
+  harnessPerSuite({ anyServiceClient: true, watch: { heartbeatIntervalMs: 60_000, maxStreamsPerIdentity: 2 } }, (x) => (h = x));
 
   it('counts a service’s streams under its own identity, one slot per stream however many tenants it follows', async () => {
     // Arrange

@@ -6,14 +6,11 @@
 import * as grpc from '@grpc/grpc-js';
 import fc from 'fast-check';
 import { encodeCursor } from '../../core/change-log';
-import { startHarness, sleep, tenant, type FanoutHarness } from './harness';
+import { harnessPerSuite, startHarness, sleep, tenant, type FanoutHarness } from './harness';
 
 describe('Watch: snapshot, changes, resume', () => {
   let h: FanoutHarness;
-  beforeAll(async () => {
-    h = await startHarness({ watch: { heartbeatIntervalMs: 60_000 } });
-  });
-  afterAll(() => h.close());
+  harnessPerSuite({ watch: { heartbeatIntervalMs: 60_000 } }, (x) => (h = x));
 
   it('sends a snapshot consistent with its cursor, then every change in log order', async () => {
     // Arrange
@@ -203,10 +200,7 @@ describe('Watch: snapshot, changes, resume', () => {
 
 describe('Watch: trimmed cursors', () => {
   let h: FanoutHarness;
-  beforeAll(async () => {
-    h = await startHarness({ cache: { shards: 1, logMaxLen: 5 } });
-  });
-  afterAll(() => h.close());
+  harnessPerSuite({ cache: { shards: 1, logMaxLen: 5 } }, (x) => (h = x));
 
   it('answers a cursor trimmed from the log with a CURSOR_EXPIRED snapshot, then the changes after it', async () => {
     // Arrange
@@ -269,10 +263,7 @@ describe('Watch: heartbeats and stream age', () => {
 
 describe('Watch: maximum stream age', () => {
   let h: FanoutHarness;
-  beforeAll(async () => {
-    h = await startHarness({ watch: { maxStreamAgeMs: 400, streamAgeSpread: 0.5 } });
-  });
-  afterAll(() => h.close());
+  harnessPerSuite({ watch: { maxStreamAgeMs: 400, streamAgeSpread: 0.5 } }, (x) => (h = x));
 
   it('ends each stream with reconnect and OK before its maximum age, at spread-out times', async () => {
     // Arrange
