@@ -9,20 +9,12 @@ import { ConfigClient, recoveryBoundMs, type ConfigClientOptions } from '../../c
 import { freePort } from '../support/servers';
 import { acceptResume, item, ScriptedWatchServer, snapshotEvent } from './support/scripted-watch-server';
 import { ListRouteServer, listItem } from './support/list-route-server';
-import { fastTestOptions, recordingLogger, sleep, waitUntil } from './support/wait';
+import { fastTestOptions, recordingLogger, sleep, slowStreamRecovery, waitUntil } from './support/wait';
 
 /** Slack for a loaded 2-core machine: servers starting, one HTTP load, one Watch round trip. */
 const MARGIN_MS = 3_000;
 
-const SLOW_STREAM = {
-  backoffBaseMs: 30_000,
-  backoffCapMs: 60_000,
-  staleAfterMs: 20_000,
-  backoffCapWhileHttpUpMs: 400,
-  httpRetryCapMs: 300,
-  reconnectJitterMs: 100,
-  random: () => 0.999,
-};
+const SLOW_STREAM = slowStreamRecovery({ backoffCapWhileHttpUpMs: 400, httpRetryCapMs: 300, reconnectJitterMs: 100 });
 const BOUND_MS = recoveryBoundMs(SLOW_STREAM);
 
 const clients: ConfigClient[] = [];

@@ -17,6 +17,7 @@ import { ConfigClient, recoveryBoundMs, type ConfigClientStatus } from '../../cl
 import { startLocalSystem, type LocalSystem } from '../../local/system';
 import { freePort } from '../support/servers';
 import { LocalApi } from './local-api';
+import { slowStreamRecovery } from '../client/support/wait';
 
 const ROUNDS = 3;
 const KEYS = ['tenantconfig:a', 'tenantconfig:b', 'tenantconfig:c', 'tenantconfig:d', 'tenantconfig:e'];
@@ -25,15 +26,7 @@ const DOWN_MS = 1_000;
 /** Time for the new system to start answering, one HTTP load and one snapshot on a busy 2-core machine. */
 const MARGIN_MS = 10_000;
 
-const RECOVERY = {
-  backoffBaseMs: 30_000,
-  backoffCapMs: 60_000,
-  staleAfterMs: 20_000,
-  backoffCapWhileHttpUpMs: 1_000,
-  httpRetryCapMs: 500,
-  reconnectJitterMs: 200,
-  random: () => 0.999,
-};
+const RECOVERY = slowStreamRecovery({ backoffCapWhileHttpUpMs: 1_000, httpRetryCapMs: 500, reconnectJitterMs: 200 });
 const BOUND_MS = recoveryBoundMs(RECOVERY);
 
 const quiet = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined };

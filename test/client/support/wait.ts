@@ -36,3 +36,12 @@ export function fastTestOptions() {
     logger: recordingLogger(),
   };
 }
+
+/**
+ * A stream whose own retry schedule is slow (30 s base, every random draw at the top of its
+ * range), so a client comes back within its recovery bound only through the HTTP fallback's
+ * signal: what the recovery tests need to tell the new schedule from the old one.
+ */
+export function slowStreamRecovery(fast: { backoffCapWhileHttpUpMs: number; httpRetryCapMs: number; reconnectJitterMs: number }) {
+  return { backoffBaseMs: 30_000, backoffCapMs: 60_000, staleAfterMs: 20_000, random: () => 0.999, ...fast };
+}
