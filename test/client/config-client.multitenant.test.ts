@@ -13,7 +13,7 @@ import {
   deleteEvent,
   endWith,
   item,
-  ScriptedWatchServer,
+  type ScriptedWatchServer,
   snapshotEvent,
   type RecordedWatch,
   scriptedServerPerTest,

@@ -15,7 +15,7 @@ import {
   heartbeatEvent,
   item,
   reconnectEvent,
-  ScriptedWatchServer,
+  type ScriptedWatchServer,
   snapshotEvent,
   scriptedServerPerTest,
 } from './support/scripted-watch-server';
