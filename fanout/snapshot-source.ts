@@ -35,7 +35,8 @@ export interface SnapshotSource {
    * `reader` is the watcher: only tags it may read are read (none of a secret tag for a tenant
    * reader); the Watch service has already checked it may act on the tenant.
    */
-  open(tenant: TenantId, prefixes: readonly KeyPrefix[], signal: AbortSignal, reader?: Principal): SnapshotReader;
+  /** `reader` is the watcher: the snapshot holds only what its rights let it read. */
+  open(tenant: TenantId, prefixes: readonly KeyPrefix[], signal: AbortSignal, reader: Principal): SnapshotReader;
 }
 
 export const byKey = (a: { key: string }, b: { key: string }): number => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0);
@@ -54,9 +55,8 @@ export async function readWholeSnapshot(reader: SnapshotReader, signal?: AbortSi
 export function configServiceSnapshotSource(service: Pick<ConfigService, 'list'>): SnapshotSource {
   return {
     open(tenant, prefixes, signal, reader) {
-      // With the watcher's rights, so the listing itself passes over the tags it may not read;
-      // without one (older callers), on the fanout's own behalf after the Watch checked who may watch what.
-      const access = reader ? accessTo(reader, tenant) : ({ caller: { kind: 'operator', subject: 'fanout' }, tenant } as const);
+      // With the watcher's rights, so the listing itself passes over the tags it may not read.
+      const access = accessTo(reader, tenant);
       // Sorted non-overlapping prefixes cover disjoint key ranges in key order.
       const queue = prefixes.length > 0 ? prefixes.map((p) => p.raw).sort() : [''];
       let index = 0;
@@ -143,7 +143,7 @@ export function openTenantsSnapshot(
   tenants: readonly TenantId[] | TenantDirectory,
   prefixes: readonly KeyPrefix[],
   signal: AbortSignal,
-  reader?: Principal,
+  reader: Principal,
 ): TenantSnapshotReader {
   const queue: TenantId[] = Array.isArray(tenants) ? [...tenants] : [];
   const directory = Array.isArray(tenants) ? undefined : (tenants as TenantDirectory);

@@ -347,8 +347,11 @@ export class WatchStream implements HubSubscriber {
   private openSnapshot(): TenantSnapshotReader {
     const selection = this.selection;
     const signal = this.abort.signal;
+    // Set by run() before any snapshot: reading with no one's rights would read with everyone's.
+    const principal = this.reader;
+    if (!principal) throw new Error('Watch stream: a snapshot was asked for before run()');
     if (selection.kind === 'one') {
-      const reader = this.deps.snapshots.open(selection.tenant, this.prefixes, signal, this.reader);
+      const reader = this.deps.snapshots.open(selection.tenant, this.prefixes, signal, principal);
       return {
         async next(limit) {
           const page = await reader.next(limit);
@@ -358,7 +361,7 @@ export class WatchStream implements HubSubscriber {
     }
     // The Watch service refuses "*" when there is no directory.
     const tenants = selection.kind === 'list' ? [...selection.tenants].sort() : this.deps.tenants!;
-    return openTenantsSnapshot(this.deps.snapshots, tenants, this.prefixes, signal, this.reader);
+    return openTenantsSnapshot(this.deps.snapshots, tenants, this.prefixes, signal, principal);
   }
 
   /** Sends the followed tenants' changes after `last` from the log, shard by shard; false when some were trimmed away. */

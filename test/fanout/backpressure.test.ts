@@ -160,8 +160,8 @@ describe('changes arriving while a stream starts', () => {
       watch: { maxQueueEvents: 8, heartbeatIntervalMs: 60_000 },
       // A snapshot that waits for the test: changes pile up meanwhile.
       snapshots: (inner) => ({
-        open(t, p, signal) {
-          const reader = inner.open(t, p, signal);
+        open(t, p, signal, principal) {
+          const reader = inner.open(t, p, signal, principal);
           return {
             async next(limit) {
               const page = await reader.next(limit);
