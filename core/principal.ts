@@ -59,6 +59,8 @@ export const DEFAULT_TENANT_CLAIM = 'tenant_id';
 export const DEFAULT_ADMIN_GROUP = principalsData.groups.tenantAdmin;
 export const DEFAULT_OPERATOR_GROUP = principalsData.groups.operator;
 export const GROUPS_CLAIM = 'cognito:groups';
+/** Long enough for a real RS256 JWT with room to spare, and no longer: both edges refuse a longer bearer token. */
+export const MAX_BEARER_TOKEN_LENGTH = 16 * 1024;
 
 /** The OAuth scopes of the resource server, as tokens carry them (`<identifier>/<name>`). */
 export const SCOPES = {

@@ -7,7 +7,7 @@
  */
 import type { Metadata } from '@grpc/grpc-js';
 import { UnauthenticatedError } from '../core/errors';
-import { principalFromClaims, type Principal, type PrincipalOptions } from '../core/principal';
+import { MAX_BEARER_TOKEN_LENGTH, principalFromClaims, type Principal, type PrincipalOptions } from '../core/principal';
 import type { TokenVerifier } from './token-verifier';
 
 export interface Watcher {
@@ -17,16 +17,13 @@ export interface Watcher {
   readonly expiresAtMs: number;
 }
 
-/** A token long enough to hold a real RS256 JWT with room to spare, and no longer. */
-const MAX_TOKEN_LENGTH = 16 * 1024;
-
 export function bearerToken(metadata: Metadata): string {
   const values = metadata.get('authorization');
   if (values.length === 0) throw new UnauthenticatedError("a Bearer token is required in the 'authorization' metadata");
   if (values.length > 1) throw new UnauthenticatedError("'authorization' metadata must be sent once");
   const raw = values[0];
   const match = typeof raw === 'string' ? /^Bearer +([A-Za-z0-9\-_.]+)$/i.exec(raw.trim()) : null;
-  if (!match || match[1].length > MAX_TOKEN_LENGTH) {
+  if (!match || match[1].length > MAX_BEARER_TOKEN_LENGTH) {
     throw new UnauthenticatedError("'authorization' metadata must be 'Bearer <JWT>'");
   }
   return match[1];

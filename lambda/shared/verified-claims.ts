@@ -10,12 +10,10 @@
  */
 import type { APIGatewayProxyEventV2WithJWTAuthorizer } from 'aws-lambda';
 import { UnauthenticatedError } from '../../core/errors';
-import type { TokenClaims } from '../../core/principal';
+import { MAX_BEARER_TOKEN_LENGTH, type TokenClaims } from '../../core/principal';
 
 /** Claims that every Cognito token carries and that a flattened copy renders the same way. */
 const CROSS_CHECKED_CLAIMS = ['iss', 'sub', 'client_id', 'exp', 'iat', 'jti', 'token_use'] as const;
-/** A token long enough to hold a real RS256 JWT with room to spare, and no longer. */
-const MAX_TOKEN_LENGTH = 16 * 1024;
 
 type Event = Pick<APIGatewayProxyEventV2WithJWTAuthorizer, 'headers' | 'requestContext'>;
 
@@ -42,7 +40,7 @@ function bearerToken(headers: Event['headers'] | undefined): string {
   let value: string | undefined;
   for (const [name, v] of Object.entries(headers ?? {})) if (name.toLowerCase() === 'authorization') value = v;
   const token = value?.trim().replace(/^bearer\s+/i, '');
-  if (!token || token.length > MAX_TOKEN_LENGTH || !/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/.test(token)) {
+  if (!token || token.length > MAX_BEARER_TOKEN_LENGTH || !/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/.test(token)) {
     throw new UnauthenticatedError("the 'authorization' header must carry one Bearer JWT");
   }
   return token;
