@@ -12,6 +12,8 @@ export interface ConfigItem {
   readonly updatedAt: string;
   /** Who wrote it: the token's subject for API writes. */
   readonly updatedBy: string;
+  /** The writer's note on this version (`comment` of the PUT), when one was given. */
+  readonly comment?: string;
 }
 
 /** An earlier (or the current) version of a key. */
@@ -20,7 +22,12 @@ export interface HistoryEntry {
   readonly value: JsonValue;
   readonly updatedAt: string;
   readonly updatedBy: string;
+  /** The writer's note on this version, when one was given. */
+  readonly comment?: string;
 }
+
+/** At most this many characters in a write's `comment`. */
+export const MAX_COMMENT_LENGTH = 256;
 
 /** What a write may require of the current state: `'absent'` is `If-None-Match: *`. */
 export type ExpectedVersion = number | 'absent' | undefined;
@@ -30,6 +37,8 @@ export interface PutCommand {
   readonly value: JsonValue;
   readonly expectedVersion?: ExpectedVersion;
   readonly updatedBy: string;
+  /** Kept with this version in history (≤ {@link MAX_COMMENT_LENGTH} characters, checked by the caller). */
+  readonly comment?: string;
 }
 
 export interface DeleteCommand {
