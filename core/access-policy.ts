@@ -16,13 +16,15 @@ interface Rights {
   /** Which tags it reads: all, the non-secret ones, or as its OAuth scopes say. */
   readonly reads: 'all' | 'non-secret' | 'by-scope';
   readonly writes: boolean;
+  /** Platform operations: defaults of every layer, the tenant registry, rollouts. */
+  readonly operates: boolean;
 }
 
 export const RIGHTS: Readonly<Record<PrincipalKind, Rights>> = {
-  'tenant-reader': { tenants: 'own', reads: 'non-secret', writes: false },
-  'tenant-admin': { tenants: 'own', reads: 'all', writes: true },
-  service: { tenants: 'any', reads: 'by-scope', writes: false },
-  operator: { tenants: 'any', reads: 'all', writes: true },
+  'tenant-reader': { tenants: 'own', reads: 'non-secret', writes: false, operates: false },
+  'tenant-admin': { tenants: 'own', reads: 'all', writes: true, operates: false },
+  service: { tenants: 'any', reads: 'by-scope', writes: false, operates: false },
+  operator: { tenants: 'any', reads: 'all', writes: true, operates: true },
 };
 
 /** A caller acting on one tenant: what every use case is handed. */
@@ -79,4 +81,10 @@ export function authorize(access: TenantAccess, tag: Pick<RegisteredTag, 'name' 
       ? `reading '${tag.name}:' keys requires the scope${tag.secret ? `s '${SCOPES.read}' and '${SCOPES.readSecrets}'` : ` '${SCOPES.read}'`}`
       : `'${tag.name}:' keys are secret: reading them requires membership of the admin group`,
   );
+}
+
+/** Throws {@link ForbiddenError} unless the caller may run platform operations (`what` names the operation). */
+export function authorizeOperation(caller: Principal, what: string): void {
+  if (RIGHTS[caller.kind].operates) return;
+  throw new ForbiddenError(`${what} requires a platform operator (membership of the operator group)`);
 }

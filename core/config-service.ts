@@ -1,9 +1,12 @@
-import type { Page } from './backend-port';
-import { authorize, mayRead, type TenantAccess } from './access-policy';
+import type { ConfigBackend, Page } from './backend-port';
+import { authorize, authorizeOperation, mayRead, type TenantAccess } from './access-policy';
 import { InvalidRequestError, NotFoundError } from './errors';
-import type { ConfigItem, ExpectedVersion, HistoryEntry, JsonValue, PutResult } from './item';
+import { MAX_COMMENT_LENGTH, type ConfigItem, type ExpectedVersion, type HistoryEntry, type JsonValue, type PutResult } from './item';
 import { parseKey, parseKeyPrefix, type KeyPrefix } from './key';
-import type { PageTokenCodec } from './page-token';
+import { isLayerOwner, layerName, layerOfOwner, layerOwner, resolveEffective, type EffectiveItem, type Layer, type Source } from './layers';
+import { LayerReads, type LayerSettings, type TenantContext } from './layer-reads';
+import type { ListPosition, PageTokenCodec } from './page-token';
+import type { Principal } from './principal';
 import type { TagRouter } from './tag-router';
 import { checkValue } from './value-policy';
 
@@ -29,28 +32,58 @@ export interface ListQuery {
   readonly nextToken?: string;
 }
 
+export interface WriteOptions {
+  readonly expectedVersion?: ExpectedVersion;
+  /** Kept with the new version in history (≤ 256 characters). */
+  readonly comment?: string;
+}
+
+/** `tenant`: the tenant's own value only (`?layer=tenant`); `effective` (default): resolved through the layers. */
+export type ReadLayer = 'effective' | 'tenant';
+
 /**
  * The use cases of the HTTP API, free of HTTP and AWS: parse and check the key, route it by
  * tag, check who may read or write it (core/access-policy.ts), check the value, and page
- * across tags. Every call acts on one tenant, decided at the edge by `accessTo`.
+ * across tags. Every call acts on one owner, decided at the edge: a tenant (`accessTo`), or a
+ * layer of defaults (`layerAccess`, operators write). Reads of a tenant serve effective values
+ * (core/layers.ts); writes stay on the tenant's own layer.
  */
 export class ConfigService {
+  private readonly layers?: LayerReads;
+
   constructor(
     private readonly router: TagRouter,
     private readonly pageTokens: PageTokenCodec,
     private readonly reader: ItemReader = directReader,
-  ) {}
+    layerSettings?: LayerSettings,
+  ) {
+    this.layers = layerSettings && new LayerReads(layerSettings, reader);
+  }
 
-  async get(access: TenantAccess, keyRaw: string): Promise<ConfigItem> {
+  /** The access for one layer's keys: every principal may read them (tag rights apply), only operators write. */
+  static layerAccess(caller: Principal, layer: Layer): TenantAccess {
+    return { caller, tenant: layerOwner(layer) };
+  }
+
+  async get(access: TenantAccess, keyRaw: string, layer: ReadLayer = 'effective'): Promise<EffectiveItem> {
     const key = parseKey(keyRaw);
     const { tag, backend } = this.router.route(key);
     authorize(access, tag, 'read');
-    const item = await this.reader.get(access, key.raw, () => backend.get(access.tenant, key));
-    if (!item) throw new NotFoundError(`key '${key.raw}' does not exist`);
-    return item;
+    const context = this.layers?.mustCheckRegistration ? await this.contextOf(access) : undefined;
+    const own = await this.reader.get(access, key.raw, () => backend.get(access.tenant, key));
+    const source = sourceOfOwner(access);
+    if (source !== 'tenant' || layer === 'tenant' || own || !this.layers) {
+      if (!own) throw new NotFoundError(layer === 'tenant' ? `key '${key.raw}' has no value of the tenant's own` : `key '${key.raw}' does not exist`);
+      return { ...own, source };
+    }
+    const { layers } = context ?? (await this.contextOf(access));
+    const items = await Promise.all(layers.map((l) => this.layers!.item(access.caller, l, backend, key)));
+    const effective = resolveEffective(undefined, layers, (l) => items[layers.indexOf(l)]);
+    if (!effective) throw new NotFoundError(`key '${key.raw}' does not exist`);
+    return effective;
   }
 
-  async list(access: TenantAccess, query: ListQuery): Promise<{ items: ConfigItem[]; nextToken?: string }> {
+  async list(access: TenantAccess, query: ListQuery): Promise<{ items: EffectiveItem[]; nextToken?: string }> {
     const limit = query.limit ?? DEFAULT_PAGE_LIMIT;
     if (!Number.isInteger(limit) || limit < 1 || limit > MAX_PAGE_LIMIT) {
       throw new InvalidRequestError(`limit must be an integer from 1 to ${MAX_PAGE_LIMIT}`);
@@ -65,47 +98,59 @@ export class ConfigService {
       if (prefixRaw) authorize(access, tag, 'read');
       return mayRead(access.caller, tag);
     });
-    const start = query.nextToken ? this.pageTokens.decode(query.nextToken, { tenant: access.tenant, prefix: prefixRaw }) : { tagIndex: 0, cursor: undefined };
-    if (start.tagIndex >= prefixes.length) {
-      return { items: [] };
-    }
+    const start: Omit<ListPosition, 'tenant' | 'prefix'> = query.nextToken
+      ? this.pageTokens.decode(query.nextToken, { tenant: access.tenant, prefix: prefixRaw })
+      : { tagIndex: 0 };
+    if (start.tagIndex >= prefixes.length) return { items: [] };
+    const source = sourceOfOwner(access);
+    const context = source === 'tenant' && this.layers ? await this.contextOf(access) : undefined;
 
-    const items: ConfigItem[] = [];
-    let tagIndex = start.tagIndex;
-    let cursor = start.cursor;
+    const items: EffectiveItem[] = [];
+    let { tagIndex, cursor, afterKey } = start;
     while (tagIndex < prefixes.length && items.length < limit) {
       if (!readable[tagIndex]) {
-        tagIndex += 1;
-        cursor = undefined;
+        [tagIndex, cursor, afterKey] = [tagIndex + 1, undefined, undefined];
         continue;
       }
       const { backend } = this.router.route(prefixes[tagIndex]);
-      const page: Page<ConfigItem> = await backend.list(access.tenant, prefixes[tagIndex], {
-        limit: limit - items.length,
-        cursor,
-      });
-      items.push(...page.items);
+      const room = limit - items.length;
+      const page: Page<ConfigItem> = await backend.list(access.tenant, prefixes[tagIndex], { limit: room, cursor });
+      const own = page.items.filter((i) => afterKey === undefined || i.key > afterKey).map((i) => ({ ...i, source }));
+      // The defaults that fall between the last key returned and the end of this page of own keys.
+      const upper = page.cursor ? page.items[page.items.length - 1]?.key : undefined;
+      const defaults = context ? await this.defaultsBetween(context, backend, prefixes[tagIndex], afterKey, upper, page.cursor !== undefined) : [];
+      const ownKeys = new Set(own.map((i) => i.key));
+      const merged = [...own, ...defaults.filter((d) => !ownKeys.has(d.key))].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+      if (merged.length > room) {
+        // Cut short: the next page reads the same page of own keys again, after the last key returned.
+        items.push(...merged.slice(0, room));
+        afterKey = items[items.length - 1].key;
+        break;
+      }
+      items.push(...merged);
       if (page.cursor) {
-        cursor = page.cursor;
+        [cursor, afterKey] = [page.cursor, merged.length > 0 ? merged[merged.length - 1].key : afterKey];
       } else {
-        tagIndex += 1;
-        cursor = undefined;
+        [tagIndex, cursor, afterKey] = [tagIndex + 1, undefined, undefined];
       }
     }
-    while (tagIndex < prefixes.length && !readable[tagIndex] && cursor === undefined) tagIndex += 1;
+    while (tagIndex < prefixes.length && !readable[tagIndex] && cursor === undefined && afterKey === undefined) tagIndex += 1;
     const more = tagIndex < prefixes.length;
     return {
       items,
-      nextToken: more ? this.pageTokens.encode({ tenant: access.tenant, prefix: prefixRaw, tagIndex, cursor }) : undefined,
+      nextToken: more ? this.pageTokens.encode({ tenant: access.tenant, prefix: prefixRaw, tagIndex, cursor, afterKey }) : undefined,
     };
   }
 
-  async put(access: TenantAccess, keyRaw: string, value: JsonValue, expectedVersion?: ExpectedVersion): Promise<PutResult> {
+  async put(access: TenantAccess, keyRaw: string, value: JsonValue, options: WriteOptions | ExpectedVersion = {}): Promise<PutResult> {
+    const { expectedVersion, comment } = typeof options === 'object' ? options : { expectedVersion: options, comment: undefined };
     const key = parseKey(keyRaw);
     const { tag, backend } = this.router.route(key);
-    authorize(access, tag, 'write');
+    this.authorizeWrite(access, tag);
     checkValue(tag, value);
-    const result = await backend.put(access.tenant, { key, value, expectedVersion, updatedBy: access.caller.subject });
+    checkComment(comment);
+    if (this.layers && !isLayerOwner(access.tenant)) await this.contextOf(access, 'write');
+    const result = await backend.put(access.tenant, { key, value, expectedVersion, updatedBy: access.caller.subject, ...(comment ? { comment } : {}) });
     await this.reader.onWrite?.(access, key.raw, { item: result.item });
     return result;
   }
@@ -113,7 +158,7 @@ export class ConfigService {
   async delete(access: TenantAccess, keyRaw: string, expectedVersion?: number): Promise<void> {
     const key = parseKey(keyRaw);
     const { tag, backend } = this.router.route(key);
-    authorize(access, tag, 'write');
+    this.authorizeWrite(access, tag);
     const { version } = await backend.delete(access.tenant, { key, expectedVersion, deletedBy: access.caller.subject });
     await this.reader.onWrite?.(access, key.raw, { deletedVersion: version });
   }
@@ -129,4 +174,68 @@ export class ConfigService {
     if (entries.length === 0) throw new NotFoundError(`key '${key.raw}' has no history`);
     return entries;
   }
+
+  /**
+   * A new version holding version `version`'s value (never a rewind: history keeps both). Fails
+   * with 404 when that version is no longer in history, and compare-and-sets on the version it
+   * read, so a write in between is not overwritten silently (412).
+   */
+  async restore(access: TenantAccess, keyRaw: string, version: number, options: { comment?: string; expectedVersion?: number } = {}): Promise<PutResult> {
+    if (!Number.isSafeInteger(version) || version < 1) throw new InvalidRequestError('version must be a positive integer');
+    const key = parseKey(keyRaw);
+    const { tag, backend } = this.router.route(key);
+    this.authorizeWrite(access, tag);
+    const entries = await backend.history(access.tenant, key, MAX_PAGE_LIMIT);
+    const wanted = entries.find((e) => e.version === version);
+    if (!wanted) throw new NotFoundError(`key '${key.raw}' has no version ${version} in its history`);
+    const current = await backend.get(access.tenant, key);
+    const expectedVersion = options.expectedVersion ?? (current ? current.version : 'absent');
+    return this.put(access, key.raw, wanted.value, { expectedVersion, comment: options.comment ?? `restore of version ${version}` });
+  }
+
+  /** The layer keys whose effective value a tenant without its own would get, in (after, upper]; upper undefined = no bound. */
+  private async defaultsBetween(
+    context: TenantContext,
+    backend: ConfigBackend,
+    prefix: KeyPrefix,
+    after: string | undefined,
+    upper: string | undefined,
+    bounded: boolean,
+  ): Promise<EffectiveItem[]> {
+    if (bounded && upper === undefined) return [];
+    const winners = new Map<string, EffectiveItem>();
+    // Highest layer first: the first to hold a key wins it.
+    for (const layer of context.layers) {
+      for (const item of await this.layers!.listing(layer, backend, prefix)) {
+        if (winners.has(item.key)) continue;
+        if (after !== undefined && item.key <= after) continue;
+        if (upper !== undefined && item.key > upper) continue;
+        winners.set(item.key, { ...item, source: layerName(layer) });
+      }
+    }
+    return [...winners.values()];
+  }
+
+  private contextOf(access: TenantAccess, action: 'read' | 'write' = 'read'): Promise<TenantContext> {
+    return this.layers!.contextOf(access, action);
+  }
+
+  private authorizeWrite(access: TenantAccess, tag: Parameters<typeof authorize>[1]): void {
+    if (isLayerOwner(access.tenant)) authorizeOperation(access.caller, 'writing defaults');
+    authorize(access, tag, 'write');
+  }
+}
+
+/** Where an owner's own items come from: `tenant` for a tenant, the layer's name for a layer owner. */
+function sourceOfOwner(access: TenantAccess): Source {
+  const layer = layerOfOwner(access.tenant);
+  return layer ? layerName(layer) : 'tenant';
+}
+
+function checkComment(comment: string | undefined): void {
+  if (comment === undefined) return;
+  if (typeof comment !== 'string') throw new InvalidRequestError('comment must be a string');
+  if ([...comment].length > MAX_COMMENT_LENGTH) throw new InvalidRequestError(`comment is longer than ${MAX_COMMENT_LENGTH} characters`);
+  if (/[\u0000-\u0008\u000b-\u001f\u007f]/.test(comment))
+    throw new InvalidRequestError('comment must not contain control characters other than tab and newline');
 }

@@ -10,6 +10,8 @@ export interface ListPosition {
   readonly tagIndex: number;
   /** The backend's own cursor within that tag. */
   readonly cursor?: string;
+  /** The last key returned: a page cut short by defaults merged in continues after it (core/config-service.ts). */
+  readonly afterKey?: string;
 }
 
 /**
@@ -26,7 +28,7 @@ export class PageTokenCodec {
   }
 
   encode(position: ListPosition): string {
-    const body = Buffer.from(JSON.stringify([position.tenant, position.prefix, position.tagIndex, position.cursor ?? null]));
+    const body = Buffer.from(JSON.stringify([position.tenant, position.prefix, position.tagIndex, position.cursor ?? null, position.afterKey ?? null]));
     return `${body.toString('base64url')}.${this.sign(body).toString('base64url')}`;
   }
 
@@ -38,6 +40,8 @@ export class PageTokenCodec {
     const [bodyPart, sigPart] = token.split('.');
     const body = Buffer.from(bodyPart, 'base64url');
     const sig = Buffer.from(sigPart, 'base64url');
+    // Only the canonical encoding: base64url's last character has spare bits, which must not make a second valid token.
+    if (body.toString('base64url') !== bodyPart || sig.toString('base64url') !== sigPart) throw invalid();
     const good = this.sign(body);
     if (sig.length !== good.length || !timingSafeEqual(sig, good)) throw invalid();
     let parsed: unknown;
@@ -46,12 +50,14 @@ export class PageTokenCodec {
     } catch {
       throw invalid();
     }
-    if (!Array.isArray(parsed) || parsed.length !== 4) throw invalid();
-    const [tenant, prefix, tagIndex, cursor] = parsed as [unknown, unknown, unknown, unknown];
+    // Four elements: a token issued before layers (no afterKey).
+    if (!Array.isArray(parsed) || (parsed.length !== 4 && parsed.length !== 5)) throw invalid();
+    const [tenant, prefix, tagIndex, cursor, afterKey = null] = parsed as [unknown, unknown, unknown, unknown, unknown];
     if (tenant !== expected.tenant || prefix !== expected.prefix) throw invalid();
     if (!Number.isInteger(tagIndex) || (tagIndex as number) < 0) throw invalid();
     if (cursor !== null && typeof cursor !== 'string') throw invalid();
-    return { tenant, prefix, tagIndex: tagIndex as number, cursor: cursor ?? undefined };
+    if (afterKey !== null && typeof afterKey !== 'string') throw invalid();
+    return { tenant, prefix, tagIndex: tagIndex as number, cursor: cursor ?? undefined, afterKey: afterKey ?? undefined };
   }
 
   private sign(body: Buffer): Buffer {
