@@ -39,9 +39,7 @@ export class DynamoDbTenantRegistry implements TenantRegistry {
 
   async get(tenant: TenantId): Promise<TenantRecord | undefined> {
     const out = await this.call('reading a tenant', () =>
-      this.options.client.send(
-        new GetItemCommand({ TableName: this.options.tableName, Key: this.keyOf(tenant), ConsistentRead: true }),
-      ),
+      this.options.client.send(new GetItemCommand({ TableName: this.options.tableName, Key: this.keyOf(tenant), ConsistentRead: true })),
     );
     return out.Item ? decode(out.Item) : undefined;
   }
