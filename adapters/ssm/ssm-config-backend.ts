@@ -21,7 +21,7 @@ import { isSdkError, translateSdkError } from '../sdk-errors';
 import type { IndexedKey, ParameterKeyIndex } from './key-index';
 import { ConcurrentWriteDetectedError } from './ssm-errors';
 import type { HeldLease, WriteLease } from './write-lease';
-import { writerNote, writerOf } from './writer-note';
+import { commentOf, writerNote, writerOf } from './writer-note';
 
 /*
  * Concurrency: what the write lease guarantees, and what a writer who bypasses the API can break.
@@ -46,10 +46,10 @@ import { writerNote, writerOf } from './writer-note';
  * - delete a key between our check and our delete, or write it there: a conditional API
  *   delete then removes a version it did not check, undetectably (the parameter and its
  *   history are gone);
- * - make the recorded writer unknown: `updatedBy` comes from our note in the Description,
- *   which is tied to a version; for its versions we show LastModifiedUser instead (so does
- *   an unconditional API write that it pushed one version up: that write still succeeds,
- *   at the version Parameter Store gave it);
+ * - make the recorded writer unknown: `updatedBy` (and the write's `comment`) come from our
+ *   note in the Description, which is tied to a version; for its versions we show
+ *   LastModifiedUser and no comment instead (so does an unconditional API write that it
+ *   pushed one version up: that write still succeeds, at the version Parameter Store gave it);
  * - delete and re-create a key, restarting its version at 1, exactly as an API delete does.
  * It CANNOT make an API write claim a compare-and-set that did not hold, make the version
  * of a live parameter go backwards (Parameter Store numbers them), or make one tenant see
@@ -250,7 +250,10 @@ export class SsmConfigBackend implements ConfigBackend {
     return new Map(items.map((item) => [item.key, item]));
   }
 
-  /** Items with their writer (the note in each parameter's Description), in the order given. */
+  /**
+   * Items with their writer and comment (the note in each parameter's Description, which a
+   * listing reads anyway, DescribeParameters 50 names a call), in the order given.
+   */
   private async withWriters(tenant: TenantId, chosen: ReadonlyArray<{ key: ConfigKey; parameter: Parameter }>): Promise<ConfigItem[]> {
     const metadata = await this.describe(chosen.map((c) => c.parameter.Name!));
     const items: ConfigItem[] = [];
@@ -286,6 +289,7 @@ export class SsmConfigBackend implements ConfigBackend {
       }
       await this.ensureLeaseTime(held, key);
       const intended = (current ?? 0) + 1;
+      const note = writerNote(command.updatedBy, intended, command.comment);
       // Before the parameter exists, so a listing never misses a key that does.
       await this.opts.keyIndex?.add(tenant, key);
 
@@ -298,7 +302,7 @@ export class SsmConfigBackend implements ConfigBackend {
             Type: secret ? 'SecureString' : 'String',
             ...(secret && this.opts.kmsKeyId ? { KeyId: this.opts.kmsKeyId } : {}),
             ...(text.length > STANDARD_TIER_MAX_CHARS ? { Tier: 'Advanced' as const } : {}),
-            Description: writerNote(command.updatedBy, intended),
+            Description: note,
             // If-None-Match: * must not overwrite: should a bypassing writer create the key first, Parameter Store refuses.
             Overwrite: current !== undefined || expectedVersion === undefined,
           }),
@@ -316,6 +320,8 @@ export class SsmConfigBackend implements ConfigBackend {
 
       // PutParameter returns no timestamp; read this version's, so the result equals a later get().
       const stored = await this.fetchParameter(`${name}:${written}`, false).catch(() => undefined);
+      // The comment as a later get() reads it: none if a bypassing writer pushed our version up (the note is then stale).
+      const comment = commentOf(written, note);
       return {
         created: written === 1,
         item: {
@@ -324,6 +330,7 @@ export class SsmConfigBackend implements ConfigBackend {
           version: written,
           updatedAt: (stored?.LastModifiedDate ?? new Date()).toISOString(),
           updatedBy: command.updatedBy,
+          ...(comment !== undefined ? { comment } : {}),
         },
       };
     });
@@ -365,11 +372,14 @@ export class SsmConfigBackend implements ConfigBackend {
         throw translateSdkError(e, 'Parameter Store', `reading the history of '${key.raw}'`);
       }
       for (const v of out.Parameters ?? []) {
+        // Each version keeps its own Description, so each shows its own comment.
+        const comment = commentOf(v.Version!, v.Description);
         versions.push({
           version: v.Version!,
           value: decodeParameterValue(v.Value ?? ''),
           updatedAt: (v.LastModifiedDate ?? new Date(0)).toISOString(),
           updatedBy: writerOf(v.Version!, v.Description, v.LastModifiedUser),
+          ...(comment !== undefined ? { comment } : {}),
         });
       }
       nextToken = out.NextToken || undefined;
@@ -379,13 +389,16 @@ export class SsmConfigBackend implements ConfigBackend {
     return versions.sort((a, b) => b.version - a.version).slice(0, limit);
   }
 
+  /** `meta` is the same version's metadata: its Description holds the writer note (writer and comment). */
   private toItem(key: ConfigKey, parameter: Parameter, meta: ParameterMetadata | undefined): ConfigItem {
+    const comment = commentOf(parameter.Version!, meta?.Description);
     return {
       key: key.raw,
       value: decodeParameterValue(parameter.Value ?? ''),
       version: parameter.Version!,
       updatedAt: (parameter.LastModifiedDate ?? new Date(0)).toISOString(),
       updatedBy: writerOf(parameter.Version!, meta?.Description, meta?.LastModifiedUser),
+      ...(comment !== undefined ? { comment } : {}),
     };
   }
 
