@@ -15,7 +15,7 @@ import type { ConfigKey, KeyPrefix } from '../../core/key';
 import type { TagRegistry } from '../../core/tag-registry';
 import { TENANT_ID_PATTERN, type TenantId } from '../../core/tenant';
 import { translateSdkError } from '../sdk-errors';
-import { decodeStoredItem, encodeStoredItem, historyOf, toConfigItem, type StoredItem, type StoredVersion } from './item-codec';
+import { commentIn, currentVersionOf, decodeStoredItem, encodeStoredItem, historyOf, toConfigItem, type StoredItem, type StoredVersion } from './item-codec';
 import { ITEM_ATTRIBUTES as A, RESERVED_SORT_KEY_PREFIX, TENANT_TABLE_KEYS } from './table-definition';
 
 export const DEFAULT_HISTORY_DEPTH = 10;
@@ -26,7 +26,7 @@ const MIN_QUERY_LIMIT = 25;
 
 /** Every attribute but the history list, which is most of a row's bytes; `value` is a hand-written row's native value. */
 const LIVE_ROW_PROJECTION = {
-  expression: '#pk, #sk, #version, #valueJson, #updatedAt, #updatedBy, #deleted, #value',
+  expression: '#pk, #sk, #version, #valueJson, #updatedAt, #updatedBy, #comment, #deleted, #value',
   names: {
     '#pk': TENANT_TABLE_KEYS.partitionKey,
     '#sk': TENANT_TABLE_KEYS.sortKey,
@@ -34,6 +34,7 @@ const LIVE_ROW_PROJECTION = {
     '#valueJson': A.valueJson,
     '#updatedAt': A.updatedAt,
     '#updatedBy': A.updatedBy,
+    '#comment': A.comment,
     '#deleted': A.deleted,
     '#value': 'value',
   },
@@ -165,9 +166,8 @@ export class DynamoDbConfigBackend implements ConfigBackend {
     return this.readModifyWrite(tenant, command.key.raw, (current) => {
       const live = current && !current.deleted ? current : undefined;
       checkPutPrecondition(command.key.raw, command.expectedVersion, live);
-      const previous: StoredVersion[] = live
-        ? [{ version: live.version, valueJson: live.valueJson!, updatedAt: live.updatedAt, updatedBy: live.updatedBy }]
-        : [];
+      // The previous version keeps its comment in the history; the new one has only its own (none if the write gave none).
+      const previous: StoredVersion[] = live ? [currentVersionOf(live)] : [];
       const next: StoredItem = {
         tenantId: tenant,
         configKey: command.key.raw,
@@ -176,6 +176,7 @@ export class DynamoDbConfigBackend implements ConfigBackend {
         valueJson,
         updatedAt: this.clock().toISOString(),
         updatedBy: command.updatedBy,
+        ...commentIn(command.comment),
         history: [...previous, ...(current?.history ?? [])].slice(0, depth),
         hasVersionAttribute: true,
       };
@@ -193,12 +194,7 @@ export class DynamoDbConfigBackend implements ConfigBackend {
       if (command.expectedVersion !== undefined && command.expectedVersion !== current.version) {
         throw new PreconditionFailedError(`key '${command.key.raw}' is at version ${current.version}, not ${command.expectedVersion}`, current.version);
       }
-      const deletedVersion: StoredVersion = {
-        version: current.version,
-        valueJson: current.valueJson!,
-        updatedAt: current.updatedAt,
-        updatedBy: current.updatedBy,
-      };
+      const deletedVersion = currentVersionOf(current);
       const tombstone: StoredItem = {
         tenantId: tenant,
         configKey: command.key.raw,

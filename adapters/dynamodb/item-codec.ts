@@ -18,10 +18,14 @@ export interface StoredVersion {
   readonly valueJson: string;
   readonly updatedAt: string;
   readonly updatedBy: string;
+  /** The writer's comment on this version; absent when the write gave none. */
+  readonly comment?: string;
 }
 
 /** A row of the tenant table: what a stream image holds (`version` is 0 only for a row written by hand, see {@link decodeStoredItem}; `valueJson` is absent on a tombstone), plus its history. */
 export interface StoredItem extends DecodedRow {
+  /** The writer's comment on the current version (`comment`); absent when none was given, and on a tombstone. Not part of what the cache receives. */
+  readonly comment?: string;
   /** Earlier live versions, newest first; never includes the current one. */
   readonly history: readonly StoredVersion[];
   /** False for a hand-written row with no `version` attribute: the next write must condition on its absence. */
@@ -38,6 +42,7 @@ export function encodeStoredItem(item: StoredItem): Record<string, AttributeValu
       [A.valueJson]: item.valueJson,
       [A.updatedAt]: item.updatedAt,
       [A.updatedBy]: item.updatedBy,
+      [A.comment]: item.comment,
       [A.history]: item.history.map((h) => ({ ...h })),
     },
     { removeUndefinedValues: true },
@@ -65,6 +70,7 @@ export function decodeStoredItem(image: Record<string, AttributeValue>): StoredI
     valueJson,
     updatedAt: typeof raw[A.updatedAt] === 'string' ? (raw[A.updatedAt] as string) : new Date(0).toISOString(),
     updatedBy: typeof raw[A.updatedBy] === 'string' ? (raw[A.updatedBy] as string) : 'unknown',
+    ...commentIn(raw[A.comment]),
     history,
     hasVersionAttribute: versionAttr !== undefined,
   };
@@ -79,21 +85,37 @@ export function toConfigItem(stored: StoredItem): ConfigItem | undefined {
     version: stored.version,
     updatedAt: stored.updatedAt,
     updatedBy: stored.updatedBy,
+    ...commentIn(stored.comment),
   };
 }
 
 /** Newest first: the current version (unless deleted), then the kept earlier ones. */
 export function historyOf(stored: StoredItem): HistoryEntry[] {
-  const current: StoredVersion[] =
-    !stored.deleted && stored.valueJson !== undefined
-      ? [{ version: stored.version, valueJson: stored.valueJson, updatedAt: stored.updatedAt, updatedBy: stored.updatedBy }]
-      : [];
+  const current: StoredVersion[] = !stored.deleted && stored.valueJson !== undefined ? [currentVersionOf(stored)] : [];
   return [...current, ...stored.history].map((h) => ({
     version: h.version,
     value: parseJson(h.valueJson, stored.configKey),
     updatedAt: h.updatedAt,
     updatedBy: h.updatedBy,
+    ...commentIn(h.comment),
   }));
+}
+
+/** The live row's current version as a history entry (its comment included), for pushing into the history on the next write. */
+export function currentVersionOf(stored: StoredItem): StoredVersion {
+  if (stored.valueJson === undefined) throw new Error(`'${stored.configKey}' has no value to keep in its history`);
+  return {
+    version: stored.version,
+    valueJson: stored.valueJson,
+    updatedAt: stored.updatedAt,
+    updatedBy: stored.updatedBy,
+    ...commentIn(stored.comment),
+  };
+}
+
+/** `{ comment }` for a non-empty string, else nothing: an absent, empty or hand-written non-string comment is no comment. */
+export function commentIn(value: unknown): { comment?: string } {
+  return typeof value === 'string' && value.length > 0 ? { comment: value } : {};
 }
 
 function decodeVersion(entry: Record<string, unknown>): StoredVersion {
@@ -102,6 +124,7 @@ function decodeVersion(entry: Record<string, unknown>): StoredVersion {
     valueJson: String(entry.valueJson),
     updatedAt: String(entry.updatedAt),
     updatedBy: String(entry.updatedBy),
+    ...commentIn(entry.comment),
   };
 }
 

@@ -22,6 +22,8 @@ export const ITEM_ATTRIBUTES = {
   updatedBy: 'updatedBy',
   /** Tombstone (BOOL): the key is deleted, its version and history stay. */
   deleted: 'deleted',
+  /** The writer's comment on the current version (S); absent when the write gave none. */
+  comment: 'comment',
   /** Earlier versions (L of M), newest first, bounded by the tag's historyDepth. */
   history: 'history',
 } as const;
