@@ -6,7 +6,7 @@
 import fc from 'fast-check';
 import type { ConfigBackend } from '../../core/backend-port';
 import { ConflictError, NotFoundError, PreconditionFailedError } from '../../core/errors';
-import type { ConfigItem, JsonValue } from '../../core/item';
+import { MAX_COMMENT_LENGTH, type ConfigItem, type JsonValue } from '../../core/item';
 import { parseKey, parseKeyPrefix, type ConfigKey, type KeyPrefix } from '../../core/key';
 import { parseTenantId, type TenantId } from '../../core/tenant';
 
@@ -77,8 +77,16 @@ export function configBackendContract(name: string, setup: () => Promise<Contrac
     let backend: ConfigBackend;
     const key = (n: string): ConfigKey => parseKey(`${subject.tag}:${n}`);
     const prefix = (p: string): KeyPrefix => parseKeyPrefix(`${subject.tag}:${p}`);
-    const put = (tenant: TenantId, n: string, value: JsonValue, extra: { expectedVersion?: number | 'absent'; updatedBy?: string } = {}) =>
-      retryingConflicts(() => backend.put(tenant, { key: key(n), value, expectedVersion: extra.expectedVersion, updatedBy: extra.updatedBy ?? 'writer' }));
+    const put = (tenant: TenantId, n: string, value: JsonValue, extra: { expectedVersion?: number | 'absent'; updatedBy?: string; comment?: string } = {}) =>
+      retryingConflicts(() =>
+        backend.put(tenant, {
+          key: key(n),
+          value,
+          expectedVersion: extra.expectedVersion,
+          updatedBy: extra.updatedBy ?? 'writer',
+          ...(extra.comment !== undefined ? { comment: extra.comment } : {}),
+        }),
+      );
     const del = (tenant: TenantId, n: string, expectedVersion?: number) =>
       retryingConflicts(() => backend.delete(tenant, { key: key(n), expectedVersion, deletedBy: 'deleter' }));
 
@@ -305,6 +313,56 @@ export function configBackendContract(name: string, setup: () => Promise<Contrac
         const tenant = freshTenant();
 
         await expect(backend.history(tenant, key('never'), 10)).resolves.toEqual([]);
+      });
+    });
+
+    describe('comments', () => {
+      const awkward = `Rollback 50% of "plan"\n\tafter incident #42 — 🚀 ${'x'.repeat(10)}`;
+
+      it('keeps a write’s comment with its version: put, get, list and history show it', async () => {
+        const tenant = freshTenant();
+
+        const written = await put(tenant, 'noted', { tier: 'pro' }, { updatedBy: 'alice', comment: awkward });
+
+        expect(written.item.comment).toBe(awkward);
+        const read = await backend.get(tenant, key('noted'));
+        expect(read).toMatchObject({ version: 1, updatedBy: 'alice', comment: awkward });
+        expect(read).toEqual(written.item);
+        const listed = await listAll(tenant, '', 10);
+        expect(listed.map((i) => [i.key, i.comment])).toEqual([[`${subject.tag}:noted`, awkward]]);
+        const history = await backend.history(tenant, key('noted'), 10);
+        expect(history.map((h) => [h.version, h.comment])).toEqual([[1, awkward]]);
+      });
+
+      it('does not carry a comment over to a later write without one; history keeps the earlier one', async () => {
+        const tenant = freshTenant();
+        await put(tenant, 'noted', 1, { updatedBy: 'alice', comment: 'first, with a note' });
+
+        const second = await put(tenant, 'noted', 2, { updatedBy: 'bob' });
+
+        expect(second.item).not.toHaveProperty('comment');
+        const read = await backend.get(tenant, key('noted'));
+        expect(read).toMatchObject({ version: 2, value: 2, updatedBy: 'bob' });
+        expect(read?.comment).toBeUndefined();
+        const [listed] = await listAll(tenant, 'noted', 10);
+        expect(listed.comment).toBeUndefined();
+        const history = await backend.history(tenant, key('noted'), 10);
+        expect(history.map((h) => [h.version, h.updatedBy, h.comment])).toEqual([
+          [2, 'bob', undefined],
+          [1, 'alice', 'first, with a note'],
+        ]);
+      });
+
+      it(`keeps a comment of MAX_COMMENT_LENGTH (${MAX_COMMENT_LENGTH}) spaces beside a long writer`, async () => {
+        const tenant = freshTenant();
+        const spaces = ' '.repeat(MAX_COMMENT_LENGTH);
+        const writer = `user-${'a'.repeat(150)}`;
+
+        await put(tenant, 'spaced', true, { updatedBy: writer, comment: spaces });
+
+        await expect(backend.get(tenant, key('spaced'))).resolves.toMatchObject({ updatedBy: writer, comment: spaces });
+        const [entry] = await backend.history(tenant, key('spaced'), 1);
+        expect(entry).toMatchObject({ updatedBy: writer, comment: spaces });
       });
     });
 

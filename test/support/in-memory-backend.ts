@@ -69,6 +69,8 @@ export class InMemoryConfigBackend implements ConfigBackend {
       value: copy(command.value),
       updatedAt: this.now(),
       updatedBy: command.updatedBy,
+      // Like the real backends: an empty comment is none, and a write without one inherits nothing.
+      ...(command.comment ? { comment: command.comment } : {}),
     };
     const depth = this.options.historyDepth;
     const history = [entry, ...(existing?.history ?? [])].slice(0, depth === undefined ? undefined : depth + 1);
@@ -103,8 +105,8 @@ export class InMemoryConfigBackend implements ConfigBackend {
   }
 
   private toItem(raw: string, slot: Slot): ConfigItem {
-    const { version, value, updatedAt, updatedBy } = slot.history[0];
-    return { key: raw, value: copy(value), version, updatedAt, updatedBy };
+    const { version, value, updatedAt, updatedBy, comment } = slot.history[0];
+    return { key: raw, value: copy(value), version, updatedAt, updatedBy, ...(comment !== undefined ? { comment } : {}) };
   }
 
   private now(): string {
