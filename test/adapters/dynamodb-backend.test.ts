@@ -6,6 +6,7 @@ import { DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import fc from 'fast-check';
 import { DynamoDbConfigBackend } from '../../adapters/dynamodb/dynamodb-config-backend';
+import { decodeStoredItem } from '../../adapters/dynamodb/item-codec';
 import { BackendUnavailableError, ConflictError, InvalidPageTokenError, NotFoundError, PreconditionFailedError, ValueTooLargeError } from '../../core/errors';
 import type { JsonValue } from '../../core/item';
 import { parseKey, parseKeyPrefix } from '../../core/key';
@@ -112,6 +113,53 @@ function behaviourSuite(start: () => Promise<RunningServer>): void {
 
       expect(read!.value).toStrictEqual(value);
       expect(JSON.stringify(read!.value)).toBe(JSON.stringify(value));
+    });
+  });
+
+  describe('comments', () => {
+    it("stores the current version's comment as `comment` and earlier ones in the history entries; none is inherited", async () => {
+      const tenant = freshTenant();
+      const key = k('tenantconfig:noted');
+      await backend.put(tenant, { key, value: 1, updatedBy: 'alice', comment: 'first' });
+      expect(await rawRow(tenant, 'tenantconfig:noted')).toMatchObject({ version: 1, comment: 'first', history: [] });
+
+      await backend.put(tenant, { key, value: 2, updatedBy: 'bob' });
+
+      const row = await rawRow(tenant, 'tenantconfig:noted');
+      expect(row).not.toHaveProperty('comment');
+      expect(row).toMatchObject({ version: 2, history: [{ version: 1, updatedBy: 'alice', comment: 'first' }] });
+      await backend.put(tenant, { key, value: 3, updatedBy: 'carol', comment: 'third' });
+      const history = (await rawRow(tenant, 'tenantconfig:noted'))!.history as Array<Record<string, unknown>>;
+      expect(history[0]).not.toHaveProperty('comment');
+      expect((await backend.history(tenant, key, 10)).map((h) => [h.version, h.comment])).toEqual([
+        [3, 'third'],
+        [2, undefined],
+        [1, 'first'],
+      ]);
+    });
+
+    it('keeps the deleted version’s comment in the history; the tombstone has none', async () => {
+      const tenant = freshTenant();
+      const key = k('tenantconfig:gone');
+      await backend.put(tenant, { key, value: 'v', updatedBy: 'alice', comment: 'before the delete' });
+
+      await backend.delete(tenant, { key, deletedBy: 'bob' });
+
+      const row = await rawRow(tenant, 'tenantconfig:gone');
+      expect(row).toMatchObject({ deleted: true, version: 2 });
+      expect(row).not.toHaveProperty('comment');
+      expect(await backend.history(tenant, key, 10)).toMatchObject([{ version: 1, comment: 'before the delete' }]);
+    });
+
+    it('decodes a stream image with its comment, and ignores a hand-written comment that is not a string', async () => {
+      const tenant = freshTenant();
+      await backend.put(tenant, { key: k('tenantconfig:img'), value: true, updatedBy: 'alice', comment: 'from the image' });
+      const { Item } = await table.client.send(
+        new GetItemCommand({ TableName: table.tableName, Key: { tenantId: { S: tenant }, configKey: { S: 'tenantconfig:img' } }, ConsistentRead: true }),
+      );
+
+      expect(decodeStoredItem(Item!)).toMatchObject({ version: 1, updatedBy: 'alice', comment: 'from the image' });
+      expect(decodeStoredItem({ ...Item!, comment: { N: '5' } })).not.toHaveProperty('comment');
     });
   });
 

@@ -186,6 +186,27 @@ describe('SsmConfigBackend (local Parameter Store, lease in dynalite)', () => {
       ]);
     });
 
+    it('stores a comment escaped in the writer note, and shows none for a later write that left the Description out', async () => {
+      const tenant = freshTenant();
+      const key = parseKey('paramconfig:noted');
+      await backend.put(tenant, { key, value: 'by api', updatedBy: 'alice', comment: '50% off\nfor 🚀' });
+      const meta = await ssm.send(new DescribeParametersCommand({ ParameterFilters: [{ Key: 'Name', Values: [paramName(tenant, key.raw)] }] }));
+      expect(meta.Parameters?.[0].Description).toBe('tenant-config updatedBy=alice version=1 comment=50%25%20off%0Afor%20🚀');
+
+      await bypass.send(new PutParameterCommand({ Name: paramName(tenant, key.raw), Value: '"by cli"', Overwrite: true }));
+
+      const read = await backend.get(tenant, key);
+      expect(read).toMatchObject({ value: 'by cli', version: 2 });
+      expect(read?.comment).toBeUndefined();
+      const [listed] = (await backend.list(tenant, parseKeyPrefix('paramconfig:noted'), { limit: 10 })).items;
+      expect(listed).toMatchObject({ version: 2 });
+      expect(listed.comment).toBeUndefined();
+      expect((await backend.history(tenant, key, 10)).map((h) => [h.version, h.comment])).toEqual([
+        [2, undefined],
+        [1, '50% off\nfor 🚀'],
+      ]);
+    });
+
     it('lists only parameters whose names are valid keys of the listed tag', async () => {
       const tenant = freshTenant();
       await backend.put(tenant, { key: parseKey('paramconfig:ok'), value: 1, updatedBy: 'a' });
@@ -461,6 +482,19 @@ describe('SsmConfigBackend (local Parameter Store, lease in dynalite)', () => {
 
       expect(result).toMatchObject({ created: false, item: { version: 3, value: 'mine' } });
       expect(await backend.get(tenant, key)).toMatchObject({ version: 3, value: 'mine' });
+    });
+
+    it('unconditional, pushed one version up: the result and later reads show no comment (the note is stale)', async () => {
+      const tenant = freshTenant();
+      const key = parseKey('paramconfig:lwwnoted');
+      await backend.put(tenant, { key, value: 'v1', updatedBy: 'alice' });
+      const racy = interleaved((Name) => ({ Name, Value: '"sneaky"', Overwrite: true }));
+
+      const result = await racy.put(tenant, { key, value: 'mine', updatedBy: 'bob', comment: 'mine, with a note' });
+
+      expect(result.item).toMatchObject({ version: 3, value: 'mine' });
+      expect(result.item.comment).toBeUndefined();
+      expect((await backend.get(tenant, key))?.comment).toBeUndefined();
     });
   });
 
