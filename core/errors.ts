@@ -16,7 +16,8 @@ export type ErrorKind =
   | 'not-found'
   | 'precondition-failed'
   | 'conflict'
-  | 'backend-unavailable';
+  | 'backend-unavailable'
+  | 'throttled';
 
 export abstract class ConfigError extends Error {
   abstract readonly kind: ErrorKind;
@@ -73,13 +74,17 @@ export class ConflictError extends ConfigError {
   readonly kind = 'conflict';
 }
 export class BackendUnavailableError extends ConfigError {
-  readonly kind = 'backend-unavailable';
+  readonly kind: 'backend-unavailable' | 'throttled' = 'backend-unavailable';
 }
 /**
- * The store refused the request rate (throttling, a throughput quota). The same kind and status
- * as any unavailable backend (503, Retry-After), its own class so callers and metrics can tell
- * "slow down" from "down".
+ * The store refused the request rate (throttling, a throughput quota such as Parameter Store's
+ * shared 40 TPS). Its own kind, so the edges can say "slow down" (HTTP 429 with Retry-After)
+ * rather than "down" (503); still a BackendUnavailableError, so code that retries or counts an
+ * unavailable store treats it as one. A quota no retry lifts (ParameterLimitExceeded) is not
+ * throttling: it stays a plain BackendUnavailableError (503) that names the quota.
  */
-export class ThrottledError extends BackendUnavailableError {}
+export class ThrottledError extends BackendUnavailableError {
+  override readonly kind = 'throttled';
+}
 
 export const isConfigError = (e: unknown): e is ConfigError => e instanceof ConfigError;

@@ -20,7 +20,17 @@ const STATUS_BY_KIND: Readonly<Record<ErrorKind, status>> = {
   'precondition-failed': status.FAILED_PRECONDITION,
   conflict: status.ABORTED,
   'backend-unavailable': status.UNAVAILABLE,
+  // UNAVAILABLE, not RESOURCE_EXHAUSTED: the quota that ran out is the store's, shared by the
+  // account and region, not one of the caller's or one of this server's own limits. Here
+  // RESOURCE_EXHAUSTED already means a stream limit or a slow consumer cut off, to which the SDK
+  // answers with an immediate resync; UNAVAILABLE is what gRPC clients (and retry policies)
+  // retry with backoff, which is what a throttled store needs. The pushback trailer and the
+  // details say "slow down" to those that look.
+  throttled: status.UNAVAILABLE,
 };
+
+/** How long a throttled caller should wait (`grpc-retry-pushback-ms`, gRFC A6); the HTTP edge's Retry-After is the same. */
+export const THROTTLED_PUSHBACK_MS = 2000;
 
 /** A status the handler raises on purpose, outside the domain errors (drain, slow consumer, cursor). */
 export class GrpcStatusError extends Error {
@@ -39,7 +49,9 @@ export function toStatus(error: unknown): StatusObject {
     const kind = (error as { kind: string }).kind;
     // A kind this table does not know yet (added to core later) is a client error only if core says so.
     const code = STATUS_BY_KIND[kind as ErrorKind] ?? status.INTERNAL;
-    return { code, details: code === status.INTERNAL ? 'internal error' : error.message, metadata: new Metadata() };
+    const metadata = new Metadata();
+    if (kind === 'throttled') metadata.set('grpc-retry-pushback-ms', String(THROTTLED_PUSHBACK_MS));
+    return { code, details: code === status.INTERNAL ? 'internal error' : error.message, metadata };
   }
   return { code: status.INTERNAL, details: 'internal error', metadata: new Metadata() };
 }

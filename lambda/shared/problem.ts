@@ -14,8 +14,12 @@ export type ProblemKind = ErrorKind | EdgeProblemKind;
 export const PROBLEM_TYPE_BASE = 'https://tenant-config.dev/problems/';
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
 
-/** Seconds a client should wait before retrying a 409 (write lease held) or a 503. */
-export const RETRY_AFTER_SECONDS = { conflict: 1, unavailable: 5 } as const;
+/**
+ * Seconds a client should wait before retrying a 409 (write lease held), a 429 (a store is
+ * throttling: its quotas are per second, and the SDK has already backed off inside the request)
+ * or a 503.
+ */
+export const RETRY_AFTER_SECONDS = { conflict: 1, throttled: 2, unavailable: 5 } as const;
 
 interface ProblemRow {
   readonly status: number;
@@ -37,6 +41,8 @@ export const PROBLEMS: Readonly<Record<ProblemKind, ProblemRow>> = {
   'precondition-failed': { status: 412, title: 'Precondition failed' },
   conflict: { status: 409, title: 'Concurrent write in progress' },
   'backend-unavailable': { status: 503, title: 'Storage backend unavailable' },
+  // "Slow down", not "down": a store refused the request rate (Parameter Store's shared TPS, DynamoDB throughput).
+  throttled: { status: 429, title: 'Too many requests' },
   'route-not-found': { status: 404, title: 'No such route' },
   'method-not-allowed': { status: 405, title: 'Method not allowed' },
   'request-too-large': { status: 413, title: 'Request body too large' },
@@ -83,6 +89,7 @@ export function problemResponse(
   };
   if (kind === 'unauthenticated') headers['www-authenticate'] = 'Bearer';
   if (kind === 'conflict') headers['retry-after'] = String(RETRY_AFTER_SECONDS.conflict);
+  if (kind === 'throttled') headers['retry-after'] = String(RETRY_AFTER_SECONDS.throttled);
   if (kind === 'backend-unavailable') headers['retry-after'] = String(RETRY_AFTER_SECONDS.unavailable);
   return { statusCode: status, headers, body: JSON.stringify(body) };
 }

@@ -46,12 +46,12 @@ describe('translateSdkError', () => {
       'an error the SDK marks as throttling',
       Object.assign(new Error('x'), { name: 'SomethingNew', $retryable: { throttling: true }, $metadata: { httpStatusCode: 400 } }),
     ],
-  ])('maps %s to ThrottledError, a 503-class unavailable error', (_what, error) => {
+  ])('maps %s to ThrottledError: kind throttled (429), still an unavailable store to code that retries', (_what, error) => {
     const translated = translateSdkError(error, 'Store', 'reading');
 
     expect(translated).toBeInstanceOf(ThrottledError);
     expect(translated).toBeInstanceOf(BackendUnavailableError);
-    expect((translated as ThrottledError).kind).toBe('backend-unavailable');
+    expect((translated as ThrottledError).kind).toBe('throttled');
     expect((translated as Error).cause).toBe(error);
   });
 
@@ -62,6 +62,7 @@ describe('translateSdkError', () => {
 
     expect(translated).toBeInstanceOf(BackendUnavailableError);
     expect(translated).not.toBeInstanceOf(ThrottledError);
+    expect((translated as BackendUnavailableError).kind).toBe('backend-unavailable');
     expect((translated as Error).message).toMatch(/parameter quota/);
   });
 

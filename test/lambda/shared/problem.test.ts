@@ -1,3 +1,5 @@
+import { ParameterLimitExceeded } from '@aws-sdk/client-ssm';
+import { translateSdkError } from '../../../adapters/sdk-errors';
 import * as errors from '../../../core/errors';
 import { EdgeProblem, INTERNAL_DETAIL, PROBLEMS, problemFromError, problemType } from '../../../lambda/shared/problem';
 
@@ -10,7 +12,7 @@ const errorClasses: ErrorClass[] = Object.values(errors as Record<string, unknow
 
 describe('problem details', () => {
   it('maps every domain error class to its own row, type and status', () => {
-    expect(errorClasses.length).toBeGreaterThanOrEqual(13);
+    expect(errorClasses.length).toBeGreaterThanOrEqual(14);
     for (const ErrorClass of errorClasses) {
       const error = new ErrorClass('what went wrong');
       const { response, kind } = problemFromError(error, 'r-1');
@@ -48,6 +50,7 @@ describe('problem details', () => {
     [new errors.PreconditionFailedError('x'), 412],
     [new errors.ConflictError('x'), 409],
     [new errors.BackendUnavailableError('x'), 503],
+    [new errors.ThrottledError('x'), 429],
   ])('%p → %i', (error, status) => {
     expect(problemFromError(error).response.statusCode).toBe(status);
   });
@@ -61,6 +64,27 @@ describe('problem details', () => {
     expect(Number(problemFromError(new errors.ConflictError('x')).response.headers!['retry-after'])).toBeGreaterThan(0);
     expect(Number(problemFromError(new errors.BackendUnavailableError('x')).response.headers!['retry-after'])).toBeGreaterThan(0);
     expect(problemFromError(new errors.UnauthenticatedError('x')).response.headers!['www-authenticate']).toBe('Bearer');
+  });
+
+  it('throttling is a 429 with its own type and a Retry-After; a used-up quota stays a 503 that names it', () => {
+    const throttling = Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException', $fault: 'client', $metadata: { httpStatusCode: 400 } });
+    const throttled = problemFromError(translateSdkError(throttling, 'Parameter Store', 'reading a parameter'), 'r-2');
+    expect(throttled.kind).toBe('throttled');
+    expect(throttled.response.statusCode).toBe(429);
+    expect(JSON.parse(throttled.response.body!)).toMatchObject({
+      type: 'https://tenant-config.dev/problems/throttled',
+      title: 'Too many requests',
+      status: 429,
+      detail: expect.stringMatching(/Parameter Store is throttling requests while reading a parameter \(ThrottlingException\)/),
+    });
+    expect(Number(throttled.response.headers!['retry-after'])).toBeGreaterThan(0);
+
+    const quota = new ParameterLimitExceeded({ message: 'limit', $metadata: { httpStatusCode: 400 } });
+    const full = problemFromError(translateSdkError(quota, 'Parameter Store', "writing 'paramconfig:x'"));
+    expect(full.kind).toBe('backend-unavailable');
+    expect(full.response.statusCode).toBe(503);
+    expect(JSON.parse(full.response.body!).detail).toMatch(/parameter quota is used up \(10,000 standard parameters per region\).*advanced tier/);
+    expect(Number(full.response.headers!['retry-after'])).toBeGreaterThan(0);
   });
 
   it('edge problems keep their kind and headers', () => {
