@@ -10,12 +10,20 @@
  * tenants a stream follows). Streams of every tenant ("*") are in a separate `everyTenant`
  * set that every change reaches, including changes of tenants that did not exist when the
  * stream started.
+ *
+ * Layers: a change of a default (its "tenant" is a layer's owner id, core/layers.ts) is applied
+ * to the process's {@link FanoutLayers} first and then handed to every stream once, which works
+ * out which of its tenants it affects; a change of a tenant's `@attributes` updates the
+ * tenant's layers first, then reaches the tenant's streams like any change of the tenant.
  */
 import type { ChangeEvent, ChangeLog, ChangeLogFollower, ParsedCursor } from '../core/change-log';
 import type { TenantSelection } from './tenant-selection';
 import type { WatchEvent } from '../proto/generated/tenantconfig/v1/WatchEvent';
 import type { FanoutMetrics } from './metrics';
 import type { GenericLogger } from '../core/logger';
+import { isLayerOwner } from '../core/layers';
+import { ATTRIBUTES_KEY } from '../core/tenant-registry';
+import type { AttributesChange, FanoutLayers } from './fanout-layers';
 
 /** A change with its cursor parsed once by the hub, not once per subscriber. */
 export interface HubChange {
@@ -26,6 +34,10 @@ export interface HubChange {
    * one object for all streams is also what lets the server encode it once (server.ts).
    */
   message?: WatchEvent;
+  /** A change of a layer (a default): shared messages by tenant and cursor, built by the first stream that needs one. */
+  layerMessages?: Map<string, WatchEvent>;
+  /** A change of the tenant's attributes: its layers before and after. */
+  attributes?: AttributesChange;
 }
 
 export interface HubSubscriber {
@@ -38,6 +50,8 @@ export interface HubSubscriber {
 export class ChangeHub {
   private readonly byTenant = new Map<string, Set<HubSubscriber>>();
   private readonly everyTenant = new Set<HubSubscriber>();
+  /** Every subscriber once, for changes of a layer, which may concern any stream. */
+  private readonly everyStream = new Set<HubSubscriber>();
   /** Per shard: the newest cursor handed to subscribers. Only advanced after dispatch. */
   private readonly positions = new Map<number, ParsedCursor>();
   private follower?: ChangeLogFollower;
@@ -47,6 +61,7 @@ export class ChangeHub {
     private readonly metrics: FanoutMetrics,
     private readonly logger?: GenericLogger,
     private readonly now: () => number = Date.now,
+    private readonly layers?: FanoutLayers,
   ) {}
 
   /**
@@ -76,9 +91,13 @@ export class ChangeHub {
 
   /** Adds a subscriber for the selected tenants; the returned function removes it (call it on cancel and on end). */
   subscribe(selection: TenantSelection, subscriber: HubSubscriber): () => void {
+    this.everyStream.add(subscriber);
     if (selection.kind === 'all') {
       this.everyTenant.add(subscriber);
-      return () => void this.everyTenant.delete(subscriber);
+      return () => {
+        this.everyTenant.delete(subscriber);
+        this.everyStream.delete(subscriber);
+      };
     }
     const tenants: readonly string[] = selection.kind === 'one' ? [selection.tenant] : [...selection.tenants];
     for (const tenant of tenants) {
@@ -93,6 +112,7 @@ export class ChangeHub {
     return () => {
       if (removed) return;
       removed = true;
+      this.everyStream.delete(subscriber);
       for (const tenant of tenants) {
         const current = this.byTenant.get(tenant);
         if (!current) continue;
@@ -129,9 +149,15 @@ export class ChangeHub {
       }
       const changedAt = Date.parse(event.updatedAt);
       if (Number.isFinite(changedAt)) this.metrics.logLag(Math.max(0, now - changedAt));
+      if (isLayerOwner(event.tenant)) {
+        this.dispatchLayer(event, cursor);
+        this.positions.set(cursor.shard, cursor);
+        continue;
+      }
+      const attributes = event.key === ATTRIBUTES_KEY ? this.layers?.applyAttributesEvent(event) : undefined;
       const subscribers = this.byTenant.get(event.tenant);
       if (subscribers || this.everyTenant.size > 0) {
-        const change: HubChange = { event, cursor };
+        const change: HubChange = attributes ? { event, cursor, attributes } : { event, cursor };
         // Copies: a subscriber may unsubscribe (be cut off) while we iterate.
         for (const s of [...(subscribers ?? []), ...this.everyTenant]) {
           try {
@@ -142,6 +168,19 @@ export class ChangeHub {
         }
       }
       this.positions.set(cursor.shard, cursor);
+    }
+  }
+
+  private dispatchLayer(event: ChangeEvent, cursor: ParsedCursor): void {
+    if (!this.layers) return;
+    this.layers.applyLayerEvent(event);
+    const change: HubChange = { event, cursor, layerMessages: new Map() };
+    for (const s of [...this.everyStream]) {
+      try {
+        s.onChange(change);
+      } catch (error) {
+        this.logger?.error('subscriber failed on a layer change', { error: String(error) });
+      }
     }
   }
 

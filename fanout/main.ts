@@ -14,6 +14,9 @@ import { ConfigService } from '../core/config-service';
 import { PageTokenCodec } from '../core/page-token';
 import { TagRegistry } from '../core/tag-registry';
 import { TagRouter } from '../core/tag-router';
+import { DynamoDbTenantRegistry } from '../adapters/dynamodb/dynamodb-tenant-registry';
+import { TenantSchema } from '../core/tenant-attributes';
+import { FanoutLayers } from './fanout-layers';
 import { readFanoutEnvironment, type FanoutEnvironment } from './environment';
 import { EmfFanoutMetrics, InMemoryFanoutMetrics } from './metrics';
 import { startFanoutServer, type FanoutServer } from './server';
@@ -44,8 +47,10 @@ export async function runFanout(env: FanoutEnvironment, logger: GenericLogger): 
   const { tableName, ssmRoot, stage, ssmKmsKeyId } = env.backends;
   const backends = buildConfigBackends({ tableName, ssmRoot, stage, ssmKmsKeyId }, { dynamodb, ssm }, registry);
   const router = new TagRouter(registry, backends);
-  // Snapshot page tokens never leave this process: a per-process secret is enough.
+  // Snapshot page tokens never leave this process: a per-process secret is enough. The service
+  // reads tenants' own items; the defaults come from the process's layers (fanout/fanout-layers.ts).
   const service = new ConfigService(router, new PageTokenCodec(randomBytes(32).toString('hex')));
+  const layers = new FanoutLayers({ router, tenants: new DynamoDbTenantRegistry({ client: dynamodb, tableName }), schema: TenantSchema.default(), logger });
 
   const verifier = createJwtVerifier(env.jwt);
   try {
@@ -62,6 +67,7 @@ export async function runFanout(env: FanoutEnvironment, logger: GenericLogger): 
       changeLog,
       snapshots: configServiceSnapshotSource(service),
       tenants: backendTenantDirectory(Object.values(backends)),
+      layers,
       registry,
       metrics,
       logger,

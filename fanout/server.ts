@@ -5,6 +5,7 @@
  */
 import * as grpc from '@grpc/grpc-js';
 import type { ChangeLog } from '../core/change-log';
+import type { FanoutLayers } from './fanout-layers';
 import type { TagRegistry } from '../core/tag-registry';
 import { loadConfigProto } from '../proto/load';
 import { ChangeHub } from './change-hub';
@@ -56,6 +57,8 @@ export interface FanoutDeps {
   readonly snapshots: SnapshotSource;
   /** The tenants that hold data: what a Watch of every tenant ("*") snapshots. Without it, "*" is refused. */
   readonly tenants?: TenantDirectory;
+  /** The layers of defaults (loaded before the server listens): with them, Watch serves effective values. */
+  readonly layers?: FanoutLayers;
   readonly registry: TagRegistry;
   /** @default a fresh InMemoryFanoutMetrics */
   readonly metrics?: FanoutMetrics;
@@ -149,13 +152,14 @@ export async function startFanoutServer(deps: FanoutDeps, listen: { host: string
   const watchSettings: WatchServiceSettings = { ...DEFAULT_WATCH_SETTINGS, ...deps.watch };
   const connection: ConnectionSettings = { ...DEFAULT_CONNECTION_SETTINGS, ...deps.connection };
 
-  const hub = new ChangeHub(deps.changeLog, metrics, deps.logger);
+  const hub = new ChangeHub(deps.changeLog, metrics, deps.logger, Date.now, deps.layers);
   const watch = new WatchService(
     {
       log: deps.changeLog,
       hub,
       snapshots: deps.snapshots,
       tenants: deps.tenants,
+      layers: deps.layers,
       metrics,
       logger: deps.logger,
       verifier: deps.verifier,
@@ -170,6 +174,8 @@ export async function startFanoutServer(deps: FanoutDeps, listen: { host: string
   server.addService(loadHealthProto().service, health.handlers());
 
   await hub.start();
+  // After the hub's start: a default changed while loading reaches the layers from the log.
+  await deps.layers?.load();
   const port = await new Promise<number>((resolve, reject) => {
     server.bindAsync(`${listen.host}:${listen.port}`, grpc.ServerCredentials.createInsecure(), (error, bound) => (error ? reject(error) : resolve(bound)));
   }).catch(async (error: unknown) => {

@@ -144,6 +144,8 @@ export function openTenantsSnapshot(
   prefixes: readonly KeyPrefix[],
   signal: AbortSignal,
   reader: Principal,
+  /** Told each tenant as its reading starts, before any of its items (also for tenants with none). */
+  onTenant?: (tenant: TenantId) => void,
 ): TenantSnapshotReader {
   const queue: TenantId[] = Array.isArray(tenants) ? [...tenants] : [];
   const directory = Array.isArray(tenants) ? undefined : (tenants as TenantDirectory);
@@ -177,6 +179,7 @@ export function openTenantsSnapshot(
         if (!current) {
           const tenant = await nextTenant();
           if (tenant === undefined) return { items, done: true };
+          onTenant?.(tenant);
           current = { tenant, reader: source.open(tenant, prefixes, signal, reader) };
         }
         const page = await current.reader.next(Math.max(1, limit - items.length));

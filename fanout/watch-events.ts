@@ -1,16 +1,17 @@
 /** The WatchEvent messages of tenantconfig.v1, built from domain values in one place. */
 import type { ChangeEvent } from '../core/change-log';
 import type { ConfigItem } from '../core/item';
+import type { EffectiveItem, Source } from '../core/layers';
 import type { Item } from '../proto/generated/tenantconfig/v1/Item';
 import type { WatchEvent } from '../proto/generated/tenantconfig/v1/WatchEvent';
 
 export type SnapshotReason = 'INITIAL' | 'CURSOR_EXPIRED';
 
 /** A snapshot item as sent: the value already JSON text, so its size is known before sending. */
-export type WireItem = Required<Pick<Item, 'key' | 'value_json' | 'version' | 'updated_at' | 'updated_by' | 'tenant_id'>>;
+export type WireItem = Required<Pick<Item, 'key' | 'value_json' | 'version' | 'updated_at' | 'updated_by' | 'tenant_id' | 'source'>>;
 
-/** Every item names its tenant, on single- and multi-tenant streams alike. */
-export function wireItem(item: ConfigItem, tenant: string): WireItem {
+/** Every item names its tenant, on single- and multi-tenant streams alike, and the layer its value comes from. */
+export function wireItem(item: ConfigItem, tenant: string, source: Source = 'tenant'): WireItem {
   return {
     key: item.key,
     value_json: JSON.stringify(item.value),
@@ -18,12 +19,15 @@ export function wireItem(item: ConfigItem, tenant: string): WireItem {
     updated_at: item.updatedAt,
     updated_by: item.updatedBy,
     tenant_id: tenant,
+    source,
   };
 }
 
 /** Roughly the encoded size of an item: its strings plus a little for tags, lengths and the version. */
 export function wireItemBytes(item: WireItem): number {
-  return item.key.length + item.value_json.length + item.updated_at.length + item.updated_by.length + (item.tenant_id?.length ?? 0) + 26;
+  return (
+    item.key.length + item.value_json.length + item.updated_at.length + item.updated_by.length + (item.tenant_id?.length ?? 0) + (item.source?.length ?? 0) + 28
+  );
 }
 
 /**
@@ -63,7 +67,48 @@ export function changeEvent(change: ChangeEvent, cursor: string = change.cursor)
       updated_at: change.updatedAt,
       updated_by: change.updatedBy,
       tenant_id: change.tenant,
+      source: 'tenant',
     },
+  };
+}
+
+/**
+ * A change of a tenant's effective value that comes from a layer: a default's new value, a
+ * default the tenant falls back to when its own value goes, or (`item` absent) the end of a
+ * default it had. `version` and `source` are the layer's.
+ */
+export function effectiveChangeEvent(
+  tenant: string,
+  key: string,
+  cursor: string,
+  effective: EffectiveItem | undefined,
+  deleted: { version: number; source: Source; updatedAt: string; updatedBy: string },
+): WatchEvent {
+  return {
+    event: 'change',
+    change: effective
+      ? {
+          key,
+          value_json: JSON.stringify(effective.value),
+          version: effective.version,
+          deleted: false,
+          cursor,
+          updated_at: effective.updatedAt,
+          updated_by: effective.updatedBy,
+          tenant_id: tenant,
+          source: effective.source,
+        }
+      : {
+          key,
+          value_json: '',
+          version: deleted.version,
+          deleted: true,
+          cursor,
+          updated_at: deleted.updatedAt,
+          updated_by: deleted.updatedBy,
+          tenant_id: tenant,
+          source: deleted.source,
+        },
   };
 }
 

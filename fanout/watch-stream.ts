@@ -48,8 +48,22 @@ import type { FanoutMetrics } from './metrics';
 import { byKey, openTenantsSnapshot, type SnapshotSource, type TenantDirectory, type TenantSnapshotReader } from './snapshot-source';
 import { follows, shardsOf, type TenantSelection } from './tenant-selection';
 import { StreamSender, type WatchCall } from './stream-sender';
-import { changeEvent, heartbeatEvent, reconnectEvent, snapshotEvent, wireItem, wireItemBytes, type SnapshotReason, type WireItem } from './watch-events';
+import {
+  changeEvent,
+  effectiveChangeEvent,
+  heartbeatEvent,
+  reconnectEvent,
+  snapshotEvent,
+  wireItem,
+  wireItemBytes,
+  type SnapshotReason,
+  type WireItem,
+} from './watch-events';
 import type { GenericLogger } from '../core/logger';
+import { isLayerOwner, layerName, layerOfOwner, type Layer, type Source } from '../core/layers';
+import type { TenantId } from '../core/tenant';
+import { ATTRIBUTES_KEY } from '../core/tenant-registry';
+import type { FanoutLayers } from './fanout-layers';
 
 export interface WatchStreamSettings {
   /** An idle stream gets a heartbeat this often. @default 15000 */
@@ -106,6 +120,8 @@ export interface WatchStreamDeps {
   readonly snapshots: SnapshotSource;
   /** The tenants that hold data, for snapshots of every tenant; without it, `"*"` is refused. */
   readonly tenants?: TenantDirectory;
+  /** The process's layers: with them, streams serve effective values (defaults included). */
+  readonly layers?: FanoutLayers;
   readonly metrics: FanoutMetrics;
   readonly logger?: GenericLogger;
 }
@@ -149,8 +165,14 @@ export class WatchStream implements HubSubscriber {
   private pendingOverflowed = false;
   /** Per shard: the newest cursor this stream has passed (sent, filtered out, or covered by the snapshot). */
   private last = new Map<number, ParsedCursor>();
-  /** Versions of the snapshot's items by tenant and key, until a change of that key has been sent. */
+  /** Versions of the snapshot's own items by tenant and key, until a change of that key has been sent. */
   private snapshotVersions?: Map<string, number>;
+  /**
+   * With layers: per followed tenant, the keys (under the prefixes, of readable tags) it holds a
+   * value of its own for. A default change passes over those tenants; a delete of one falls back
+   * to the default. Known from the snapshot (or a silent read when resuming) and the changes since.
+   */
+  private readonly ownKeys = new Map<string, Set<string>>();
   private readonly timers: NodeJS.Timeout[] = [];
   private heartbeatTimer?: NodeJS.Timeout;
   /** Aborted when the stream ends for any reason: stops the snapshot reader. */
@@ -210,19 +232,30 @@ export class WatchStream implements HubSubscriber {
 
     if (start.resume) this.last = new Map(start.resume);
     let snapshot: SnapshotReason | undefined = start.resume ? undefined : 'INITIAL';
+    // Resuming, the defaults changed while away are not in the tenants' shards: sent again from the process's layers.
+    let resyncDefaults = false;
+    if (start.resume && this.deps.layers) {
+      await this.readOwnKeys();
+      if (this.isEnded) return;
+    }
     for (;;) {
       if (snapshot) {
         await this.sendSnapshot(snapshot);
         snapshot = undefined;
+        resyncDefaults = false;
       } else if (!(await this.catchUp())) {
         snapshot = 'CURSOR_EXPIRED';
         continue;
+      } else {
+        resyncDefaults = this.deps.layers !== undefined;
       }
       if (this.isEnded) return;
       if (!this.pendingOverflowed) break;
       // Too many live changes arrived meanwhile: they are in the log, read them from there.
       this.pendingOverflowed = false;
     }
+    if (resyncDefaults) await this.resendDefaults();
+    if (this.isEnded) return;
     this.state = 'live';
     const held = this.pending;
     this.pending = [];
@@ -276,7 +309,11 @@ export class WatchStream implements HubSubscriber {
       }
     }
     if (this.isEnded) return;
-    const reader = this.openSnapshot();
+    // Tenants in the order their reading started; those before the last are read whole.
+    const started: TenantId[] = selection.kind === 'one' ? [selection.tenant] : [];
+    let withDefaults = 0;
+    this.ownKeys.clear();
+    const reader = this.openSnapshot((tenant) => started.push(tenant));
     const versions = new Map<string, number>();
     this.snapshotVersions = versions;
     const read = async (limit: number): Promise<{ items: WireItem[]; done: boolean } | undefined> => {
@@ -288,7 +325,13 @@ export class WatchStream implements HubSubscriber {
       for (const { tenant, item } of page.items) {
         if (!this.mayReadKey(item.key)) continue;
         versions.set(versionKey(tenant, item.key), item.version);
+        this.own(tenant).add(item.key);
         items.push(wireItem(item, tenant));
+      }
+      if (this.deps.layers) {
+        const complete = page.done ? started.length : started.length - 1;
+        while (withDefaults < complete) items.push(...(await this.defaultItems(started[withDefaults++])));
+        if (this.isEnded) return undefined;
       }
       return { items, done: page.done };
     };
@@ -343,8 +386,69 @@ export class WatchStream implements HubSubscriber {
     }
   }
 
+  /** The tenant's defaults for the keys it holds no value of its own for: what its snapshot adds to its own items. */
+  private async defaultItems(tenant: TenantId): Promise<WireItem[]> {
+    const layers = this.deps.layers!;
+    await layers.ensure(tenant);
+    const own = this.own(tenant);
+    const tenantLayers = layers.layersOf(tenant);
+    const items: WireItem[] = [];
+    for (const key of layers.keysOf(tenantLayers)) {
+      if (own.has(key) || !this.matches(key) || !this.mayReadKey(key)) continue;
+      const effective = layers.effective(tenantLayers, key);
+      if (effective) items.push(wireItem(effective, tenant, effective.source));
+    }
+    return items;
+  }
+
+  /** Resuming with layers: which keys the tenants hold of their own, read like a snapshot but not sent. */
+  private async readOwnKeys(): Promise<void> {
+    const selection = this.selection;
+    if (selection.kind === 'one') this.own(selection.tenant);
+    const reader = this.openSnapshot((tenant) => this.own(tenant));
+    for (;;) {
+      const page = await reader.next(MAX_PAGE_LIMIT);
+      if (this.isEnded) return;
+      for (const { tenant, item } of page.items) if (this.mayReadKey(item.key)) this.own(tenant).add(item.key);
+      if (page.done) break;
+    }
+    await Promise.all([...this.ownKeys.keys()].map((t) => this.deps.layers!.ensure(t as TenantId)));
+  }
+
+  /**
+   * After a resume: every default of every followed tenant without a value of its own, and the
+   * end of each default deleted meanwhile. Versions only grow per source, so a client drops what
+   * it already holds; what changed while it was away is thereby caught up.
+   */
+  private async resendDefaults(): Promise<void> {
+    const layers = this.deps.layers!;
+    for (const [tenant, own] of this.ownKeys) {
+      const tenantLayers = layers.layersOf(tenant);
+      for (const key of layers.keysOf(tenantLayers)) {
+        if (own.has(key) || !this.matches(key) || !this.mayReadKey(key)) continue;
+        const effective = layers.effective(tenantLayers, key);
+        const deleted = effective ? undefined : layers.deletedIn(tenantLayers, key);
+        if (!effective && !deleted) continue;
+        await this.sender.waitForRoom();
+        if (this.isEnded) return;
+        this.offer(
+          effectiveChangeEvent(tenant, key, this.cursor(), effective, { ...(deleted ?? { version: 0, source: 'platform' }), updatedAt: '', updatedBy: '' }),
+        );
+      }
+    }
+  }
+
+  private own(tenant: string): Set<string> {
+    let keys = this.ownKeys.get(tenant);
+    if (!keys) {
+      keys = new Set();
+      this.ownKeys.set(tenant, keys);
+    }
+    return keys;
+  }
+
   /** One tenant's source, or several tenants one after the other (a list, or the directory for every tenant). */
-  private openSnapshot(): TenantSnapshotReader {
+  private openSnapshot(onTenant?: (tenant: TenantId) => void): TenantSnapshotReader {
     const selection = this.selection;
     const signal = this.abort.signal;
     // Set by run() before any snapshot: reading with no one's rights would read with everyone's.
@@ -361,7 +465,7 @@ export class WatchStream implements HubSubscriber {
     }
     // The Watch service refuses "*" when there is no directory.
     const tenants = selection.kind === 'list' ? [...selection.tenants].sort() : this.deps.tenants!;
-    return openTenantsSnapshot(this.deps.snapshots, tenants, this.prefixes, signal, principal);
+    return openTenantsSnapshot(this.deps.snapshots, tenants, this.prefixes, signal, principal, onTenant);
   }
 
   /** Sends the followed tenants' changes after `last` from the log, shard by shard; false when some were trimmed away. */
@@ -394,6 +498,10 @@ export class WatchStream implements HubSubscriber {
   private deliver(change: HubChange): void {
     const { event, cursor } = change;
     if (this.state === 'ended') return;
+    if (isLayerOwner(event.tenant)) {
+      this.deliverDefault(change);
+      return;
+    }
     // The hub and the catch-up only hand over followed tenants' changes; checked again, cheaply.
     if (!follows(this.selection, event.tenant)) return;
     const last = this.last.get(cursor.shard);
@@ -403,11 +511,92 @@ export class WatchStream implements HubSubscriber {
     }
     if (!this.isAfterLast(cursor)) return;
     this.last.set(cursor.shard, cursor);
+    if (event.key === ATTRIBUTES_KEY) {
+      this.deliverAttributes(change);
+      return;
+    }
     if (!this.matches(event.key) || !this.mayReadKey(event.key)) return;
     if (this.coveredBySnapshot(event)) return;
+    const layers = this.deps.layers;
+    if (layers) {
+      const own = this.own(event.tenant);
+      if (event.deleted) {
+        own.delete(event.key);
+        // The tenant's own value is gone: what it sees now is the default, if one holds the key.
+        const fallback = layers.effective(layers.layersOf(event.tenant), event.key);
+        if (fallback) {
+          const build = (at: string) =>
+            effectiveChangeEvent(event.tenant, event.key, at, fallback, { version: 0, source: 'tenant', updatedAt: '', updatedBy: '' });
+          this.offer(this.setId === undefined ? (change.message ??= build(event.cursor)) : build(this.cursor()));
+          return;
+        }
+      } else {
+        own.add(event.key);
+      }
+    }
     // A single-tenant stream's cursor is the change's own: one message serves all its streams.
     // A multi-tenant stream's cursor holds its other shards' positions too: a message of its own.
     this.offer(this.setId === undefined ? (change.message ??= changeEvent(event)) : changeEvent(event, this.cursor()));
+  }
+
+  /**
+   * A default changed: for each followed tenant without a value of its own for the key, whose
+   * layers include the changed one and no higher layer holds the key, the new effective value
+   * (or the default it falls back to, or the key's end). Other tenants are sent nothing.
+   */
+  private deliverDefault(change: HubChange): void {
+    const layers = this.deps.layers;
+    const layer = layerOfOwner(change.event.tenant);
+    const { event } = change;
+    if (!layers || !layer || !this.matches(event.key) || !this.mayReadKey(event.key)) return;
+    const source = layerName(layer);
+    const selection = this.selection;
+    const tenants: Iterable<string> = selection.kind === 'one' ? [selection.tenant] : selection.kind === 'list' ? selection.tenants : this.ownKeys.keys();
+    for (const tenant of tenants) {
+      if (this.ownKeys.get(tenant)?.has(event.key)) continue;
+      const tenantLayers = layers.layersOf(tenant);
+      const rank = rankIn(tenantLayers, source);
+      if (rank < 0) continue;
+      const effective = layers.effective(tenantLayers, event.key);
+      if (effective && rankIn(tenantLayers, effective.source) < rank) continue;
+      const cursor = this.cursor();
+      const id = `${tenant}\n${cursor}`;
+      let message = change.layerMessages?.get(id);
+      if (!message) {
+        message = effectiveChangeEvent(tenant, event.key, cursor, effective, {
+          version: event.version,
+          source,
+          updatedAt: event.updatedAt,
+          updatedBy: event.updatedBy,
+        });
+        change.layerMessages?.set(id, message);
+      }
+      this.offer(message);
+    }
+  }
+
+  /** A tenant's attributes changed: the effective values that differ between its old and new segments. */
+  private deliverAttributes(change: HubChange): void {
+    const layers = this.deps.layers;
+    const moved = change.attributes;
+    // From the log while catching up there is no "before": the defaults are sent again after the catch-up.
+    if (!layers || !moved) return;
+    const { tenant } = change.event;
+    const own = this.ownKeys.get(tenant);
+    for (const key of layers.keysOf([...moved.before, ...moved.after])) {
+      if (own?.has(key) || !this.matches(key) || !this.mayReadKey(key)) continue;
+      const before = layers.effective(moved.before, key);
+      const after = layers.effective(moved.after, key);
+      if (!before && !after) continue;
+      if (before && after && before.source === after.source && before.version === after.version) continue;
+      const gone = {
+        version: before?.version ?? 0,
+        source: before?.source ?? ('platform' as Source),
+        updatedAt: change.event.updatedAt,
+        updatedBy: change.event.updatedBy,
+      };
+      this.offer(effectiveChangeEvent(tenant, key, this.cursor(), after, gone));
+    }
   }
 
   private coveredBySnapshot(event: ChangeEvent): boolean {
@@ -514,6 +703,9 @@ export class WatchStream implements HubSubscriber {
 }
 
 const versionKey = (tenant: string, key: string): string => `${tenant}\n${key}`;
+
+/** Where a layer stands among a tenant's layers (0 = highest), -1 when it is not one of them. */
+const rankIn = (layers: readonly Layer[], source: Source): number => layers.findIndex((l) => layerName(l) === source);
 
 /** Consecutive runs of items of at most `maxBytes` each (an item larger than that alone). */
 function splitBySize(items: readonly WireItem[], maxBytes: number): WireItem[][] {

@@ -20,6 +20,12 @@ import dynalite from 'dynalite';
 import { createTenantTableInput } from '../adapters/dynamodb/table-definition';
 import { CachedItemReader, readerPoliciesFromRegistry } from '../core/cached-item-reader';
 import { TagRegistry } from '../core/tag-registry';
+import { TagRouter } from '../core/tag-router';
+import { ConfigService } from '../core/config-service';
+import { PageTokenCodec } from '../core/page-token';
+import { TenantSchema } from '../core/tenant-attributes';
+import { DynamoDbTenantRegistry } from '../adapters/dynamodb/dynamodb-tenant-registry';
+import { FanoutLayers } from '../fanout/fanout-layers';
 import { startFanoutServer, type FanoutServer } from '../fanout/main';
 import { buildConfigBackends } from '../adapters/config-backends';
 import { backendTenantDirectory, configServiceSnapshotSource } from '../fanout/snapshot-source';
@@ -247,8 +253,15 @@ export async function startLocalSystem(options: LocalSystemOptions = {}): Promis
       {
         verifier: createJwtVerifier({ issuer: LOCAL_ISSUER, audience: [LOCAL_CLIENT_ID], anyServiceClient: true, jwks: signer.jwks }),
         changeLog: local.changeLog,
-        snapshots: configServiceSnapshotSource(deps.service),
+        // Tenants' own items only: the fanout adds the defaults from its layers (fanout/fanout-layers.ts).
+        snapshots: configServiceSnapshotSource(new ConfigService(new TagRouter(registry, backends), new PageTokenCodec(randomBytes(32).toString('hex')))),
         tenants: backendTenantDirectory(Object.values(backends)),
+        layers: new FanoutLayers({
+          router: new TagRouter(registry, backends),
+          tenants: new DynamoDbTenantRegistry({ client: dynamodbClient, tableName: table }),
+          schema: TenantSchema.default(),
+          logger: new Logger({ serviceName: 'fanout' }),
+        }),
         registry,
         logger: new Logger({ serviceName: 'fanout' }),
         connection: { drainDeadlineMs: options.fanoutDrainMs ?? 5000 },

@@ -11,6 +11,7 @@ export interface Change {
   'updated_at'?: (string);
   'updated_by'?: (string);
   'tenant_id'?: (string);
+  'source'?: (string);
 }
 
 export interface Change__Output {
@@ -22,4 +23,5 @@ export interface Change__Output {
   'updated_at': (string);
   'updated_by': (string);
   'tenant_id': (string);
+  'source': (string);
 }

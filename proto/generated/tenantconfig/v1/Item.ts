@@ -9,6 +9,7 @@ export interface Item {
   'updated_at'?: (string);
   'updated_by'?: (string);
   'tenant_id'?: (string);
+  'source'?: (string);
 }
 
 export interface Item__Output {
@@ -18,4 +19,5 @@ export interface Item__Output {
   'updated_at': (string);
   'updated_by': (string);
   'tenant_id': (string);
+  'source': (string);
 }

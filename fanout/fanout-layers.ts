@@ -1,0 +1,192 @@
+/**
+ * What one fanout process knows of the layers (docs/design.md §8.2), shared by all its streams:
+ * every layer's items (platform and every segment of the schema, loaded at start and kept live
+ * from the change log), and the attributes of the tenants its streams follow (read from the
+ * registry when first needed, kept live from the tenants' `@attributes` log entries). With these
+ * a stream works out, in memory, what one default change means for each of its tenants: one log
+ * entry reaches every affected stream with no read per tenant.
+ */
+import type { ChangeEvent } from '../core/change-log';
+import type { ConfigItem } from '../core/item';
+import { parseKeyPrefix } from '../core/key';
+import { defaultLayersOf, layerName, layerOwner, PLATFORM, resolveEffective, segmentLayer, type EffectiveItem, type Layer, type Source } from '../core/layers';
+import type { GenericLogger } from '../core/logger';
+import type { TagRouter } from '../core/tag-router';
+import type { TenantAttributes, TenantSchema } from '../core/tenant-attributes';
+import type { TenantId } from '../core/tenant';
+import type { TenantRegistry } from '../core/tenant-registry';
+
+/** One layer's keys: live items, and the versions of deleted keys (so a late load cannot bring one back). */
+interface LayerItems {
+  readonly items: Map<string, ConfigItem>;
+  readonly deleted: Map<string, number>;
+}
+
+interface TenantEntry {
+  attributes: TenantAttributes;
+  layers: readonly Layer[];
+  version: number;
+}
+
+/** A tenant's layers before and after a change of its attributes. */
+export interface AttributesChange {
+  readonly before: readonly Layer[];
+  readonly after: readonly Layer[];
+}
+
+export interface FanoutLayersDeps {
+  readonly router: TagRouter;
+  readonly tenants: TenantRegistry;
+  readonly schema: TenantSchema;
+  readonly logger?: GenericLogger;
+}
+
+export class FanoutLayers {
+  private readonly layers = new Map<string, LayerItems>();
+  private readonly tenants = new Map<string, TenantEntry>();
+  private readonly loading = new Map<string, Promise<void>>();
+  private readonly platformOnly: readonly Layer[] = [PLATFORM];
+
+  constructor(private readonly deps: FanoutLayersDeps) {
+    for (const layer of [PLATFORM, ...deps.schema.allSegments().map(segmentLayer)]) {
+      this.layers.set(layerOwner(layer), { items: new Map(), deleted: new Map() });
+    }
+  }
+
+  /** Reads every layer's keys from the backends; call after the change hub has started, so nothing falls between. */
+  async load(): Promise<void> {
+    const tags = this.deps.router.registry.all();
+    await Promise.all(
+      [...this.layers.keys()].map(async (owner) => {
+        for (const tag of tags) {
+          const prefix = parseKeyPrefix(`${tag.name}:`);
+          const { backend } = this.deps.router.route(prefix);
+          let cursor: string | undefined;
+          do {
+            const page = await backend.list(owner as TenantId, prefix, { limit: 100, cursor });
+            for (const item of page.items) this.offer(owner, item.key, item.version, item);
+            cursor = page.cursor;
+          } while (cursor);
+        }
+      }),
+    );
+  }
+
+  /** A layer's change from the log: applied when newer than what is held. */
+  applyLayerEvent(event: ChangeEvent): void {
+    if (!this.layers.has(event.tenant)) {
+      this.deps.logger?.warn('change of a layer the schema does not define: ignored', { owner: event.tenant, key: event.key });
+      return;
+    }
+    let item: ConfigItem | undefined;
+    if (!event.deleted) {
+      try {
+        item = { key: event.key, value: JSON.parse(event.valueJson ?? 'null'), version: event.version, updatedAt: event.updatedAt, updatedBy: event.updatedBy };
+      } catch {
+        this.deps.logger?.error('layer change with a value that is not JSON: ignored', { owner: event.tenant, key: event.key });
+        return;
+      }
+    }
+    this.offer(event.tenant, event.key, event.version, item);
+  }
+
+  item(layer: Layer, key: string): ConfigItem | undefined {
+    return this.layers.get(layerOwner(layer))?.items.get(key);
+  }
+
+  /** The keys held by any of the layers (live or deleted), each once. */
+  keysOf(layers: readonly Layer[]): Set<string> {
+    const keys = new Set<string>();
+    for (const layer of layers) {
+      const held = this.layers.get(layerOwner(layer));
+      if (!held) continue;
+      for (const key of held.items.keys()) keys.add(key);
+      for (const key of held.deleted.keys()) keys.add(key);
+    }
+    return keys;
+  }
+
+  /** For a key no layer holds: the highest of the layers that deleted it, so a client holding it can be told. */
+  deletedIn(layers: readonly Layer[], key: string): { version: number; source: Source } | undefined {
+    for (const layer of layers) {
+      const version = this.layers.get(layerOwner(layer))?.deleted.get(key);
+      if (version !== undefined) return { version, source: layerName(layer) };
+    }
+    return undefined;
+  }
+
+  /** The winning default of a key for a tenant with these layers (its own value left aside). */
+  effective(layers: readonly Layer[], key: string): EffectiveItem | undefined {
+    return resolveEffective(undefined, layers, (l) => this.item(l, key));
+  }
+
+  /** The tenant's layers, highest first; platform only until its attributes are known. */
+  layersOf(tenant: string): readonly Layer[] {
+    return this.tenants.get(tenant)?.layers ?? this.platformOnly;
+  }
+
+  /** Makes sure the tenant's attributes are known (one registry read per tenant and process). */
+  ensure(tenant: TenantId): Promise<void> {
+    if (this.tenants.has(tenant)) return Promise.resolve();
+    let pending = this.loading.get(tenant);
+    if (!pending) {
+      pending = this.deps.tenants.get(tenant).then(
+        (record) => {
+          this.loading.delete(tenant);
+          const held = this.tenants.get(tenant);
+          // A live change read meanwhile is newer than or as new as this read.
+          if (held && held.version >= (record?.version ?? 0)) return;
+          this.setTenant(tenant, record?.attributes ?? {}, record?.version ?? 0);
+        },
+        (error: unknown) => {
+          this.loading.delete(tenant);
+          throw error;
+        },
+      );
+      this.loading.set(tenant, pending);
+    }
+    return pending;
+  }
+
+  /** A tenant's `@attributes` entry from the log: its new layers, and the old ones to compare with. */
+  applyAttributesEvent(event: ChangeEvent): AttributesChange | undefined {
+    const before = this.layersOf(event.tenant);
+    const held = this.tenants.get(event.tenant);
+    if (held && held.version >= event.version) return undefined;
+    let attributes: TenantAttributes = {};
+    if (!event.deleted) {
+      try {
+        attributes = (JSON.parse(event.valueJson ?? '{}') as { attributes?: TenantAttributes }).attributes ?? {};
+      } catch {
+        this.deps.logger?.error('attributes change that is not JSON: ignored', { tenant: event.tenant });
+        return undefined;
+      }
+    }
+    this.setTenant(event.tenant, attributes, event.version);
+    return { before, after: this.layersOf(event.tenant) };
+  }
+
+  /** How many tenants' attributes this process holds (for stats). */
+  get tenantCount(): number {
+    return this.tenants.size;
+  }
+
+  private setTenant(tenant: string, attributes: TenantAttributes, version: number): void {
+    this.tenants.set(tenant, { attributes, layers: defaultLayersOf(attributes, this.deps.schema), version });
+  }
+
+  private offer(owner: string, key: string, version: number, item: ConfigItem | undefined): void {
+    const held = this.layers.get(owner);
+    if (!held) return;
+    const current = held.items.get(key)?.version ?? held.deleted.get(key);
+    // A delete carries the version it removed: at an equal version it wins over the value.
+    if (current !== undefined && (item ? version <= current : version < current)) return;
+    if (item) {
+      held.items.set(key, item);
+      held.deleted.delete(key);
+    } else {
+      held.items.delete(key);
+      held.deleted.set(key, version);
+    }
+  }
+}
