@@ -100,6 +100,7 @@ function parsePage(body: unknown, path: string): { items: ClientItem[]; nextToke
       version: item.version,
       updatedAt: typeof item.updatedAt === 'string' ? item.updatedAt : '',
       updatedBy: typeof item.updatedBy === 'string' ? item.updatedBy : '',
+      ...(typeof item.source === 'string' ? { source: item.source } : {}),
     };
   });
   const nextToken = typeof page.nextToken === 'string' && page.nextToken !== '' ? page.nextToken : undefined;

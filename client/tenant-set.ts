@@ -1,11 +1,11 @@
 /**
  * The state of a client that follows many tenants: one version-guarded {@link ConfigStore} per
- * tenant (each item held once; views only name a tenant), their change listeners, and whether
+ * tenant (each item held once, and each default once for all tenants; views only name a tenant), their change listeners, and whether
  * each tenant's first state is in. An item or change lands in the store of the tenant the
  * service says it belongs to, and a read looks in the store of the tenant asked for, never
  * another. Map order is recency of use, for the on-demand mode's least-recently-used drop.
  */
-import { ConfigStore, type IncomingChange } from './config-store';
+import { ConfigStore, SharedItems, type IncomingChange } from './config-store';
 import type { TenantsMode } from './options';
 import { errorMessage } from './token';
 import type { ChangeListener, ClientItem, ConfigChange, ConfigClientLogger } from './types';
@@ -41,6 +41,8 @@ export class TenantSet {
   /** 'all' mode: the fleet's first snapshot is in, so every tenant (those without keys too) is loaded. */
   private fleetLoaded = false;
   private failure?: Error;
+  /** Defaults, interned across the tenants' stores. */
+  private readonly shared = new SharedItems();
 
   constructor(
     readonly mode: TenantsMode,
@@ -68,7 +70,7 @@ export class TenantSet {
   ensure(id: string): { entry: TenantEntry; created: boolean } {
     const held = this.entries.get(id);
     if (held) return { entry: held, created: false };
-    const entry: TenantEntry = { id, store: new ConfigStore(), loaded: this.mode === 'all' && this.fleetLoaded, phase: 'pending', solo: false };
+    const entry: TenantEntry = { id, store: new ConfigStore(this.shared), loaded: this.mode === 'all' && this.fleetLoaded, phase: 'pending', solo: false };
     this.entries.set(id, entry);
     return { entry, created: true };
   }
@@ -83,7 +85,13 @@ export class TenantSet {
 
   /** Drops a tenant's state (its listeners stay, for when it is followed again). */
   drop(id: string): void {
+    this.entries.get(id)?.store.clear();
     this.entries.delete(id);
+  }
+
+  /** Distinct default items held for all tenants together (each default value once, however many tenants see it). */
+  get sharedItemCount(): number {
+    return this.shared.size;
   }
 
   /** Least recently used first. */

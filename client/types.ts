@@ -11,6 +11,11 @@ export interface ClientItem<T = unknown> {
   /** ISO-8601 instant of the write. */
   readonly updatedAt: string;
   readonly updatedBy: string;
+  /**
+   * Where the value comes from: `tenant` (the tenant's own), `segment:<attribute>=<value>` or
+   * `platform` (a default the tenant does not override). Absent from services older than layers.
+   */
+  readonly source?: string;
 }
 
 /** One applied change, as change listeners receive it. */
@@ -23,6 +28,8 @@ export interface ConfigChange<T = unknown> {
   /** The version written, or the version deleted. */
   readonly version: number;
   readonly deleted: boolean;
+  /** Where the new value comes from (see {@link ClientItem.source}). */
+  readonly source?: string;
   /** What the client held before, when it held the key. */
   readonly previous?: { readonly value: T; readonly version: number };
 }

@@ -97,7 +97,14 @@ function decodeItem(item: Item__Output, logger: ConfigClientLogger): TenantItem 
   if (!parsed.ok) return undefined;
   return {
     tenantId: item.tenant_id,
-    item: { key: item.key, value: parsed.value, version: Number(item.version), updatedAt: item.updated_at, updatedBy: item.updated_by },
+    item: {
+      key: item.key,
+      value: parsed.value,
+      version: Number(item.version),
+      updatedAt: item.updated_at,
+      updatedBy: item.updated_by,
+      ...(item.source ? { source: item.source } : {}),
+    },
   };
 }
 
@@ -117,7 +124,14 @@ export function decodeEvent(event: WatchEvent__Output, logger: ConfigClientLogge
           kind: 'change',
           cursor: c.cursor,
           tenantId: c.tenant_id,
-          change: { key: c.key, version: Number(c.version), deleted: true, updatedAt: c.updated_at, updatedBy: c.updated_by },
+          change: {
+            key: c.key,
+            version: Number(c.version),
+            deleted: true,
+            updatedAt: c.updated_at,
+            updatedBy: c.updated_by,
+            ...(c.source ? { source: c.source } : {}),
+          },
         };
       }
       const parsed = parseJson(c.value_json, c.key, logger);
@@ -126,7 +140,15 @@ export function decodeEvent(event: WatchEvent__Output, logger: ConfigClientLogge
         kind: 'change',
         cursor: c.cursor,
         tenantId: c.tenant_id,
-        change: { key: c.key, value: parsed.value, version: Number(c.version), deleted: false, updatedAt: c.updated_at, updatedBy: c.updated_by },
+        change: {
+          key: c.key,
+          value: parsed.value,
+          version: Number(c.version),
+          deleted: false,
+          updatedAt: c.updated_at,
+          updatedBy: c.updated_by,
+          ...(c.source ? { source: c.source } : {}),
+        },
       };
     }
     case 'heartbeat':

@@ -53,22 +53,31 @@ export class FanoutLayers {
     }
   }
 
-  /** Reads every layer's keys from the backends; call after the change hub has started, so nothing falls between. */
-  async load(): Promise<void> {
+  /**
+   * Reads every layer's keys from the backends; call after the change hub has started, so nothing
+   * falls between. A backend that cannot be read is retried in the background (every
+   * `retryMs`, logged) instead of keeping the process from serving: its tenants' own values are
+   * unavailable then too, and the defaults arrive as soon as it answers.
+   */
+  async load(retryMs = 5000): Promise<void> {
     const tags = this.deps.router.registry.all();
+    const loadOne = async (owner: string, tagName: string): Promise<void> => {
+      const prefix = parseKeyPrefix(`${tagName}:`);
+      const { backend } = this.deps.router.route(prefix);
+      let cursor: string | undefined;
+      do {
+        const page = await backend.list(owner as TenantId, prefix, { limit: 100, cursor });
+        for (const item of page.items) this.offer(owner, item.key, item.version, item);
+        cursor = page.cursor;
+      } while (cursor);
+    };
+    const retry = (owner: string, tagName: string, error: unknown): void => {
+      this.deps.logger?.warn('could not read the defaults of a layer; retrying', { owner, tag: tagName, error: String(error) });
+      const timer = setTimeout(() => void loadOne(owner, tagName).catch((e: unknown) => retry(owner, tagName, e)), retryMs);
+      timer.unref();
+    };
     await Promise.all(
-      [...this.layers.keys()].map(async (owner) => {
-        for (const tag of tags) {
-          const prefix = parseKeyPrefix(`${tag.name}:`);
-          const { backend } = this.deps.router.route(prefix);
-          let cursor: string | undefined;
-          do {
-            const page = await backend.list(owner as TenantId, prefix, { limit: 100, cursor });
-            for (const item of page.items) this.offer(owner, item.key, item.version, item);
-            cursor = page.cursor;
-          } while (cursor);
-        }
-      }),
+      [...this.layers.keys()].flatMap((owner) => tags.map((tag) => loadOne(owner, tag.name).catch((error: unknown) => retry(owner, tag.name, error)))),
     );
   }
 

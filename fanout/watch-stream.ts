@@ -233,7 +233,7 @@ export class WatchStream implements HubSubscriber {
     if (start.resume) this.last = new Map(start.resume);
     let snapshot: SnapshotReason | undefined = start.resume ? undefined : 'INITIAL';
     // Resuming, the defaults changed while away are not in the tenants' shards: sent again from the process's layers.
-    let resyncDefaults = false;
+    let resyncDefaults: boolean;
     if (start.resume && this.deps.layers) {
       await this.readOwnKeys();
       if (this.isEnded) return;
