@@ -31,6 +31,12 @@ import { loadConfigProto } from '../../proto/load';
 import type { WatchEvent__Output } from '../../proto/generated/tenantconfig/v1/WatchEvent';
 import type { WatchRequest } from '../../proto/generated/tenantconfig/v1/WatchRequest';
 import { InMemoryConfigBackend } from '../support/in-memory-backend';
+import { InMemoryTenantRegistry } from '../lambda/support/in-memory-tenant-registry';
+import { FanoutLayers } from '../../fanout/fanout-layers';
+import { TenantSchema } from '../../core/tenant-attributes';
+import { layerOwner, type Layer } from '../../core/layers';
+import { attributesItem } from '../../core/layer-reads';
+import type { TenantRegistry } from '../../core/tenant-registry';
 import { openUnreadWatch } from './raw-watch';
 
 export const tenant = (t: string) => t as TenantId;
@@ -40,7 +46,23 @@ export class Writer {
   constructor(
     readonly backend: ConfigBackend,
     private readonly cache: VersionedCache,
+    private readonly tenants?: TenantRegistry,
   ) {}
+
+  /** A default of a layer: stored under the layer's owner id, one cache apply, one log entry. */
+  putDefault(layer: Layer, key: string, value: JsonValue): Promise<ConfigItem> {
+    return this.put(layerOwner(layer), key, value);
+  }
+
+  removeDefault(layer: Layer, key: string): Promise<number> {
+    return this.remove(layerOwner(layer), key);
+  }
+
+  /** Registers the tenant with these attributes, and logs the change like the API does. */
+  async setAttributes(t: string, attributes: Record<string, string>): Promise<void> {
+    const { record } = await this.tenants!.put(tenant(t), { attributes, updatedBy: 'operator' });
+    await this.cache.apply(tenant(t), changeFromItem(attributesItem(record), false));
+  }
 
   async put(t: string, key: string, value: JsonValue): Promise<ConfigItem> {
     const { item } = await this.backend.put(tenant(t), { key: parseKey(key), value, updatedBy: 'writer' });
@@ -185,6 +207,8 @@ export interface FanoutHarnessOptions {
   readonly anyServiceClient?: boolean;
   /** The server's logger (e.g. to record what it logs). */
   readonly logger?: FanoutDeps['logger'];
+  /** Serve effective values: the process's layers over the harness's backend and an in-memory tenant registry. */
+  readonly layers?: boolean;
 }
 
 export interface FanoutHarness {
@@ -192,6 +216,8 @@ export interface FanoutHarness {
   readonly cache: VersionedCache;
   readonly log: ChangeLog;
   readonly writer: Writer;
+  /** The tenant registry the layers read (with `layers`). */
+  readonly tenants: InMemoryTenantRegistry;
   readonly server: FanoutServer;
   readonly metrics: InMemoryFanoutMetrics;
   readonly address: string;
@@ -208,7 +234,10 @@ export async function startHarness(options: FanoutHarnessOptions = {}): Promise<
   const signer = openDevSigner(dir);
   const registry = TagRegistry.default();
   const backend = new InMemoryConfigBackend();
-  const service = new ConfigService(new TagRouter(registry, { dynamodb: backend, ssm: backend }), new PageTokenCodec('test-page-token-secret'));
+  const router = new TagRouter(registry, { dynamodb: backend, ssm: backend });
+  const service = new ConfigService(router, new PageTokenCodec('test-page-token-secret'));
+  const tenants = new InMemoryTenantRegistry();
+  const layers = options.layers ? new FanoutLayers({ router, tenants, schema: TenantSchema.default() }) : undefined;
   const store = options.store ?? inMemoryStore(options.cache);
   const metrics = new InMemoryFanoutMetrics();
   const onList = options.onList;
@@ -228,6 +257,7 @@ export async function startHarness(options: FanoutHarnessOptions = {}): Promise<
       changeLog: options.changeLog ? options.changeLog(store.log) : store.log,
       snapshots: options.snapshots ? options.snapshots(baseSnapshots) : baseSnapshots,
       tenants: backendTenantDirectory([backend]),
+      layers,
       registry,
       metrics: metrics as FanoutMetrics,
       watch: options.watch,
@@ -242,7 +272,8 @@ export async function startHarness(options: FanoutHarnessOptions = {}): Promise<
     signer,
     cache: store.cache,
     log: store.log,
-    writer: new Writer(backend, store.cache),
+    writer: new Writer(backend, store.cache, tenants),
+    tenants,
     server,
     metrics,
     address,
