@@ -20,14 +20,26 @@
  *   system's backend; the writer's own read-modify-write and the stream proxy's image reads are
  *   not system reads (on AWS the stream costs no table reads).
  *
+ * - Parameter Store slice: SSM_TENANTS × SSM_KEYS `paramconfig:` keys in the local Parameter
+ *   Store (in process), read by the same three systems at their own rate and changed through the
+ *   SSM backend (lease and key index in the table), each change reaching the cache through the
+ *   Parameter Store rule → CacheRefresher, which reads the parameter back. Every Parameter Store
+ *   call of the measured window is counted by operation and by who made it (an SDK middleware on
+ *   each client) and set next to the account's 40 TPS GetParameter* quota (docs/design.md §10).
+ *   The rows above stay DynamoDB-only, so they compare with earlier runs.
+ *
  * Settings (env): STALENESS_TENANTS (5000), STALENESS_KEYS (20), STALENESS_READ_RATE (reads/s
  * per system, 100), STALENESS_CHANGE_RATE (changes/s, 10), STALENESS_DURATION_S (60),
  * STALENESS_WARMUP_S (10), STALENESS_ZIPF_S (1.0), STALENESS_CHANGE_DIST (zipf|uniform, zipf),
- * STALENESS_CACHE (redis|memory; redis when redis-server is on PATH).
+ * STALENESS_CACHE (redis|memory; redis when redis-server is on PATH); Parameter Store slice:
+ * STALENESS_SSM_TENANTS (200; 0 leaves it out), STALENESS_SSM_KEYS (5), STALENESS_SSM_READ_RATE
+ * (reads/s per system, 20), STALENESS_SSM_CHANGE_RATE (changes/s, 1).
  */
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SSMClient } from '@aws-sdk/client-ssm';
+import { buildConfigBackends } from '../adapters/config-backends';
+import { startLocalParameterStore } from '../local/parameter-store';
 import { BaseProvider } from '@aws-lambda-powertools/parameters/base';
 import { DynamoDbConfigBackend } from '../adapters/dynamodb/dynamodb-config-backend';
 import { RedisConnector, waitUntilReady, type RedisClient } from '../adapters/redis/redis-connection';
@@ -67,14 +79,55 @@ export interface StalenessRow {
   readonly readP99Ms: number;
 }
 
-/** Counts the reads a system makes of the store. */
+/** Counts the reads a system makes of the store: DynamoDB's in `reads`, Parameter Store's (its `paramconfig:` keys) in `ssmReads`. */
 class CountingBackend {
   reads = 0;
-  constructor(private readonly backend: ConfigBackend) {}
+  ssmReads = 0;
+  constructor(
+    private readonly backend: ConfigBackend,
+    private readonly ssmBackend?: ConfigBackend,
+  ) {}
   get(tenant: TenantId, key: ConfigKey): Promise<ConfigItem | undefined> {
+    if (key.tag === SSM_TAG && this.ssmBackend) {
+      this.ssmReads += 1;
+      return this.ssmBackend.get(tenant, key);
+    }
     this.reads += 1;
     return this.backend.get(tenant, key);
   }
+}
+
+const SSM_TAG = 'paramconfig';
+const ssmKeyName = (j: number): string => `${SSM_TAG}:bench/p${String(j).padStart(2, '0')}`;
+/** The account's default GetParameter / GetParameters / GetParametersByPath rate, shared by every caller in the region. */
+export const PARAMETER_STORE_GET_TPS_QUOTA = 40;
+const GET_OPERATIONS = new Set(['GetParameterCommand', 'GetParametersCommand', 'GetParametersByPathCommand']);
+
+/** Parameter Store calls by operation (the SDK's command name), counted by a middleware on the client. */
+type CallCounts = Record<string, number>;
+function countCalls(client: SSMClient): CallCounts {
+  const counts: CallCounts = {};
+  client.middlewareStack.add(
+    (next, context) => async (args) => {
+      const op = context.commandName ?? 'unknown';
+      counts[op] = (counts[op] ?? 0) + 1;
+      return next(args);
+    },
+    { step: 'initialize', name: 'benchCallCounter' },
+  );
+  return counts;
+}
+const minus = (end: CallCounts, start: CallCounts): CallCounts =>
+  Object.fromEntries(Object.entries(end).map(([op, n]) => [op.replace(/Command$/, ''), n - (start[op] ?? 0)]));
+
+export interface ParameterStoreRow {
+  readonly caller: string;
+  readonly calls: number;
+  readonly callsPerSecond: number;
+  /** GetParameter + GetParameters + GetParametersByPath a second: what counts against the 40 TPS quota. */
+  readonly getCallsPerSecond: number;
+  readonly shareOfGetQuota: number;
+  readonly byOperation: CallCounts;
 }
 
 /**
@@ -109,6 +162,8 @@ interface SystemUnderTest {
   latencies: number[];
   inFlight: number;
   errors: number;
+  ssmReads: number;
+  ssmStaleReads: number;
 }
 
 const quiet = SILENT_LOGGER;
@@ -123,7 +178,12 @@ export async function runStaleness(): Promise<{ rows: StalenessRow[]; text: stri
     warmupS: envNumber('STALENESS_WARMUP_S', 10),
     zipfS: envNumber('STALENESS_ZIPF_S', 1.0),
     changeDistribution: process.env.STALENESS_CHANGE_DIST === 'uniform' ? 'uniform' : 'zipf',
+    ssmTenants: envNumber('STALENESS_SSM_TENANTS', 200),
+    ssmKeysPerTenant: envNumber('STALENESS_SSM_KEYS', 5),
+    ssmReadRatePerSystem: envNumber('STALENESS_SSM_READ_RATE', 20),
+    ssmChangeRate: envNumber('STALENESS_SSM_CHANGE_RATE', 1),
   };
+  const ssmItems = cfg.ssmTenants * cfg.ssmKeysPerTenant;
   const useRedis = process.env.STALENESS_CACHE ? process.env.STALENESS_CACHE === 'redis' : hasBinary('redis-server');
   const items = cfg.tenants * cfg.keysPerTenant;
   const registry = TagRegistry.default();
@@ -160,8 +220,17 @@ export async function runStaleness(): Promise<{ rows: StalenessRow[]; text: stri
     } else {
       cache = new InMemoryVersionedCache({});
     }
-    const ssm = new SSMClient({ endpoint: 'http://127.0.0.1:9', region: REGION, credentials: CREDENTIALS });
-    cleanups.push(() => ssm.destroy());
+    const parameterStore = await startLocalParameterStore();
+    cleanups.push(() => parameterStore.close());
+    /** One SSM client per caller, each counting its calls. */
+    const ssmCalls: Record<string, CallCounts> = {};
+    const ssmClient = (caller: string) => {
+      const client = new SSMClient({ endpoint: parameterStore.endpoint, region: REGION, credentials: CREDENTIALS, maxAttempts: 3 });
+      cleanups.push(() => client.destroy());
+      ssmCalls[caller] = countCalls(client);
+      return client;
+    };
+    const ssm = ssmClient('cache-refresh');
     const refresher = buildCacheRefresher({
       environment: { ssmRoot: 'tenant-config', stage: 'bench' },
       cache,
@@ -180,6 +249,7 @@ export async function runStaleness(): Promise<{ rows: StalenessRow[]; text: stri
       stage: 'bench',
       registry,
       logger: quiet,
+      parameterStore,
       target: async (event) => {
         const outcome = await refresher.refresh(event);
         if (outcome.outcome === 'applied') {
@@ -193,6 +263,29 @@ export async function runStaleness(): Promise<{ rows: StalenessRow[]; text: stri
     const viaProxy = new DynamoDBClient({ endpoint: events.proxy.endpoint, region: REGION, credentials: CREDENTIALS, maxAttempts: 3 });
     cleanups.push(() => viaProxy.destroy());
     const writer = new DynamoDbConfigBackend({ client: viaProxy, tableName: TABLE, registry });
+    // Parameter Store writes as the config-api makes them: lease and key index in the table (straight to dynalite: those rows are no change event).
+    const ssmBackendOn = (client: SSMClient) =>
+      buildConfigBackends({ tableName: TABLE, ssmRoot: 'tenant-config', stage: 'bench' }, { dynamodb: direct, ssm: client }, registry).ssm;
+    const ssmWriter = ssmBackendOn(ssmClient('writer (config-api)'));
+    const ssmTenants = Array.from({ length: cfg.ssmTenants }, (_, i) => tenantName(i) as TenantId);
+    const ssmKeys = Array.from({ length: cfg.ssmKeysPerTenant }, (_, j) => parseKey(ssmKeyName(j)));
+    const ssmTenantOf = (idx: number) => ssmTenants[Math.floor(idx / cfg.ssmKeysPerTenant)];
+    const ssmKeyOf = (idx: number) => ssmKeys[idx % cfg.ssmKeysPerTenant];
+    const ssmSeed: ConfigItem[] = new Array(ssmItems);
+    if (ssmItems > 0) {
+      const seededAt = performance.now();
+      let next = 0;
+      const put = async () => {
+        while (next < ssmItems) {
+          const idx = next++;
+          ssmSeed[idx] = (await ssmWriter.put(ssmTenantOf(idx), { key: ssmKeyOf(idx), value: { limit: idx, plan: 'standard' }, updatedBy: 'seed' })).item;
+        }
+      };
+      await Promise.all(Array.from({ length: 16 }, put));
+      log(
+        `staleness: seeded ${ssmItems} parameters (${cfg.ssmTenants} tenants × ${cfg.ssmKeysPerTenant} keys) in ${((performance.now() - seededAt) / 1000).toFixed(1)} s`,
+      );
+    }
 
     const tenants = Array.from({ length: cfg.tenants }, (_, i) => tenantName(i) as TenantId);
     const keys = Array.from({ length: cfg.keysPerTenant }, (_, j) => parseKey(keyName(j)));
@@ -217,12 +310,14 @@ export async function runStaleness(): Promise<{ rows: StalenessRow[]; text: stri
         }
       };
       await Promise.all(Array.from({ length: 64 }, fill));
+      for (let idx = 0; idx < ssmItems; idx++) await cache.fill(ssmTenantOf(idx), ssmKeyOf(idx).raw, ssmSeed[idx]);
     }
 
-    const newBackend = () => new CountingBackend(new DynamoDbConfigBackend({ client: direct, tableName: TABLE, registry }));
-    const eventStore = newBackend();
-    const ttlStore = newBackend();
-    const noStore = newBackend();
+    const newBackend = (name: string) =>
+      new CountingBackend(new DynamoDbConfigBackend({ client: direct, tableName: TABLE, registry }), ssmBackendOn(ssmClient(name)));
+    const eventStore = newBackend('event-driven reads');
+    const ttlStore = newBackend('ttl-5s reads');
+    const noStore = newBackend('no-cache reads');
     const reader = new CachedItemReader(cache, { ...readerPoliciesFromRegistry(registry), logger: quiet });
     const provider = new ConfigBackendProvider(direct, ttlStore);
     const accesses = new Map<string, TenantAccess>();
@@ -240,6 +335,8 @@ export async function runStaleness(): Promise<{ rows: StalenessRow[]; text: stri
       latencies: [],
       inFlight: 0,
       errors: 0,
+      ssmReads: 0,
+      ssmStaleReads: 0,
     });
     const systems: SystemUnderTest[] = [
       system(`event-driven (${useRedis ? 'redis' : 'in-memory'})`, eventStore, (tenant, key) =>
@@ -254,6 +351,9 @@ export async function runStaleness(): Promise<{ rows: StalenessRow[]; text: stri
     const changeKeys = cfg.changeDistribution === 'zipf' ? readKeys : { next: () => Math.floor(random() * items) };
     /** Newest version whose put was acknowledged, per item. */
     const committed = new Uint32Array(items).fill(1);
+    const ssmReadKeys = ssmItems > 0 ? new ZipfSampler(ssmItems, cfg.zipfS, random) : undefined;
+    const ssmCommitted = new Uint32Array(ssmItems).fill(1);
+    let ssmChangesInWindow = 0;
     const writeTimes: Array<{ idx: number; version: number; startedAt: number; ackedAt: number }> = [];
     let measuring = false;
     let changesInWindow = 0;
@@ -287,6 +387,47 @@ export async function runStaleness(): Promise<{ rows: StalenessRow[]; text: stri
         );
       }
     };
+    const issueSsmRead = (idx: number) => {
+      const tenant = ssmTenantOf(idx);
+      const key = ssmKeyOf(idx);
+      const expected = ssmCommitted[idx];
+      const counted = measuring;
+      for (const s of systems) {
+        if (s.inFlight > 5000) {
+          s.errors += 1;
+          continue;
+        }
+        s.inFlight += 1;
+        s.read(tenant, key).then(
+          (item) => {
+            s.inFlight -= 1;
+            if (!counted) return;
+            s.ssmReads += 1;
+            if (!item || item.version < expected) s.ssmStaleReads += 1;
+          },
+          () => {
+            s.inFlight -= 1;
+            s.errors += 1;
+          },
+        );
+      }
+    };
+    const issueSsmChange = (n: number) => {
+      const idx = Math.floor(random() * ssmItems);
+      writesInFlight += 1;
+      ssmWriter.put(ssmTenantOf(idx), { key: ssmKeyOf(idx), value: { limit: n, plan: 'changed' }, updatedBy: 'bench-writer' }).then(
+        (result) => {
+          writesInFlight -= 1;
+          const v = result.item.version;
+          if (v > ssmCommitted[idx]) ssmCommitted[idx] = v;
+          if (measuring) ssmChangesInWindow += 1;
+        },
+        () => {
+          writesInFlight -= 1;
+          writeErrors += 1;
+        },
+      );
+    };
     const issueChange = (n: number) => {
       const idx = changeKeys.next();
       const startedAt = performance.now();
@@ -314,6 +455,10 @@ export async function runStaleness(): Promise<{ rows: StalenessRow[]; text: stri
     let changesIssued = 0;
     let windowStart = 0;
     let storeAtStart: number[] = [];
+    let ssmReadsIssued = 0;
+    let ssmChangesIssued = 0;
+    let ssmAtStart: Record<string, CallCounts> = {};
+    const snapshotCalls = () => Object.fromEntries(Object.entries(ssmCalls).map(([caller, counts]) => [caller, { ...counts }]));
     const totalMs = (cfg.warmupS + cfg.durationS) * 1000;
     for (;;) {
       const elapsed = performance.now() - t0;
@@ -321,6 +466,7 @@ export async function runStaleness(): Promise<{ rows: StalenessRow[]; text: stri
         measuring = true;
         windowStart = performance.now();
         storeAtStart = systems.map((s) => s.store.reads);
+        ssmAtStart = snapshotCalls();
         loopDelay.enable();
       }
       if (elapsed >= totalMs) break;
@@ -331,12 +477,22 @@ export async function runStaleness(): Promise<{ rows: StalenessRow[]; text: stri
       }
       const changesDue = Math.floor((elapsed / 1000) * cfg.changeRate);
       while (changesIssued < changesDue) issueChange(changesIssued++);
+      if (ssmReadKeys) {
+        const ssmReadsDue = Math.floor((elapsed / 1000) * cfg.ssmReadRatePerSystem);
+        while (ssmReadsIssued < ssmReadsDue) {
+          issueSsmRead(ssmReadKeys.next());
+          ssmReadsIssued += 1;
+        }
+        const ssmChangesDue = Math.floor((elapsed / 1000) * cfg.ssmChangeRate);
+        while (ssmChangesIssued < ssmChangesDue) issueSsmChange(ssmChangesIssued++);
+      }
       await sleep(2);
     }
     measuring = false;
     loopDelay.disable();
     const windowS = (performance.now() - windowStart) / 1000;
     const storeAtEnd = systems.map((s) => s.store.reads);
+    const ssmAtEnd = snapshotCalls();
     // Let in-flight reads and events finish before the books are closed.
     for (let i = 0; i < 200 && (systems.some((s) => s.inFlight > 0) || writesInFlight > 0); i++) await sleep(25);
     await sleep(200);
@@ -364,6 +520,52 @@ export async function runStaleness(): Promise<{ rows: StalenessRow[]; text: stri
       fromAck.push(at - w.ackedAt);
     }
     const [ev, ttl] = rows;
+    const psRow = (caller: string, byOperation: CallCounts): ParameterStoreRow => {
+      const calls = Object.values(byOperation).reduce((a, b) => a + b, 0);
+      const gets = Object.entries(byOperation)
+        .filter(([op]) => GET_OPERATIONS.has(`${op}Command`))
+        .reduce((a, [, n]) => a + n, 0);
+      return {
+        caller,
+        calls,
+        callsPerSecond: round(calls / windowS, 2),
+        getCallsPerSecond: round(gets / windowS, 2),
+        shareOfGetQuota: round(gets / windowS / PARAMETER_STORE_GET_TPS_QUOTA, 3),
+        byOperation,
+      };
+    };
+    const psRows = Object.keys(ssmAtEnd).map((caller) => psRow(caller, minus(ssmAtEnd[caller], ssmAtStart[caller] ?? {})));
+    const psTotal: CallCounts = {};
+    for (const r of psRows) for (const [op, n] of Object.entries(r.byOperation)) psTotal[op] = (psTotal[op] ?? 0) + n;
+    psRows.push(psRow('total', psTotal));
+    const refreshRow = psRows.find((r) => r.caller === 'cache-refresh')!;
+    const psResults = {
+      parameters: ssmItems,
+      tenants: cfg.ssmTenants,
+      keysPerTenant: cfg.ssmKeysPerTenant,
+      readRatePerSystem: cfg.ssmReadRatePerSystem,
+      changeRate: cfg.ssmChangeRate,
+      changesInWindow: ssmChangesInWindow,
+      getTpsQuota: PARAMETER_STORE_GET_TPS_QUOTA,
+      quotaNote:
+        'GetParameter, GetParameters and GetParametersByPath share 40 TPS per account and region by default (3,000 with higher throughput, GetParametersByPath stays at 100); DescribeParameters and writes have quotas of their own',
+      callsPerChangeEvent: ssmChangesInWindow === 0 ? 0 : round(refreshRow.calls / ssmChangesInWindow, 2),
+      callsPerChangeEventByOperation: Object.fromEntries(
+        Object.entries(refreshRow.byOperation).map(([op, n]) => [op, ssmChangesInWindow === 0 ? 0 : round(n / ssmChangesInWindow, 2)]),
+      ),
+      reads: Object.fromEntries(
+        systems.map((s) => [
+          s.name,
+          {
+            reads: s.ssmReads,
+            staleReads: s.ssmStaleReads,
+            staleReadFraction: s.ssmReads === 0 ? 0 : s.ssmStaleReads / s.ssmReads,
+            storeReads: s.store.ssmReads,
+          },
+        ]),
+      ),
+      calls: psRows,
+    };
     const metadata = {
       benchmark: 'staleness',
       measuredAt: new Date().toISOString(),
@@ -412,6 +614,7 @@ export async function runStaleness(): Promise<{ rows: StalenessRow[]; text: stri
         storeReadsPerChange,
       })),
       details: rows,
+      parameterStore: psResults,
       metadata,
     };
     const text = [
@@ -430,6 +633,28 @@ export async function runStaleness(): Promise<{ rows: StalenessRow[]; text: stri
         ]),
       ),
       `event delay (write start → applied in cache): p50 ${metadata.eventDelayFromWriteStartMs.p50} ms, p99 ${metadata.eventDelayFromWriteStartMs.p99} ms; target stale ≤ 1/100 of TTL: ${metadata.targets.met ? 'met' : 'NOT met'}; store reads/change ≤ 1.1: ${metadata.targets.storeReadsPerChangeMet ? 'met' : 'NOT met'}`,
+      ...(ssmItems > 0
+        ? [
+            `Parameter Store — ${ssmItems} parameters (${cfg.ssmTenants} tenants × ${cfg.ssmKeysPerTenant} keys), ${cfg.ssmReadRatePerSystem} reads/s per system, ${cfg.ssmChangeRate} changes/s, ${ssmChangesInWindow} changes; calls in the measured window by caller and operation, next to the ${PARAMETER_STORE_GET_TPS_QUOTA} TPS GetParameter* quota`,
+            table(
+              ['caller', 'calls', 'calls/s', 'Get* calls/s', `share of ${PARAMETER_STORE_GET_TPS_QUOTA} TPS`, 'by operation'],
+              psRows.map((r) => [
+                r.caller,
+                r.calls,
+                r.callsPerSecond,
+                r.getCallsPerSecond,
+                `${round(r.shareOfGetQuota * 100, 1)} %`,
+                Object.entries(r.byOperation)
+                  .filter(([, n]) => n > 0)
+                  .map(([op, n]) => `${op} ${n}`)
+                  .join(', '),
+              ]),
+            ),
+            `cache refresh: ${psResults.callsPerChangeEvent} Parameter Store calls per change event (${Object.entries(psResults.callsPerChangeEventByOperation)
+              .map(([op, n]) => `${op} ${n}`)
+              .join(', ')}); stale reads of parameters: ${systems.map((s) => `${s.name} ${s.ssmStaleReads}/${s.ssmReads}`).join(', ')}`,
+          ]
+        : []),
       `machine: ${describeMachine(metadata.machine)}`,
     ].join('\n');
     writeResults('staleness', results);
