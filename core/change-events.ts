@@ -1,6 +1,7 @@
 import { parseKey, type ConfigKey } from './key';
 import type { BackendKind, TagRegistry } from './tag-registry';
 import { TENANT_ID_PATTERN, type TenantId } from './tenant';
+import { layerOfOwner } from './layers';
 
 /**
  * The two change events that refresh the cache, parsed into domain changes:
@@ -192,7 +193,8 @@ function parseParameterStoreChange(detail: Record<string, unknown>, event: Recor
 
 /** Tenant and key checked as strictly as the API checks them, and the tag served by `backend`. */
 function resolveTarget(tenantRaw: string, keyRaw: string, backend: BackendKind, ctx: ChangeEventContext): { tenant: TenantId; key: ConfigKey } | ForeignEvent {
-  if (!TENANT_ID_PATTERN.test(tenantRaw)) return foreign('the tenant id is not one this service issues');
+  // A layer's owner id (core/layers.ts) is as much ours as a tenant id: a default's change refreshes the cache too.
+  if (!TENANT_ID_PATTERN.test(tenantRaw) && layerOfOwner(tenantRaw) === undefined) return foreign('the tenant id is not one this service issues');
   let key: ConfigKey;
   try {
     key = parseKey(keyRaw);
