@@ -108,6 +108,11 @@ export interface LocalSystemOptions {
    * @default 5000 (a local stop should not take the 20 s a Fargate task gets)
    */
   readonly fanoutDrainMs?: number;
+  /**
+   * Serve registered tenants only (403 for others), as REQUIRE_TENANT_REGISTRATION does on AWS.
+   * @default REQUIRE_TENANT_REGISTRATION from the environment, else false
+   */
+  readonly requireTenantRegistration?: boolean;
 }
 
 /** The cache as the local system runs it, for the start-up banner and fault tests. */
@@ -232,6 +237,9 @@ export async function startLocalSystem(options: LocalSystemOptions = {}): Promis
       PAGE_TOKEN_SECRET: options.pageTokenSecret ?? pageTokenSecret(dir),
       TENANT_CLAIM,
       ADMIN_GROUP,
+      // The same variable, parsed the same way, as the Lambda's (the registry and layers are wired by buildConfigApiDeps).
+      REQUIRE_TENANT_REGISTRATION:
+        options.requireTenantRegistration === undefined ? process.env.REQUIRE_TENANT_REGISTRATION : String(options.requireTenantRegistration),
     });
     const clients = { dynamodb: dynamodbClient, ssm: ssmClient } satisfies AwsClients;
     const reader = new CachedItemReader(local.cache, { ...readerPoliciesFromRegistry(registry), logger });

@@ -5,6 +5,7 @@
 import {
   CLAIM_NAME,
   ConfigurationError,
+  getBooleanFromEnv,
   getOptionalStringFromEnv,
   getPathSegmentFromEnv,
   getStringFromEnv,
@@ -34,6 +35,11 @@ export interface ConfigApiEnvironment {
   readonly adminGroup: string;
   /** KMS key for SecureString parameters of secret tags; the account's `alias/aws/ssm` when absent. */
   readonly ssmKmsKeyId?: string;
+  /**
+   * REQUIRE_TENANT_REGISTRATION (`true` | `false`, default false): serve only tenants in the
+   * registry (403 for others), instead of serving an unregistered tenant the platform defaults.
+   */
+  readonly requireTenantRegistration: boolean;
 }
 
 /** Cognito group names: no whitespace. */
@@ -59,5 +65,6 @@ export function readConfigApiEnvironment(env: Env = process.env): ConfigApiEnvir
     tenantClaim: getStringFromEnv(env, { key: 'TENANT_CLAIM', defaultValue: DEFAULT_TENANT_CLAIM, pattern: CLAIM_NAME, what: 'a claim name' }),
     adminGroup: getStringFromEnv(env, { key: 'ADMIN_GROUP', defaultValue: DEFAULT_ADMIN_GROUP, pattern: GROUP_NAME, what: 'a group name without whitespace' }),
     ssmKmsKeyId: getOptionalStringFromEnv(env, { key: 'SSM_KMS_KEY_ID' }),
+    requireTenantRegistration: getBooleanFromEnv(env, { key: 'REQUIRE_TENANT_REGISTRATION', defaultValue: false }),
   };
 }

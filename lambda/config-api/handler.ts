@@ -6,18 +6,28 @@
  */
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { APIGatewayProxyEventV2WithJWTAuthorizer, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
-import { MAX_PAGE_LIMIT, type ConfigService } from '../../core/config-service';
+import { ConfigService, MAX_PAGE_LIMIT, type ReadLayer } from '../../core/config-service';
 import { InvalidRequestError, NotFoundError, PreconditionFailedError } from '../../core/errors';
-import type { ConfigItem, ExpectedVersion } from '../../core/item';
+import type { ConfigItem, ExpectedVersion, HistoryEntry } from '../../core/item';
 import { parseKey } from '../../core/key';
-import { accessTo, type TenantAccess } from '../../core/access-policy';
-import { principalFromClaims, type PrincipalOptions } from '../../core/principal';
+import { accessTo, authorizeOperation, type TenantAccess } from '../../core/access-policy';
+import { attributesItem } from '../../core/layer-reads';
+import { layerName, parseSegment, PLATFORM, segmentLayer, type Layer, type Source } from '../../core/layers';
+import { DEFAULT_OFFBOARDING_DEADLINE_MS, offboardTenant, type OffboardingDependencies } from '../../core/offboarding';
+import { principalFromClaims, type Principal, type PrincipalOptions } from '../../core/principal';
 import type { TagRegistry } from '../../core/tag-registry';
-import { problemFromError } from '../shared/problem';
+import { TenantSchema } from '../../core/tenant-attributes';
+import { ATTRIBUTES_KEY, type TenantRecord } from '../../core/tenant-registry';
+import { MAX_TENANT_PAGE_LIMIT, type TenantService } from '../../core/tenant-service';
+import type { TenantId } from '../../core/tenant';
+import { EdgeProblem, problemFromError } from '../shared/problem';
 import { verifiedClaims } from '../shared/verified-claims';
 import { formatEtag, noneMatchHolds, parseIfMatch, parseIfNoneMatch } from './etag';
-import { header, MAX_REQUEST_BODY_BYTES, parseLimit, readPutValue, readQuery } from './request';
+import { header, MAX_REQUEST_BODY_BYTES, parseLimit, readPutBody, readQuery, readRestoreBody, readTenantBody } from './request';
 import { matchRoute, type MatchedRoute, type RouteName } from './routes';
+
+/** Seconds a caller should wait before repeating a DELETE of a tenant whose offboarding is still running (202). */
+export const OFFBOARDING_RETRY_AFTER_SECONDS = 1;
 
 export interface ConfigApiDeps {
   readonly service: ConfigService;
@@ -25,6 +35,15 @@ export interface ConfigApiDeps {
   readonly registry: TagRegistry;
   readonly principal: PrincipalOptions;
   readonly logger: Logger;
+  /** The tenant registry's use cases (`/v1/tenants`, `/v1/tenants/{tenantId}`). Without it those routes are 404. */
+  readonly tenants?: TenantService;
+  /** The attribute schema segments are parsed with (`/v1/segments/{segment}`). @default TenantSchema.default() */
+  readonly tenantSchema?: TenantSchema;
+  /** What `DELETE /v1/tenants/{tenantId}` offboards with. Without it that route is 404. */
+  readonly offboarding?: OffboardingDependencies & {
+    /** How long one DELETE works before it answers 202; below API Gateway's 29 s. @default 20000 */
+    readonly deadlineMs?: number;
+  };
   /** @default MAX_REQUEST_BODY_BYTES (64 KiB) */
   readonly maxBodyBytes?: number;
   /** Releases what the dependencies hold open (the cache connection). */
@@ -39,8 +58,14 @@ export type ConfigApiLambdaHandler = (event: ConfigApiEvent, context?: Context) 
 
 interface Call {
   readonly event: ConfigApiEvent;
-  /** Who calls, and the tenant the call acts on. */
+  readonly principal: Principal;
+  /**
+   * Who calls, and the owner of the keys the call acts on: a tenant, or a layer of defaults.
+   * For the registry routes: the tenant the path names (no access decision made yet).
+   */
   readonly access: TenantAccess;
+  /** Where the items of this route come from: `tenant`, `platform` or `segment:<a>=<v>`. */
+  readonly source: Source;
   readonly route: MatchedRoute;
   readonly deps: ConfigApiDeps;
 }
@@ -57,13 +82,51 @@ function json(statusCode: number, body: unknown, headers: Record<string, string>
   };
 }
 
-const itemBody = (item: ConfigItem) => ({
+/** An item as served: its `comment` when it has one, and the layer it comes from. */
+const itemBody = (item: ConfigItem, source: Source) => ({
   key: item.key,
   value: item.value,
   version: item.version,
   updatedAt: item.updatedAt,
   updatedBy: item.updatedBy,
+  ...(item.comment ? { comment: item.comment } : {}),
+  source,
 });
+
+const historyBody = (e: HistoryEntry) => ({
+  version: e.version,
+  value: e.value,
+  updatedAt: e.updatedAt,
+  updatedBy: e.updatedBy,
+  ...(e.comment ? { comment: e.comment } : {}),
+});
+
+const tenantBody = (record: TenantRecord) => ({
+  tenantId: record.tenantId,
+  attributes: record.attributes,
+  version: record.version,
+  createdAt: record.createdAt,
+  updatedAt: record.updatedAt,
+  updatedBy: record.updatedBy,
+  ...(record.offboarding ? { offboarding: record.offboarding } : {}),
+});
+
+/** `?layer=`: `tenant` (the tenant's own value alone) or `effective` (the default), on tenant routes only. */
+function readLayer(call: Call): ReadLayer {
+  const tenantRoute = call.route.family === 'own' || call.route.family === 'tenant';
+  const query = readQuery(call.event, tenantRoute ? ['layer'] : []);
+  if (query.layer === undefined || query.layer === 'effective') return 'effective';
+  if (query.layer === 'tenant') return 'tenant';
+  throw new InvalidRequestError("layer must be 'tenant' (the tenant's own value) or 'effective'");
+}
+
+/** The tenant a registry route names; the router guarantees one on those routes. */
+const tenantOf = (call: Call): TenantId => call.route.tenant as TenantId;
+
+function tenantsOf(deps: ConfigApiDeps): TenantService {
+  if (!deps.tenants) throw new EdgeProblem('route-not-found', 'this deployment does not serve the tenant registry');
+  return deps.tenants;
+}
 
 /** The key of a key route; the router guarantees one is there. */
 const keyOf = (call: Call): string => call.route.key ?? '';
@@ -75,12 +138,12 @@ function cacheControlFor(call: Call, key: string): string {
 
 const ROUTES: Readonly<Record<RouteName, (call: Call) => Promise<ConfigApiResult>>> = {
   async getItem(call) {
-    readQuery(call.event, []);
+    const layer = readLayer(call);
     const condition = parseIfNoneMatch(header(call.event.headers, 'if-none-match'));
-    const item = await call.deps.service.get(call.access, keyOf(call));
+    const item = await call.deps.service.get(call.access, keyOf(call), layer);
     const headers = { etag: formatEtag(item.version), 'cache-control': cacheControlFor(call, item.key) };
     if (!noneMatchHolds(condition, item.version)) return { statusCode: 304, headers };
-    return json(200, itemBody(item), headers);
+    return json(200, itemBody(item, item.source), headers);
   },
 
   async listItems(call) {
@@ -90,7 +153,7 @@ const ROUTES: Readonly<Record<RouteName, (call: Call) => Promise<ConfigApiResult
       limit: parseLimit(query.limit, MAX_PAGE_LIMIT),
       nextToken: query.nextToken,
     });
-    const items = page.items.map(itemBody);
+    const items = page.items.map((i) => itemBody(i, i.source));
     return json(200, page.nextToken ? { items, nextToken: page.nextToken } : { items });
   },
 
@@ -100,12 +163,24 @@ const ROUTES: Readonly<Record<RouteName, (call: Call) => Promise<ConfigApiResult
     const condition = putCondition(event);
     // Key and tag errors come before body errors: the key says what the body must be.
     deps.registry.resolve(parseKey(keyOf(call)));
-    const value = readPutValue(event, deps.maxBodyBytes ?? MAX_REQUEST_BODY_BYTES);
-    const expected = condition === 'exists' ? await currentVersion(call) : condition;
-    const { item, created } = await deps.service.put(access, keyOf(call), value, expected);
-    const headers: Record<string, string> = { etag: formatEtag(item.version) };
-    if (created) headers.location = `${call.route.basePath}${call.route.familyPath}/config/${item.key}`;
-    return json(created ? 201 : 200, itemBody(item), headers);
+    const { value, comment } = readPutBody(event, deps.maxBodyBytes ?? MAX_REQUEST_BODY_BYTES);
+    const expectedVersion = condition === 'exists' ? await currentVersion(call) : condition;
+    const { item, created } = await deps.service.put(access, keyOf(call), value, { expectedVersion, comment });
+    return itemWritten(call, item, created);
+  },
+
+  async restoreItem(call) {
+    const { event, deps, access } = call;
+    readQuery(event, []);
+    if (header(event.headers, 'if-none-match') !== undefined) {
+      throw new InvalidRequestError('If-None-Match is not supported on restore; use If-Match');
+    }
+    const condition = parseIfMatch(header(event.headers, 'if-match'));
+    deps.registry.resolve(parseKey(keyOf(call)));
+    const { version, comment } = readRestoreBody(event, deps.maxBodyBytes ?? MAX_REQUEST_BODY_BYTES);
+    const expectedVersion = condition.kind === 'version' ? condition.version : condition.kind === 'exists' ? await currentVersion(call) : undefined;
+    const { item, created } = await deps.service.restore(access, keyOf(call), version, { comment, expectedVersion });
+    return itemWritten(call, item, created);
   },
 
   async deleteItem(call) {
@@ -130,9 +205,94 @@ const ROUTES: Readonly<Record<RouteName, (call: Call) => Promise<ConfigApiResult
   async getHistory(call) {
     const query = readQuery(call.event, ['limit']);
     const entries = await call.deps.service.history(call.access, keyOf(call), parseLimit(query.limit, MAX_PAGE_LIMIT));
-    return json(200, { items: entries.map((e) => ({ version: e.version, value: e.value, updatedAt: e.updatedAt, updatedBy: e.updatedBy })) });
+    return json(200, { items: entries.map(historyBody) });
+  },
+
+  async getTenant(call) {
+    readQuery(call.event, []);
+    const condition = parseIfNoneMatch(header(call.event.headers, 'if-none-match'));
+    const record = await tenantsOf(call.deps).get(call.principal, tenantOf(call));
+    const headers = { etag: formatEtag(record.version) };
+    if (!noneMatchHolds(condition, record.version)) return { statusCode: 304, headers: { ...headers, 'cache-control': NO_STORE } };
+    return json(200, tenantBody(record), headers);
+  },
+
+  async putTenant(call) {
+    const { event, deps, principal } = call;
+    const tenants = tenantsOf(deps);
+    readQuery(event, []);
+    // Who may change the registry is known before the body is read.
+    authorizeOperation(principal, 'changing the tenant registry');
+    const condition = putCondition(event);
+    const body = readTenantBody(event, deps.maxBodyBytes ?? MAX_REQUEST_BODY_BYTES);
+    let expected: number | 'absent' | undefined = condition === 'exists' ? undefined : condition;
+    if (condition === 'exists') {
+      try {
+        expected = (await tenants.get(principal, tenantOf(call))).version;
+      } catch (error) {
+        if (error instanceof NotFoundError) throw new PreconditionFailedError(`tenant '${tenantOf(call)}' is not registered; If-Match: * requires it to be`);
+        throw error;
+      }
+    }
+    const { record, created } = await tenants.put(principal, tenantOf(call), body, expected);
+    const headers: Record<string, string> = { etag: formatEtag(record.version) };
+    if (created) headers.location = `${call.route.basePath}/v1/tenants/${record.tenantId}`;
+    return json(created ? 201 : 200, tenantBody(record), headers);
+  },
+
+  async listTenants(call) {
+    const query = readQuery(call.event, ['limit', 'nextToken']);
+    const page = await tenantsOf(call.deps).list(call.principal, { limit: parseLimit(query.limit, MAX_TENANT_PAGE_LIMIT), nextToken: query.nextToken });
+    const items = page.items.map(tenantBody);
+    return json(200, page.nextToken ? { items, nextToken: page.nextToken } : { items });
+  },
+
+  async deleteTenant(call) {
+    const { event, deps, principal } = call;
+    readQuery(event, []);
+    authorizeOperation(principal, 'offboarding a tenant');
+    if (header(event.headers, 'if-match') !== undefined || header(event.headers, 'if-none-match') !== undefined) {
+      throw new InvalidRequestError('DELETE /v1/tenants/{tenantId} takes no If-Match or If-None-Match: offboarding is idempotent, repeat it to resume');
+    }
+    const offboarding = deps.offboarding;
+    if (!offboarding) throw new EdgeProblem('route-not-found', 'this deployment does not serve offboarding');
+    const access = { caller: principal, tenant: tenantOf(call) };
+    const progress = await offboardTenant(offboarding, access, { deadlineMs: offboarding.deadlineMs ?? DEFAULT_OFFBOARDING_DEADLINE_MS });
+    // The record now says offboarded: the cached attributes must too, or writes would still be let through.
+    const record = await offboarding.registry.get(access.tenant);
+    if (record) await offboarding.reader?.onWrite?.(access, ATTRIBUTES_KEY, { item: attributesItem(record) });
+    const body = { tenantId: access.tenant, ...progress };
+    if (progress.state === 'complete') return json(200, body);
+    return json(202, body, { 'retry-after': String(OFFBOARDING_RETRY_AFTER_SECONDS) });
   },
 };
+
+/** 201 with Location for a new key, else 200; the item and its ETag either way. */
+function itemWritten(call: Call, item: ConfigItem, created: boolean): ConfigApiResult {
+  const headers: Record<string, string> = { etag: formatEtag(item.version) };
+  if (created) headers.location = `${call.route.basePath}${call.route.itemsPath}/${item.key}`;
+  return json(created ? 201 : 200, itemBody(item, call.source), headers);
+}
+
+/**
+ * The owner a route acts on: the caller's own tenant or the one the path names (tenant
+ * principals only their own), a layer of defaults (every principal reads; operators write), or
+ * for the registry the tenant named (only operators get further: the routes check).
+ */
+function accessFor(principal: Principal, route: MatchedRoute, schema: TenantSchema): { access: TenantAccess; source: Source } {
+  switch (route.family) {
+    case 'own':
+    case 'tenant':
+      return { access: accessTo(principal, route.tenant), source: 'tenant' };
+    case 'platform':
+    case 'segment': {
+      const layer: Layer = route.family === 'platform' ? PLATFORM : segmentLayer(parseSegment(route.segment ?? '', schema));
+      return { access: ConfigService.layerAccess(principal, layer), source: layerName(layer) };
+    }
+    case 'registry':
+      return { access: { caller: principal, tenant: (route.tenant ?? '') as TenantId }, source: 'tenant' };
+  }
+}
 
 /**
  * What a PUT requires of the current state: If-Match `"<v>"` → compare-and-set;
@@ -158,7 +318,7 @@ function putCondition(event: ConfigApiEvent): ExpectedVersion | 'exists' {
  */
 async function currentVersion(call: Call): Promise<number> {
   try {
-    return (await call.deps.service.get(call.access, keyOf(call))).version;
+    return (await call.deps.service.get(call.access, keyOf(call), 'tenant')).version;
   } catch (error) {
     if (error instanceof NotFoundError) {
       throw new PreconditionFailedError(`key '${keyOf(call)}' does not exist; If-Match: * requires it to`);
@@ -177,6 +337,7 @@ const loggableKey = (key: string | undefined): string | undefined =>
  */
 export function createHandler(deps: ConfigApiDeps): ConfigApiLambdaHandler {
   const now = deps.now ?? (() => performance.now());
+  const schema = deps.tenantSchema ?? TenantSchema.default();
   return async (event, context) => {
     const started = now();
     const requestId = event.requestContext?.requestId ?? context?.awsRequestId;
@@ -192,9 +353,9 @@ export function createHandler(deps: ConfigApiDeps): ConfigApiLambdaHandler {
       log.key = loggableKey(route.key);
       // The tenant asked for, even when the call is refused: an audit trail of cross-tenant attempts.
       log.tenant = route.tenant;
-      const access = accessTo(principal, route.tenant);
-      log.tenant = access.tenant;
-      response = await ROUTES[route.name]({ event, access, route, deps });
+      const { access, source } = accessFor(principal, route, schema);
+      log.tenant = access.tenant || undefined;
+      response = await ROUTES[route.name]({ event, principal, access, source, route, deps });
     } catch (error) {
       const problem = problemFromError(error, requestId);
       response = problem.response;

@@ -72,15 +72,20 @@ function printableName(s: string): string {
   return cut.replace(/[^\x20-\x7e]/g, '?');
 }
 
-const BODY_SHAPE = 'expected a JSON object {"value": <any JSON>}';
+const BODY_SHAPE = 'expected a JSON object {"value": <any JSON>, "comment"?: <string>}';
 
 /**
- * The value of a PUT body `{"value": <json>}`. Nothing of the body's content is echoed
- * in errors (it may be a secret), except the names of unexpected members.
+ * A request body that must be one JSON object with only the `allowed` members (`shape` says
+ * what is expected, in every error). Nothing of the body's content is echoed in errors (it may
+ * be a secret), except the names of unexpected members.
  */
-export function readPutValue(event: Pick<APIGatewayProxyEventV2, 'body' | 'isBase64Encoded'>, limit = MAX_REQUEST_BODY_BYTES): JsonValue {
-  const bytes = bodyBytes(event, limit);
-  if (bytes.length === 0) throw new InvalidRequestError(`request body is empty: ${BODY_SHAPE}`);
+export function readJsonObject(
+  event: Pick<APIGatewayProxyEventV2, 'body' | 'isBase64Encoded'>,
+  options: { readonly limit?: number; readonly shape: string; readonly allowed: readonly string[] },
+): Record<string, unknown> {
+  const { shape } = options;
+  const bytes = bodyBytes(event, options.limit ?? MAX_REQUEST_BODY_BYTES);
+  if (bytes.length === 0) throw new InvalidRequestError(`request body is empty: ${shape}`);
   let text: string;
   try {
     text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
@@ -95,23 +100,69 @@ export function readPutValue(event: Pick<APIGatewayProxyEventV2, 'body' | 'isBas
   try {
     parsed = JSON.parse(text);
   } catch {
-    throw new InvalidRequestError(`request body is not valid JSON: ${BODY_SHAPE}`);
+    throw new InvalidRequestError(`request body is not valid JSON: ${shape}`);
   }
   if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
-    throw new InvalidRequestError(`request body is not a JSON object: ${BODY_SHAPE}`);
+    throw new InvalidRequestError(`request body is not a JSON object: ${shape}`);
   }
-  const members = Object.keys(parsed);
-  const extra = members.filter((m) => m !== 'value');
+  const extra = Object.keys(parsed).filter((m) => !options.allowed.includes(m));
   if (extra.length > 0) {
     throw new InvalidRequestError(
       `request body has unexpected member${extra.length > 1 ? 's' : ''} ${extra
         .slice(0, 5)
         .map((m) => `'${printableName(m)}'`)
-        .join(', ')}: ${BODY_SHAPE}`,
+        .join(', ')}: ${shape}`,
     );
   }
-  if (!members.includes('value')) throw new InvalidRequestError(`request body has no 'value' member: ${BODY_SHAPE}`);
-  return (parsed as { value: JsonValue }).value;
+  return parsed as Record<string, unknown>;
+}
+
+/** A write's `comment`: absent, or a string (its length and characters are checked by the use case). */
+function commentOf(body: Record<string, unknown>, shape: string): string | undefined {
+  if (!Object.hasOwn(body, 'comment')) return undefined;
+  const comment = body.comment;
+  if (typeof comment !== 'string') throw new InvalidRequestError(`'comment' must be a string: ${shape}`);
+  return comment;
+}
+
+/** A PUT body `{"value": <json>, "comment"?: <string>}`. */
+export function readPutBody(
+  event: Pick<APIGatewayProxyEventV2, 'body' | 'isBase64Encoded'>,
+  limit = MAX_REQUEST_BODY_BYTES,
+): { value: JsonValue; comment?: string } {
+  const body = readJsonObject(event, { limit, shape: BODY_SHAPE, allowed: ['value', 'comment'] });
+  if (!Object.hasOwn(body, 'value')) throw new InvalidRequestError(`request body has no 'value' member: ${BODY_SHAPE}`);
+  const comment = commentOf(body, BODY_SHAPE);
+  return { value: body.value as JsonValue, ...(comment !== undefined ? { comment } : {}) };
+}
+
+/** The value of a PUT body (without its comment). */
+export function readPutValue(event: Pick<APIGatewayProxyEventV2, 'body' | 'isBase64Encoded'>, limit = MAX_REQUEST_BODY_BYTES): JsonValue {
+  return readPutBody(event, limit).value;
+}
+
+const RESTORE_SHAPE = 'expected a JSON object {"version": <positive integer>, "comment"?: <string>}';
+
+/** A restore body `{"version": N, "comment"?: <string>}`. */
+export function readRestoreBody(
+  event: Pick<APIGatewayProxyEventV2, 'body' | 'isBase64Encoded'>,
+  limit = MAX_REQUEST_BODY_BYTES,
+): { version: number; comment?: string } {
+  const body = readJsonObject(event, { limit, shape: RESTORE_SHAPE, allowed: ['version', 'comment'] });
+  const version = body.version;
+  if (typeof version !== 'number' || !Number.isSafeInteger(version) || version < 1) {
+    throw new InvalidRequestError(`'version' must be a positive integer: ${RESTORE_SHAPE}`);
+  }
+  const comment = commentOf(body, RESTORE_SHAPE);
+  return { version, ...(comment !== undefined ? { comment } : {}) };
+}
+
+/**
+ * The body of `PUT /v1/tenants/{tenantId}`: `{"attributes": {...}}`, the attributes checked by
+ * the registry's use case against the schema (an unknown attribute is a 400 there).
+ */
+export function readTenantBody(event: Pick<APIGatewayProxyEventV2, 'body' | 'isBase64Encoded'>, limit = MAX_REQUEST_BODY_BYTES): Record<string, unknown> {
+  return readJsonObject(event, { limit, shape: 'expected a JSON object {"attributes": {...}}', allowed: ['attributes'] });
 }
 
 /**

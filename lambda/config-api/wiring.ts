@@ -18,6 +18,10 @@ import { cacheSettingsFromEnv, redisConfigFromEnv } from '../../adapters/redis/r
 import { RedisVersionedCache } from '../../adapters/redis/redis-versioned-cache';
 import { CachedItemReader, readerPoliciesFromRegistry } from '../../core/cached-item-reader';
 import { ConfigurationError, type ConfigApiEnvironment } from './environment';
+import { DynamoDbTenantRegistry } from '../../adapters/dynamodb/dynamodb-tenant-registry';
+import { TenantSchema } from '../../core/tenant-attributes';
+import type { TenantRegistry } from '../../core/tenant-registry';
+import { TenantService } from '../../core/tenant-service';
 
 /** SDK clients, injectable so tests and the local runtime can point them at local endpoints. */
 export interface AwsClients {
@@ -45,14 +49,30 @@ export interface ConfigApiDepsOptions {
   readonly reader?: ItemReader;
   /** Backends already built (the local system shares them with its fanout). @default built from `env` and `clients` */
   readonly backends?: Record<BackendKind, ConfigBackend>;
+  /** The tenant registry. @default the DynamoDB registry in the tenant table (`env.tableName`) */
+  readonly tenants?: TenantRegistry;
+  /** The tenant attribute schema. @default TenantSchema.default() (registry/tenants.json) */
+  readonly tenantSchema?: TenantSchema;
 }
 
 export function buildConfigApiDeps(options: ConfigApiDepsOptions): ConfigApiDeps {
   const { env, clients = defaultClients(), logger = new Logger({ serviceName: 'config-api' }), registry = TagRegistry.default() } = options;
   if (!env.pageTokenSecret) throw new ConfigurationError('PAGE_TOKEN_SECRET', 'is not resolved (see resolvePageTokenSecret)');
   const router = new TagRouter(registry, options.backends ?? buildConfigBackends(env, clients, registry));
-  const service = new ConfigService(router, new PageTokenCodec(env.pageTokenSecret), options.reader);
-  return { service, registry, principal: { tenantClaim: env.tenantClaim, adminGroup: env.adminGroup }, logger };
+  const pageTokens = new PageTokenCodec(env.pageTokenSecret);
+  // The registry shares the tenant table (its own partition) and the read path with the keys.
+  const tenants = options.tenants ?? new DynamoDbTenantRegistry({ client: clients.dynamodb, tableName: env.tableName });
+  const schema = options.tenantSchema ?? TenantSchema.default();
+  const service = new ConfigService(router, pageTokens, options.reader, { tenants, schema, requireRegistration: env.requireTenantRegistration });
+  return {
+    service,
+    registry,
+    principal: { tenantClaim: env.tenantClaim, adminGroup: env.adminGroup },
+    logger,
+    tenants: new TenantService(tenants, schema, pageTokens, options.reader),
+    tenantSchema: schema,
+    offboarding: { router, registry: tenants, reader: options.reader },
+  };
 }
 
 /** Reads PAGE_TOKEN_SECRET_PARAMETER once (decrypted) when the secret is not given directly. */

@@ -36,6 +36,11 @@ export interface StageConfig {
   readonly services: readonly ServiceClientSpec[];
   /** Cognito domain prefix of the token endpoint. Default: `tenant-config-<stage>-<account id>`. */
   readonly authDomainPrefix?: string;
+  /**
+   * Serve only tenants in the tenant registry (403 for others) instead of serving an unregistered
+   * tenant the platform defaults: `-c requireTenantRegistration=true`. Default: false.
+   */
+  readonly requireTenantRegistration: boolean;
 }
 
 export class StageConfigError extends Error {
@@ -152,7 +157,21 @@ export function readStageConfig(read: ContextReader): StageConfig {
       `context 'stage' (${stage}) would put a word Cognito reserves in the token endpoint's domain prefix: set 'authDomainPrefix' (${what})`,
     );
   }
-  return { stage, ssmRoot, account, region, certificateArn, domainName, natGateways, production, alarmEmail, services, authDomainPrefix };
+  const requireTenantRegistration = flag(read, 'requireTenantRegistration') ?? false;
+  return {
+    stage,
+    ssmRoot,
+    account,
+    region,
+    certificateArn,
+    domainName,
+    natGateways,
+    production,
+    alarmEmail,
+    services,
+    authDomainPrefix,
+    requireTenantRegistration,
+  };
 }
 
 /** The name prefix of this stage's resources, e.g. `tenant-config-dev`. */

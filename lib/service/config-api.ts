@@ -15,18 +15,30 @@ import type { CacheConnection } from './cache-connection';
 import type { StoreAccess } from './store-access';
 
 /**
- * The routes of docs/design.md §4.1, as API Gateway route keys. The handler's own table
+ * The routes of docs/design.md §4.1 and §8.2, as API Gateway route keys. The handler's own table
  * (lambda/config-api/routes.ts ROUTE_KEYS) must list the same; test/cdk checks it.
- * Keys may contain '/', hence the greedy `{key+}`.
+ * Keys may contain '/', hence the greedy `{key+}`; POST on an item route is its restore
+ * (`<item path>/restore`), and the layers' histories sit under `/v1/history/` (see routes.ts).
  */
+const { GET, PUT, DELETE, POST } = apigwv2.HttpMethod;
 export const CONFIG_API_ROUTES: ReadonlyArray<{ readonly path: string; readonly methods: readonly apigwv2.HttpMethod[] }> = [
-  { path: '/v1/config', methods: [apigwv2.HttpMethod.GET] },
-  { path: '/v1/config/{key+}', methods: [apigwv2.HttpMethod.GET, apigwv2.HttpMethod.PUT, apigwv2.HttpMethod.DELETE] },
-  { path: '/v1/history/{key+}', methods: [apigwv2.HttpMethod.GET] },
+  { path: '/v1/config', methods: [GET] },
+  { path: '/v1/config/{key+}', methods: [GET, PUT, DELETE, POST] },
+  { path: '/v1/history/{key+}', methods: [GET] },
   // The same routes for a named tenant (services and operators; a tenant principal for its own tenant only).
-  { path: '/v1/tenants/{tenantId}/config', methods: [apigwv2.HttpMethod.GET] },
-  { path: '/v1/tenants/{tenantId}/config/{key+}', methods: [apigwv2.HttpMethod.GET, apigwv2.HttpMethod.PUT, apigwv2.HttpMethod.DELETE] },
-  { path: '/v1/tenants/{tenantId}/history/{key+}', methods: [apigwv2.HttpMethod.GET] },
+  { path: '/v1/tenants/{tenantId}/config', methods: [GET] },
+  { path: '/v1/tenants/{tenantId}/config/{key+}', methods: [GET, PUT, DELETE, POST] },
+  { path: '/v1/tenants/{tenantId}/history/{key+}', methods: [GET] },
+  // Layers of defaults: every principal reads, operators write.
+  { path: '/v1/defaults', methods: [GET] },
+  { path: '/v1/defaults/{key+}', methods: [GET, PUT, DELETE, POST] },
+  { path: '/v1/history/defaults/{key+}', methods: [GET] },
+  { path: '/v1/segments/{segment}', methods: [GET] },
+  { path: '/v1/segments/{segment}/{key+}', methods: [GET, PUT, DELETE, POST] },
+  { path: '/v1/history/segments/{segment}/{key+}', methods: [GET] },
+  // The tenant registry (operators only); DELETE offboards.
+  { path: '/v1/tenants', methods: [GET] },
+  { path: '/v1/tenants/{tenantId}', methods: [GET, PUT, DELETE] },
 ];
 
 export interface ConfigApiProps {
@@ -45,6 +57,8 @@ export interface ConfigApiProps {
   readonly tenantClaim: string;
   /** Cognito group allowed to write. */
   readonly adminGroup: string;
+  /** Serve registered tenants only (REQUIRE_TENANT_REGISTRATION). @default false */
+  readonly requireTenantRegistration?: boolean;
   readonly storeAccess: StoreAccess;
   readonly cache: CacheConnection;
   readonly vpc: ec2.IVpc;
@@ -107,6 +121,7 @@ export class ConfigApi extends Construct {
         PAGE_TOKEN_SECRET_PARAMETER: pageToken.parameterName,
         TENANT_CLAIM: props.tenantClaim,
         ADMIN_GROUP: props.adminGroup,
+        REQUIRE_TENANT_REGISTRATION: String(props.requireTenantRegistration ?? false),
         ...(props.parameterKeyId ? { SSM_KMS_KEY_ID: props.parameterKeyId } : {}),
         ...props.cache.environment(),
       },

@@ -82,6 +82,7 @@ export class ServiceStack extends Stack {
       audience,
       tenantClaim: TENANT_CLAIM,
       adminGroup: ADMIN_GROUP,
+      requireTenantRegistration: config.requireTenantRegistration,
       storeAccess: this.storeAccess,
       cache,
       vpc: network.vpc,

@@ -51,6 +51,7 @@ describe('service stack', () => {
             PAGE_TOKEN_SECRET_PARAMETER: '/aws/reference/secretsmanager/tenant-config/dev/page-token',
             TENANT_CLAIM: 'tenant_id',
             ADMIN_GROUP: 'config-admins',
+            REQUIRE_TENANT_REGISTRATION: 'false',
             SSM_KMS_KEY_ID: Match.anyValue(),
             CACHE_REDIS_HOST: { 'Fn::ImportValue': Match.stringLikeRegexp('EndpointAddress') },
             CACHE_REDIS_PORT: { 'Fn::ImportValue': Match.stringLikeRegexp('EndpointPort') },
@@ -98,23 +99,43 @@ describe('service stack', () => {
       });
     });
 
-    it('has every route of docs/design.md §4.1, each behind the JWT authorizer, and no other route', () => {
+    it('has every route of docs/design.md §4.1 and §8.2, each behind the JWT authorizer, and no other route', () => {
       const authorizerId = idOf(template, 'AWS::ApiGatewayV2::Authorizer', 'ConfigApiCognitoAccessToken');
       const routes = resourcesOf(template, 'AWS::ApiGatewayV2::Route').map(([, r]) => r.Properties!);
       const expected = CONFIG_API_ROUTES.flatMap((r) => r.methods.map((m) => `${m} ${r.path}`)).sort();
       expect(routes.map((r) => r.RouteKey).sort()).toEqual(expected);
-      expect(expected).toEqual([
-        'DELETE /v1/config/{key+}',
-        'DELETE /v1/tenants/{tenantId}/config/{key+}',
-        'GET /v1/config',
-        'GET /v1/config/{key+}',
-        'GET /v1/history/{key+}',
-        'GET /v1/tenants/{tenantId}/config',
-        'GET /v1/tenants/{tenantId}/config/{key+}',
-        'GET /v1/tenants/{tenantId}/history/{key+}',
-        'PUT /v1/config/{key+}',
-        'PUT /v1/tenants/{tenantId}/config/{key+}',
-      ]);
+      expect(expected).toEqual(
+        [
+          'DELETE /v1/config/{key+}',
+          'DELETE /v1/tenants/{tenantId}/config/{key+}',
+          'GET /v1/config',
+          'GET /v1/config/{key+}',
+          'GET /v1/history/{key+}',
+          'GET /v1/tenants/{tenantId}/config',
+          'GET /v1/tenants/{tenantId}/config/{key+}',
+          'GET /v1/tenants/{tenantId}/history/{key+}',
+          'PUT /v1/config/{key+}',
+          'PUT /v1/tenants/{tenantId}/config/{key+}',
+          'POST /v1/config/{key+}',
+          'POST /v1/tenants/{tenantId}/config/{key+}',
+          'GET /v1/defaults',
+          'GET /v1/defaults/{key+}',
+          'PUT /v1/defaults/{key+}',
+          'DELETE /v1/defaults/{key+}',
+          'POST /v1/defaults/{key+}',
+          'GET /v1/history/defaults/{key+}',
+          'GET /v1/segments/{segment}',
+          'GET /v1/segments/{segment}/{key+}',
+          'PUT /v1/segments/{segment}/{key+}',
+          'DELETE /v1/segments/{segment}/{key+}',
+          'POST /v1/segments/{segment}/{key+}',
+          'GET /v1/history/segments/{segment}/{key+}',
+          'GET /v1/tenants',
+          'GET /v1/tenants/{tenantId}',
+          'PUT /v1/tenants/{tenantId}',
+          'DELETE /v1/tenants/{tenantId}',
+        ].sort(),
+      );
       for (const route of routes) expect(route).toMatchObject({ AuthorizationType: 'JWT', AuthorizerId: { Ref: authorizerId } });
     });
 

@@ -31,7 +31,14 @@ describe('stage configuration', () => {
       alarmEmail: undefined,
       services: [],
       authDomainPrefix: undefined,
+      requireTenantRegistration: false,
     });
+  });
+
+  it('reads requireTenantRegistration as true or false, and refuses anything else', () => {
+    expect(read({ requireTenantRegistration: 'true' }).requireTenantRegistration).toBe(true);
+    expect(read({ requireTenantRegistration: false }).requireTenantRegistration).toBe(false);
+    expect(() => read({ requireTenantRegistration: 'yes' })).toThrow(/context 'requireTenantRegistration' must be true or false/);
   });
 
   it('reads service clients from -c services=<name>:<scope>[+<scope>],... and from a cdk.json list', () => {

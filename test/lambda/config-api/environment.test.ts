@@ -12,7 +12,17 @@ describe('config-api environment', () => {
       tenantClaim: 'tenant_id',
       adminGroup: 'config-admins',
       ssmKmsKeyId: undefined,
+      requireTenantRegistration: false,
     });
+  });
+
+  it.each([
+    ['true', true],
+    ['false', false],
+    [' true ', true],
+    ['', false],
+  ])('REQUIRE_TENANT_REGISTRATION=%p → %p', (raw, expected) => {
+    expect(readConfigApiEnvironment({ ...VALID, REQUIRE_TENANT_REGISTRATION: raw }).requireTenantRegistration).toBe(expected);
   });
 
   it('takes the optional settings when given; SSM_ROOT may be written with slashes', () => {
@@ -38,6 +48,7 @@ describe('config-api environment', () => {
     [{ PAGE_TOKEN_SECRET: 'short' }, /^PAGE_TOKEN_SECRET must be at least 16 characters/],
     [{ TENANT_CLAIM: 'tenant id' }, /^TENANT_CLAIM must be a claim name/],
     [{ ADMIN_GROUP: 'config admins' }, /^ADMIN_GROUP must be a group name without whitespace/],
+    [{ REQUIRE_TENANT_REGISTRATION: 'yes' }, /^REQUIRE_TENANT_REGISTRATION must be 'true' or 'false'/],
   ])("%p fails with the variable's name", (override, message) => {
     expect(() => readConfigApiEnvironment({ ...VALID, ...override })).toThrow(message);
   });

@@ -355,8 +355,14 @@ describe('config-api handler: bad input is a precise 4xx and writes nothing', ()
       expectProblem(reply, 400, kind);
     });
 
-    it('query parameters on a single-key route → 400', async () => {
+    it('query parameters on a single-key route other than layer → 400', async () => {
       const reply = await send({ method: 'GET', path: '/v1/config/tenantconfig:plan', query: { version: '1' } });
+
+      expectProblem(reply, 400, 'invalid-request', /unknown query parameter 'version': this route accepts layer/);
+    });
+
+    it('query parameters on a write → 400', async () => {
+      const reply = await send({ method: 'PUT', path: '/v1/config/tenantconfig:plan', query: { layer: 'tenant' }, body: '{"value": 1}' });
 
       expectProblem(reply, 400, 'invalid-request', /takes no query parameters/);
     });

@@ -40,6 +40,7 @@ describe('config-api handler: routes and statuses', () => {
         version: 1,
         updatedAt: expect.stringMatching(ISO_INSTANT),
         updatedBy: 'admin-of-acme',
+        source: 'tenant',
       });
     });
 
@@ -309,6 +310,7 @@ describe('config-api handler: routes and statuses', () => {
         version: 1,
         updatedAt: expect.stringMatching(ISO_INSTANT),
         updatedBy: 'admin-of-acme',
+        source: 'tenant',
       });
     });
 
@@ -432,6 +434,9 @@ describe('config-api handler: routes and statuses', () => {
   describe('unknown routes and methods', () => {
     it.each([
       ['GET', '/v2/config/tenantconfig:plan'],
+      // POST is restore only: a path that does not end in /restore names no route.
+      ['POST', '/v1/config/tenantconfig:plan'],
+      ['POST', '/v1/defaults/tenantconfig:plan'],
       ['GET', '/v1/history'],
       ['GET', '/'],
       ['GET', '/v1/configuration'],
@@ -442,8 +447,10 @@ describe('config-api handler: routes and statuses', () => {
     });
 
     it.each([
-      ['POST', '/v1/config/tenantconfig:plan', 'GET, PUT, DELETE'],
-      ['PATCH', '/v1/config/tenantconfig:plan', 'GET, PUT, DELETE'],
+      ['PATCH', '/v1/config/tenantconfig:plan', 'GET, PUT, DELETE, POST'],
+      ['POST', '/v1/defaults', 'GET'],
+      ['PUT', '/v1/tenants', 'GET'],
+      ['POST', '/v1/tenants/acme', 'GET, PUT, DELETE'],
       ['PUT', '/v1/config', 'GET'],
       ['DELETE', '/v1/history/tenantconfig:plan', 'GET'],
     ])('%s %s: 405 with Allow: %s, nothing written', async (method, path, allow) => {

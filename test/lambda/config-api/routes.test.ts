@@ -2,27 +2,45 @@ import { InvalidKeyError } from '../../../core/errors';
 import { keyFromPath, matchRoute, ROUTE_KEYS } from '../../../lambda/config-api/routes';
 import { EdgeProblem } from '../../../lambda/shared/problem';
 
-const event = (routeKey: string, method: string, rawPath: string, extra: { stage?: string; key?: string } = {}) => ({
+const event = (routeKey: string, method: string, rawPath: string, extra: { stage?: string; key?: string; params?: Record<string, string> } = {}) => ({
   routeKey,
   rawPath,
-  pathParameters: extra.key === undefined ? undefined : { key: extra.key },
+  pathParameters: extra.params ?? (extra.key === undefined ? undefined : { key: extra.key }),
   requestContext: { stage: extra.stage ?? '$default', http: { method, path: rawPath, protocol: 'HTTP/1.1', sourceIp: '', userAgent: '' } },
 });
 
 describe('config-api routes', () => {
-  it('declares exactly the route keys of docs/design.md §4.1', () => {
+  it('declares exactly the route keys of docs/design.md §4.1 and §8.2', () => {
     expect([...ROUTE_KEYS].sort()).toEqual(
       [
         'GET /v1/config',
         'GET /v1/config/{key+}',
         'PUT /v1/config/{key+}',
         'DELETE /v1/config/{key+}',
+        'POST /v1/config/{key+}',
         'GET /v1/history/{key+}',
         'GET /v1/tenants/{tenantId}/config',
         'GET /v1/tenants/{tenantId}/config/{key+}',
         'PUT /v1/tenants/{tenantId}/config/{key+}',
         'DELETE /v1/tenants/{tenantId}/config/{key+}',
+        'POST /v1/tenants/{tenantId}/config/{key+}',
         'GET /v1/tenants/{tenantId}/history/{key+}',
+        'GET /v1/defaults',
+        'GET /v1/defaults/{key+}',
+        'PUT /v1/defaults/{key+}',
+        'DELETE /v1/defaults/{key+}',
+        'POST /v1/defaults/{key+}',
+        'GET /v1/history/defaults/{key+}',
+        'GET /v1/segments/{segment}',
+        'GET /v1/segments/{segment}/{key+}',
+        'PUT /v1/segments/{segment}/{key+}',
+        'DELETE /v1/segments/{segment}/{key+}',
+        'POST /v1/segments/{segment}/{key+}',
+        'GET /v1/history/segments/{segment}/{key+}',
+        'GET /v1/tenants',
+        'GET /v1/tenants/{tenantId}',
+        'PUT /v1/tenants/{tenantId}',
+        'DELETE /v1/tenants/{tenantId}',
       ].sort(),
     );
   });
@@ -30,10 +48,11 @@ describe('config-api routes', () => {
   it('routes on a declared route key', () => {
     expect(matchRoute(event('PUT /v1/config/{key+}', 'PUT', '/v1/config/tenantconfig:a', { key: 'tenantconfig:a' }))).toEqual({
       name: 'putItem',
+      family: 'own',
       routeKey: 'PUT /v1/config/{key+}',
       key: 'tenantconfig:a',
       basePath: '',
-      familyPath: '/v1',
+      itemsPath: '/v1/config',
     });
   });
 
@@ -42,7 +61,13 @@ describe('config-api routes', () => {
     const undeclared = event('$default', 'GET', '/v1/tenants/globex/config/paramconfig:db/max');
 
     for (const e of [{ ...declared, pathParameters: { key: 'paramconfig:db/max', tenantId: 'globex' } }, undeclared]) {
-      expect(matchRoute(e)).toMatchObject({ name: 'getItem', key: 'paramconfig:db/max', tenant: 'globex', familyPath: '/v1/tenants/globex' });
+      expect(matchRoute(e)).toMatchObject({
+        name: 'getItem',
+        key: 'paramconfig:db/max',
+        tenant: 'globex',
+        family: 'tenant',
+        itemsPath: '/v1/tenants/globex/config',
+      });
     }
     expect(matchRoute(event('$default', 'GET', '/v1/tenants/globex/config')).name).toBe('listItems');
     expect(matchRoute(event('$default', 'GET', '/v1/tenants/globex/history/tenantconfig:a')).name).toBe('getHistory');
@@ -61,7 +86,71 @@ describe('config-api routes', () => {
 
   it('a tenant-scoped path that names no route is a 404', () => {
     expect(() => matchRoute(event('$default', 'GET', '/v1/tenants/acme/secrets'))).toThrow(EdgeProblem);
-    expect(() => matchRoute(event('$default', 'GET', '/v1/tenants/acme'))).toThrow(EdgeProblem);
+    expect(() => matchRoute(event('$default', 'GET', '/v1/tenants/acme/config/'))).not.toThrow(EdgeProblem);
+  });
+
+  describe('layers, restore and the registry', () => {
+    it.each([
+      ['GET', '/v1/defaults', 'listItems', 'platform', undefined],
+      ['PUT', '/v1/defaults/tenantconfig:limits', 'putItem', 'platform', 'tenantconfig:limits'],
+      ['GET', '/v1/history/defaults/tenantconfig:limits', 'getHistory', 'platform', 'tenantconfig:limits'],
+      ['POST', '/v1/defaults/tenantconfig:limits/restore', 'restoreItem', 'platform', 'tenantconfig:limits'],
+      ['GET', '/v1/segments/plan=gold', 'listItems', 'segment', undefined],
+      ['DELETE', '/v1/segments/plan=gold/paramconfig:db/max', 'deleteItem', 'segment', 'paramconfig:db/max'],
+      ['GET', '/v1/history/segments/plan=gold/paramconfig:db/max', 'getHistory', 'segment', 'paramconfig:db/max'],
+      ['POST', '/v1/segments/plan=gold/paramconfig:db/max/restore', 'restoreItem', 'segment', 'paramconfig:db/max'],
+      ['POST', '/v1/config/tenantconfig:a/restore', 'restoreItem', 'own', 'tenantconfig:a'],
+      ['POST', '/v1/tenants/globex/config/tenantconfig:a/restore', 'restoreItem', 'tenant', 'tenantconfig:a'],
+      ['GET', '/v1/history/tenantconfig:a', 'getHistory', 'own', 'tenantconfig:a'],
+      ['GET', '/v1/tenants', 'listTenants', 'registry', undefined],
+      ['PUT', '/v1/tenants/globex', 'putTenant', 'registry', undefined],
+      ['DELETE', '/v1/tenants/globex', 'deleteTenant', 'registry', undefined],
+    ] as const)('%s %s → %s on the %s family', (method, path, name, family, key) => {
+      const matched = matchRoute(event('$default', method, path));
+      expect(matched).toMatchObject({ name, family });
+      expect(matched.key).toBe(key);
+    });
+
+    it('a key ending in /restore is an ordinary key for GET, PUT and DELETE; POST restores it with one more /restore', () => {
+      expect(matchRoute(event('$default', 'GET', '/v1/config/tenantconfig:a/restore'))).toMatchObject({ name: 'getItem', key: 'tenantconfig:a/restore' });
+      expect(matchRoute(event('$default', 'PUT', '/v1/defaults/tenantconfig:a/restore'))).toMatchObject({ name: 'putItem', key: 'tenantconfig:a/restore' });
+      expect(matchRoute(event('$default', 'POST', '/v1/config/tenantconfig:a/restore/restore'))).toMatchObject({
+        name: 'restoreItem',
+        key: 'tenantconfig:a/restore',
+      });
+    });
+
+    it('a declared POST route strips /restore from the path and from the gateway path parameter alike', () => {
+      const declared = event('POST /v1/config/{key+}', 'POST', '/v1/config/tenantconfig:a/restore', { key: 'tenantconfig:a/restore' });
+      expect(matchRoute(declared)).toMatchObject({ name: 'restoreItem', key: 'tenantconfig:a' });
+      const noSuffix = event('POST /v1/config/{key+}', 'POST', '/v1/config/tenantconfig:a', { key: 'tenantconfig:a' });
+      expect(() => matchRoute(noSuffix)).toThrow(expect.objectContaining({ kind: 'route-not-found' }));
+    });
+
+    it('names the segment and the tenant of declared routes, checked against the gateway parameters', () => {
+      const seg = event('GET /v1/segments/{segment}/{key+}', 'GET', '/v1/segments/plan=gold/tenantconfig:a', {
+        params: { segment: 'plan=gold', key: 'tenantconfig:a' },
+      });
+      expect(matchRoute(seg)).toMatchObject({ segment: 'plan=gold', itemsPath: '/v1/segments/plan=gold' });
+      const rec = event('GET /v1/tenants/{tenantId}', 'GET', '/v1/tenants/globex', { params: { tenantId: 'globex' } });
+      expect(matchRoute(rec)).toMatchObject({ name: 'getTenant', tenant: 'globex' });
+      const liar = event('GET /v1/tenants/{tenantId}', 'GET', '/v1/tenants/globex', { params: { tenantId: 'acme' } });
+      expect(() => matchRoute(liar)).toThrow(/ambiguous/);
+    });
+
+    it('the registry record does not swallow the twins, nor the twins the record', () => {
+      expect(matchRoute(event('$default', 'GET', '/v1/tenants/acme')).name).toBe('getTenant');
+      expect(matchRoute(event('$default', 'GET', '/v1/tenants/acme/config')).name).toBe('listItems');
+      expect(() => matchRoute(event('GET /v1/tenants/{tenantId}', 'GET', '/v1/tenants/acme/config'))).toThrow(EdgeProblem);
+    });
+
+    it('a layer history path is never read as a key of /v1/history/{key+}', () => {
+      expect(matchRoute(event('$default', 'GET', '/v1/history/defaults/tenantconfig:a'))).toMatchObject({ family: 'platform', key: 'tenantconfig:a' });
+      expect(matchRoute(event('$default', 'GET', '/v1/history/segments/region=eu/tenantconfig:a'))).toMatchObject({
+        family: 'segment',
+        segment: 'region=eu',
+      });
+    });
   });
 
   it('a declared twin whose path lacks the tenant prefix is a 404, not a guess', () => {

@@ -82,21 +82,38 @@ function safeDecode(path: string): string {
   }
 }
 
-/** What API Gateway would have matched, from the literal route table of docs/design.md §4.1. */
-function declaredRoute(method: string, decodedPath: string): { routeKey: string; key?: string; tenantId?: string } | undefined {
+/** What API Gateway would have matched, from the literal route tables of docs/design.md §4.1 and §8.2. */
+function declaredRoute(method: string, decodedPath: string): { routeKey: string; params: Record<string, string> } | undefined {
+  // The registry: exactly /v1/tenants and /v1/tenants/{tenantId}.
+  if (decodedPath === '/v1/tenants' && method === 'GET') return { routeKey: 'GET /v1/tenants', params: {} };
+  const record = /^\/v1\/tenants\/([^/]+)$/.exec(decodedPath);
+  if (record) return ['GET', 'PUT', 'DELETE'].includes(method) ? { routeKey: `${method} /v1/tenants/{tenantId}`, params: { tenantId: record[1] } } : undefined;
+  // Layers: the literal history routes are more specific than /v1/history/{key+}.
+  const layered: Array<[RegExp, string, string[], (m: RegExpExecArray) => Record<string, string>]> = [
+    [/^\/v1\/history\/defaults\/(.+)$/, '/v1/history/defaults/{key+}', ['GET'], (m) => ({ key: m[1] })],
+    [/^\/v1\/history\/segments\/([^/]+)\/(.+)$/, '/v1/history/segments/{segment}/{key+}', ['GET'], (m) => ({ segment: m[1], key: m[2] })],
+    [/^\/v1\/defaults$/, '/v1/defaults', ['GET'], () => ({})],
+    [/^\/v1\/defaults\/(.+)$/, '/v1/defaults/{key+}', ['GET', 'PUT', 'DELETE', 'POST'], (m) => ({ key: m[1] })],
+    [/^\/v1\/segments\/([^/]+)$/, '/v1/segments/{segment}', ['GET'], (m) => ({ segment: m[1] })],
+    [/^\/v1\/segments\/([^/]+)\/(.+)$/, '/v1/segments/{segment}/{key+}', ['GET', 'PUT', 'DELETE', 'POST'], (m) => ({ segment: m[1], key: m[2] })],
+  ];
+  for (const [pattern, template, methods, params] of layered) {
+    const m = pattern.exec(decodedPath);
+    if (m) return methods.includes(method) ? { routeKey: `${method} ${template}`, params: params(m) } : undefined;
+  }
   const scoped = /^\/v1\/tenants\/([^/]+)(\/.*)$/.exec(decodedPath);
   const path = scoped ? `/v1${scoped[2]}` : decodedPath;
   const family = scoped ? '/v1/tenants/{tenantId}' : '/v1';
-  const tenant = scoped ? { tenantId: scoped[1] } : {};
-  if (path === '/v1/config' && method === 'GET') return { routeKey: `GET ${family}/config`, ...tenant };
+  const tenant: Record<string, string> = scoped ? { tenantId: scoped[1] } : {};
+  if (path === '/v1/config' && method === 'GET') return { routeKey: `GET ${family}/config`, params: tenant };
   const keyed: Array<[string, string[]]> = [
-    ['/config/', ['GET', 'PUT', 'DELETE']],
+    ['/config/', ['GET', 'PUT', 'DELETE', 'POST']],
     ['/history/', ['GET']],
   ];
   for (const [literal, methods] of keyed) {
     const full = `/v1${literal}`;
     if (path.startsWith(full) && path.length > full.length && methods.includes(method)) {
-      return { routeKey: `${method} ${family}${literal}{key+}`, key: path.slice(full.length), ...tenant };
+      return { routeKey: `${method} ${family}${literal}{key+}`, params: { key: path.slice(full.length), ...tenant } };
     }
   }
   return undefined;
@@ -126,14 +143,7 @@ export function apiEvent(req: ApiRequest): APIGatewayProxyEventV2WithJWTAuthoriz
       ...(req.headers ?? {}),
     },
     ...(Object.keys(query).length > 0 ? { queryStringParameters: { ...query } } : {}),
-    ...(declared?.key !== undefined || declared?.tenantId !== undefined
-      ? {
-          pathParameters: {
-            ...(declared.key !== undefined ? { key: declared.key } : {}),
-            ...(declared.tenantId !== undefined ? { tenantId: declared.tenantId } : {}),
-          },
-        }
-      : {}),
+    ...(declared && Object.keys(declared.params).length > 0 ? { pathParameters: { ...declared.params } } : {}),
     requestContext: {
       accountId: '123456789012',
       apiId: 'api',

@@ -11,9 +11,12 @@ import { PageTokenCodec } from '../../../core/page-token';
 import { TagRegistry, type BackendKind } from '../../../core/tag-registry';
 import { TagRouter } from '../../../core/tag-router';
 import { parseTenantId } from '../../../core/tenant';
+import { TenantSchema } from '../../../core/tenant-attributes';
+import { TenantService } from '../../../core/tenant-service';
 import { createHandler, type ConfigApiDeps, type ConfigApiLambdaHandler } from '../../../lambda/config-api/handler';
 import { InMemoryConfigBackend } from '../../support/in-memory-backend';
 import { apiEvent, type ApiRequest } from './api-event';
+import { InMemoryTenantRegistry } from './in-memory-tenant-registry';
 import { RecordingBackend } from './recording-backend';
 
 export const PAGE_TOKEN_SECRET = 'handler-tests-page-token-secret';
@@ -30,6 +33,8 @@ export interface Harness {
   readonly handler: ConfigApiLambdaHandler;
   readonly backends: Readonly<Record<BackendKind, RecordingBackend>>;
   readonly registry: TagRegistry;
+  /** The tenant registry behind `/v1/tenants` and the layers (only with `layers`). */
+  readonly tenants: InMemoryTenantRegistry;
   call(req: ApiRequest): Promise<Reply>;
   /** put + delete calls that reached any backend. */
   writes(): number;
@@ -42,6 +47,12 @@ export interface HarnessOptions {
   readonly logger?: Logger;
   readonly principal?: ConfigApiDeps['principal'];
   readonly maxBodyBytes?: number;
+  /**
+   * Serve effective values through the layers, with an in-memory tenant registry, the default
+   * schema, the registry routes and offboarding (as the Lambda and the local system do).
+   * @default off: tenant values only, as before the layers
+   */
+  readonly layers?: boolean | { readonly requireRegistration?: boolean; readonly offboardingDeadlineMs?: number };
 }
 
 export const silentLogger = (): Logger => new Logger({ serviceName: 'config-api-test', logLevel: 'SILENT' });
@@ -52,19 +63,32 @@ export function createHarness(options: HarnessOptions = {}): Harness {
     dynamodb: new RecordingBackend(options.backends?.dynamodb ?? new InMemoryConfigBackend({ historyDepth: 10 })),
     ssm: new RecordingBackend(options.backends?.ssm ?? new InMemoryConfigBackend()),
   };
-  const service = new ConfigService(new TagRouter(registry, backends), new PageTokenCodec(PAGE_TOKEN_SECRET));
+  const router = new TagRouter(registry, backends);
+  const pageTokens = new PageTokenCodec(PAGE_TOKEN_SECRET);
+  const tenants = new InMemoryTenantRegistry();
+  const layers = options.layers === true ? {} : options.layers || undefined;
+  const schema = TenantSchema.default();
+  const service = new ConfigService(router, pageTokens, undefined, layers && { tenants, schema, requireRegistration: layers.requireRegistration });
   const handler = createHandler({
     service,
     registry,
     principal: options.principal ?? { tenantClaim: 'tenant_id', adminGroup: 'config-admins' },
     logger: options.logger ?? silentLogger(),
     maxBodyBytes: options.maxBodyBytes,
+    ...(layers
+      ? {
+          tenants: new TenantService(tenants, schema, pageTokens),
+          tenantSchema: schema,
+          offboarding: { router, registry: tenants, deadlineMs: layers.offboardingDeadlineMs },
+        }
+      : {}),
   });
 
   return {
     handler,
     backends,
     registry,
+    tenants,
     async call(req) {
       const result = await handler(apiEvent(req));
       const headers = Object.fromEntries(Object.entries(result.headers ?? {}).map(([k, v]) => [k.toLowerCase(), String(v)]));
