@@ -50,7 +50,8 @@ export async function runFanout(env: FanoutEnvironment, logger: GenericLogger): 
   // Snapshot page tokens never leave this process: a per-process secret is enough. The service
   // reads tenants' own items; the defaults come from the process's layers (fanout/fanout-layers.ts).
   const service = new ConfigService(router, new PageTokenCodec(randomBytes(32).toString('hex')));
-  const layers = new FanoutLayers({ router, tenants: new DynamoDbTenantRegistry({ client: dynamodb, tableName }), schema: TenantSchema.default(), logger });
+  const tenantRegistry = new DynamoDbTenantRegistry({ client: dynamodb, tableName });
+  const layers = new FanoutLayers({ router, tenants: tenantRegistry, schema: TenantSchema.default(), logger });
 
   const verifier = createJwtVerifier(env.jwt);
   try {
@@ -66,7 +67,7 @@ export async function runFanout(env: FanoutEnvironment, logger: GenericLogger): 
       verifier,
       changeLog,
       snapshots: configServiceSnapshotSource(service),
-      tenants: backendTenantDirectory(Object.values(backends)),
+      tenants: backendTenantDirectory(Object.values(backends), tenantRegistry),
       layers,
       registry,
       metrics,

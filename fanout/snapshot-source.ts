@@ -16,6 +16,7 @@ import type { ConfigItem } from '../core/item';
 import type { KeyPrefix } from '../core/key';
 import type { Principal } from '../core/principal';
 import type { TenantId } from '../core/tenant';
+import type { TenantRegistry } from '../core/tenant-registry';
 
 export interface SnapshotPage {
   readonly items: readonly ConfigItem[];
@@ -89,15 +90,24 @@ export interface TenantDirectory {
 }
 
 /**
- * The tenants of every backend (each read once however many tags it serves), one backend after
- * the other. The cursor says which backend and that backend's cursor.
+ * The tenants of the registry (when given: registered tenants with no key of their own still
+ * see the defaults), then of every backend (each read once however many tags it serves), one
+ * after the other. The cursor says which source and that source's cursor.
  */
-export function backendTenantDirectory(backends: Iterable<ConfigBackend>): TenantDirectory {
-  const listers = [...new Set(backends)].map((b) => {
+export function backendTenantDirectory(backends: Iterable<ConfigBackend>, registry?: Pick<TenantRegistry, 'list'>): TenantDirectory {
+  const listers: Array<(page: PageRequest) => Promise<Page<TenantId>>> = [...new Set(backends)].map((b) => {
     const list = b.listTenants?.bind(b);
     if (!list) throw new Error('every backend behind a Watch of every tenant must implement listTenants');
     return list;
   });
+  if (registry) {
+    listers.unshift(async (page) => {
+      const got = await registry.list(page);
+      // Offboarded tenants stay in the registry as a record of it; they hold nothing to watch.
+      const items = got.items.filter((r) => r.offboarding === undefined).map((r) => r.tenantId);
+      return got.cursor === undefined ? { items } : { items, cursor: got.cursor };
+    });
+  }
   return {
     async list(page) {
       let index = 0;

@@ -257,16 +257,17 @@ export async function startLocalSystem(options: LocalSystemOptions = {}): Promis
     });
     stops.push(() => front.close());
 
+    const tenantRegistry = new DynamoDbTenantRegistry({ client: dynamodbClient, tableName: table });
     const fanout = await startFanoutServer(
       {
         verifier: createJwtVerifier({ issuer: LOCAL_ISSUER, audience: [LOCAL_CLIENT_ID], anyServiceClient: true, jwks: signer.jwks }),
         changeLog: local.changeLog,
         // Tenants' own items only: the fanout adds the defaults from its layers (fanout/fanout-layers.ts).
         snapshots: configServiceSnapshotSource(new ConfigService(new TagRouter(registry, backends), new PageTokenCodec(randomBytes(32).toString('hex')))),
-        tenants: backendTenantDirectory(Object.values(backends)),
+        tenants: backendTenantDirectory(Object.values(backends), tenantRegistry),
         layers: new FanoutLayers({
           router: new TagRouter(registry, backends),
-          tenants: new DynamoDbTenantRegistry({ client: dynamodbClient, tableName: table }),
+          tenants: tenantRegistry,
           schema: TenantSchema.default(),
           logger: new Logger({ serviceName: 'fanout' }),
         }),
