@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { ConfigStore, type IncomingChange } from '../../client/config-store';
+import { ConfigStore, SharedItems, type IncomingChange } from '../../client/config-store';
 
 const put = (key: string, value: unknown, version: number): IncomingChange => ({ key, value, version, deleted: false, updatedAt: 't', updatedBy: 'u' });
 const del = (key: string, version: number): IncomingChange => ({ key, version, deleted: true, updatedAt: 't', updatedBy: 'u' });
@@ -126,5 +126,52 @@ describe('ConfigStore after a delete made behind the API (Parameter Store restar
     expect(store.apply(at('p', 'v4-late', 4, '2026-01-01T00:00:04Z'))).toBeUndefined();
     expect(store.apply(at('p', 'v5-dup', 5, '2026-01-01T00:00:05Z'))).toBeUndefined();
     expect(store.get('p')).toBeUndefined();
+  });
+});
+
+describe('ConfigStore with layers (sources)', () => {
+  const from = (source: string, change: IncomingChange): IncomingChange => ({ ...change, source });
+
+  it('switches from the tenant’s own value to a default of a lower version, and back', () => {
+    const store = new ConfigStore();
+    store.apply(from('tenant', put('k', 'own', 7)));
+
+    const fallback = store.apply(from('platform', put('k', 'default', 2)));
+    const override = store.apply(from('tenant', put('k', 'own again', 8)));
+
+    expect(fallback).toMatchObject({ value: 'default', version: 2, source: 'platform', previous: { value: 'own', version: 7 } });
+    expect(override).toMatchObject({ value: 'own again', version: 8, source: 'tenant' });
+    expect(store.get('k')).toMatchObject({ value: 'own again', source: 'tenant' });
+  });
+
+  it('still drops duplicates and older versions within one source', () => {
+    const store = new ConfigStore();
+    store.apply(from('segment:plan=gold', put('k', 'v5', 5)));
+
+    expect(store.apply(from('segment:plan=gold', put('k', 'dup', 5)))).toBeUndefined();
+    expect(store.apply(from('segment:plan=gold', put('k', 'old', 4)))).toBeUndefined();
+    expect(store.get('k')?.value).toBe('v5');
+  });
+
+  it('lets a snapshot replace a held value of another source even at a lower version', () => {
+    const store = new ConfigStore();
+    store.apply(from('tenant', put('k', 'own', 9)));
+
+    const changes = store.replaceAll([{ key: 'k', value: 'default', version: 1, updatedAt: 't', updatedBy: 'u', source: 'platform' }]);
+
+    expect(changes).toMatchObject([{ key: 'k', value: 'default', version: 1, source: 'platform' }]);
+  });
+
+  it('holds one object per default for every store of a client, and lets it go when the last store drops it', () => {
+    const shared = new SharedItems();
+    const stores = Array.from({ length: 100 }, () => new ConfigStore(shared));
+    for (const s of stores) s.apply(from('platform', put('k', { big: 'x'.repeat(100) }, 3)));
+    stores[0].apply(from('tenant', put('k', 'own', 1)));
+
+    expect(new Set(stores.slice(1).map((s) => s.get('k')))).toHaveProperty('size', 1);
+    expect(shared.size).toBe(1);
+    for (const s of stores.slice(1)) s.clear();
+    expect(shared.size).toBe(0);
+    expect(stores[0].get('k')?.value).toBe('own');
   });
 });
