@@ -30,6 +30,46 @@ const MATRIX: Record<Who, Record<Family, readonly number[]>> = {
   operator: { own: NOTHING, acme: EVERYTHING, globex: EVERYTHING },
 };
 
+/** The routes of docs/design.md §8.2, which name no tenant of the caller's (or a fixed one), per principal. */
+type LayerAction =
+  | 'read default'
+  | 'read secret default'
+  | 'list defaults'
+  | 'default history'
+  | 'read segment'
+  | 'list segment'
+  | 'write default'
+  | 'write segment'
+  | 'restore acme key'
+  | 'put registry'
+  | 'get registry'
+  | 'list registry'
+  | 'offboard';
+const LAYER_ACTIONS: readonly LayerAction[] = [
+  'read default',
+  'read secret default',
+  'list defaults',
+  'default history',
+  'read segment',
+  'list segment',
+  'write default',
+  'write segment',
+  'restore acme key',
+  'put registry',
+  'get registry',
+  'list registry',
+  'offboard',
+];
+/** Expected status per action, in LAYER_ACTIONS order (201 counts as 200). */
+const LAYER_MATRIX: Record<Who, readonly number[]> = {
+  'acme reader': [200, 403, 200, 200, 200, 200, 403, 403, 403, 403, 403, 403, 403],
+  'acme admin': [200, 200, 200, 200, 200, 200, 403, 403, 200, 403, 403, 403, 403],
+  service: [200, 403, 200, 200, 200, 200, 403, 403, 403, 403, 403, 403, 403],
+  'service+secrets': [200, 200, 200, 200, 200, 200, 403, 403, 403, 403, 403, 403, 403],
+  'service without scope': [403, 403, 403, 403, 403, 403, 403, 403, 403, 403, 403, 403, 403],
+  operator: [200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200],
+};
+
 describe('principal × route × tag matrix (HTTP, local system)', () => {
   let dir: string;
   let system: LocalSystem;
@@ -52,6 +92,9 @@ describe('principal × route × tag matrix (HTTP, local system)', () => {
       for (const key of ['tenantconfig:plan', 'secretconfig:db-password'])
         expect((await api.put(`/v1/config/${key}`, admin, `${tenant}-value`)).status).toBe(201);
     }
+    expect((await api.put('/v1/defaults/tenantconfig:matrix-default', tokens.operator, 'platform-value')).status).toBe(201);
+    expect((await api.put('/v1/defaults/secretconfig:matrix-secret', tokens.operator, 'secret-default')).status).toBe(201);
+    expect((await api.put('/v1/segments/plan=gold/tenantconfig:matrix-segment', tokens.operator, 'gold-value')).status).toBe(201);
   });
   afterAll(async () => {
     await system?.stop();
@@ -91,11 +134,64 @@ describe('principal × route × tag matrix (HTTP, local system)', () => {
     expect(await statusOf(who, family, action)).toBe(expected);
   });
 
+  async function layerStatusOf(who: Who, action: LayerAction): Promise<number> {
+    const token = tokens[who];
+    const status = async (p: Promise<{ status: number }>) => ((await p).status === 201 ? 200 : (await p).status);
+    switch (action) {
+      case 'read default':
+        return status(api.get('/v1/defaults/tenantconfig:matrix-default', token));
+      case 'read secret default':
+        return status(api.get('/v1/defaults/secretconfig:matrix-secret', token));
+      case 'list defaults':
+        return status(api.get('/v1/defaults', token));
+      case 'default history':
+        return status(api.get('/v1/history/defaults/tenantconfig:matrix-default', token));
+      case 'read segment':
+        return status(api.get('/v1/segments/plan=gold/tenantconfig:matrix-segment', token));
+      case 'list segment':
+        return status(api.get('/v1/segments/plan=gold', token));
+      case 'write default':
+        return status(api.put('/v1/defaults/tenantconfig:matrix-written', token, who));
+      case 'write segment':
+        return status(api.put('/v1/segments/region=eu/tenantconfig:matrix-written', token, who));
+      case 'restore acme key':
+        return status(api.call('POST', '/v1/tenants/acme/config/tenantconfig:plan/restore', { token, body: { version: 1 } }));
+      // The registry cells use a tenant of their own: offboarding deletes every key of it.
+      case 'put registry':
+        return status(api.call('PUT', '/v1/tenants/initech', { token, body: { attributes: { plan: 'gold' } } }));
+      case 'get registry':
+        return status(api.get('/v1/tenants/initech', token));
+      case 'list registry':
+        return status(api.get('/v1/tenants', token));
+      case 'offboard':
+        return status(api.delete('/v1/tenants/initech', token));
+    }
+  }
+
+  const layerCells = (Object.keys(LAYER_MATRIX) as Who[]).flatMap((who) => LAYER_ACTIONS.map((action, i) => [who, action, LAYER_MATRIX[who][i]] as const));
+
+  it.each(layerCells)('%s: %s → %i', async (who, action, expected) => {
+    expect(await layerStatusOf(who, action)).toBe(expected);
+  });
+
+  it('a tenant reads a default as its effective value with source platform, and ?layer=tenant finds no override', async () => {
+    const effective = await api.get('/v1/config/tenantconfig:matrix-default', tokens['acme reader']);
+    expect(effective.status).toBe(200);
+    expect(effective.body).toMatchObject({ value: 'platform-value', source: 'platform' });
+    expect((await api.get('/v1/config/tenantconfig:matrix-default?layer=tenant', tokens['acme reader'])).status).toBe(404);
+    expect((await api.get('/v1/tenants/globex/config/tenantconfig:matrix-default', tokens.service)).body).toMatchObject({ source: 'platform' });
+  });
+
   it("a tenant principal's listing on its own routes and its twin holds only its own tenant's values", async () => {
     for (const path of ['/v1/config', '/v1/tenants/acme/config']) {
       const listed = await api.get(path, tokens['acme admin']);
       expect(listed.body.items.length).toBeGreaterThan(0);
-      for (const item of listed.body.items) expect(item.value === 'rewritten' || item.value === 'acme-value').toBe(true);
+      for (const item of listed.body.items) {
+        // Its own values, or the defaults (which are no tenant's).
+        if (item.source === 'tenant') expect(item.value === 'rewritten' || item.value === 'acme-value').toBe(true);
+        else expect(['platform-value', 'secret-default', 'operator']).toContain(item.value);
+        expect(item.value).not.toBe('globex-value');
+      }
     }
   });
 

@@ -183,4 +183,76 @@ describe('config-api handler: tenant isolation (property)', () => {
       { numRuns: 40 },
     );
   });
+  it('layers and the registry: only operators write them; a default reaches every tenant without an override, an override never another tenant', async () => {
+    await fc.assert(
+      fc.asyncProperty(keys, caller, fc.subarray([...TENANTS]), fc.constantFrom('plan=gold', 'region=eu'), async (keyList, c, overriding, segment) => {
+        const api = createHarness({ layers: true });
+        const operator = operatorClaims('op');
+        // Every key has a platform default; the tenants in `overriding` hold their own value too.
+        for (const key of keyList) {
+          expect((await api.call({ method: 'PUT', path: `/v1/defaults/${key}`, body: valueBody(`default|${key}`), claims: operator })).status).toBe(201);
+        }
+        await seed(api, { acme: overriding.includes('acme') ? keyList : [], globex: overriding.includes('globex') ? keyList : [] });
+
+        // Writes of layers and of the registry, through every new route: operators only.
+        const key = keyList[0];
+        const writes = [
+          await api.call({ method: 'PUT', path: `/v1/defaults/${key}`, body: valueBody('by-caller'), claims: c.claims }),
+          await api.call({ method: 'PUT', path: `/v1/segments/${segment}/${key}`, body: valueBody('by-caller'), claims: c.claims }),
+          await api.call({ method: 'POST', path: `/v1/defaults/${key}/restore`, body: JSON.stringify({ version: 1 }), claims: c.claims }),
+          await api.call({ method: 'DELETE', path: `/v1/segments/${segment}/${key}`, claims: c.claims }),
+          await api.call({ method: 'PUT', path: '/v1/tenants/acme', body: JSON.stringify({ attributes: { plan: 'gold' } }), claims: c.claims }),
+        ];
+        const isOperator = c.name === 'operator';
+        if (isOperator) expect(writes.map((r) => r.status)).toEqual([200, 201, 200, 204, 201]);
+        else expect(writes.map((r) => r.status)).toEqual([403, 403, 403, 403, 403]);
+        // The registry is the operators' alone, reads and offboarding included.
+        for (const t of TENANTS) {
+          const record = await api.call({ method: 'GET', path: `/v1/tenants/${t}`, claims: c.claims });
+          const offboard = await api.call({ method: 'DELETE', path: `/v1/tenants/${t}`, claims: c.claims });
+          if (!isOperator) expect([record.status, offboard.status]).toEqual([403, 403]);
+        }
+        if (!isOperator) expect((await api.call({ method: 'GET', path: '/v1/tenants', claims: c.claims })).status).toBe(403);
+        if (isOperator) return; // the operator has just offboarded both tenants; the reads below are about the others
+
+        // Restore through a tenant route: only a writer of that tenant.
+        for (const r of ['own', ...TENANTS] as const) {
+          const tenant = target(c, r);
+          const restored = await api.call({ method: 'POST', path: `${base(r)}/config/${key}/restore`, body: JSON.stringify({ version: 1 }), claims: c.claims });
+          if (tenant === undefined || !c.writes) expect(restored.status).toBe(403);
+          else expect([200, 404]).toContain(restored.status);
+        }
+
+        // Effective reads: a tenant's own value, else the default; never another tenant's value.
+        for (const r of ['own', ...TENANTS] as const) {
+          const tenant = target(c, r);
+          for (const k of keyList) {
+            const read = await api.call({ method: 'GET', path: `${base(r)}/config/${k}`, claims: c.claims });
+            const own = await api.call({ method: 'GET', path: `${base(r)}/config/${k}`, query: { layer: 'tenant' }, claims: c.claims });
+            if (tenant === undefined || (isSecret(k) && !c.readsSecrets)) {
+              expect([read.status, own.status]).toEqual([403, 403]);
+            } else if (overriding.includes(tenant)) {
+              expect(read.body).toMatchObject({ value: valueOf(tenant, k), source: 'tenant' });
+              expect(own.body).toMatchObject({ value: valueOf(tenant, k), source: 'tenant' });
+            } else {
+              expect(read.body).toMatchObject({ value: `default|${k}`, source: 'platform' });
+              expect(own.status).toBe(404);
+            }
+          }
+          const listed = await listAll(api, c, r);
+          if (tenant !== undefined) {
+            for (const item of listed.items) expect([valueOf(tenant, item.key), `default|${item.key}`]).toContain(item.value);
+            expect(listed.items.map((i) => i.key).sort()).toEqual(keyList.filter((k) => c.readsSecrets || !isSecret(k)).sort());
+          }
+        }
+        // Defaults are read by everyone with the rights for the tag, and hold no tenant's value.
+        for (const k of keyList) {
+          const read = await api.call({ method: 'GET', path: `/v1/defaults/${k}`, claims: c.claims });
+          if (isSecret(k) && !c.readsSecrets) expect(read.status).toBe(403);
+          else expect(read.body).toMatchObject({ value: `default|${k}`, source: 'platform' });
+        }
+      }),
+      { numRuns: 40 },
+    );
+  });
 });
