@@ -82,15 +82,15 @@ function json(statusCode: number, body: unknown, headers: Record<string, string>
   };
 }
 
-/** An item as served: its `comment` when it has one, and the layer it comes from. */
-const itemBody = (item: ConfigItem, source: Source) => ({
+/** An item as served: its `comment` when it has one, and the layer it comes from (when given). */
+const itemBody = (item: ConfigItem, source: Source | undefined) => ({
   key: item.key,
   value: item.value,
   version: item.version,
   updatedAt: item.updatedAt,
   updatedBy: item.updatedBy,
   ...(item.comment ? { comment: item.comment } : {}),
-  source,
+  ...(source ? { source } : {}),
 });
 
 const historyBody = (e: HistoryEntry) => ({
@@ -267,11 +267,16 @@ const ROUTES: Readonly<Record<RouteName, (call: Call) => Promise<ConfigApiResult
   },
 };
 
-/** 201 with Location for a new key, else 200; the item and its ETag either way. */
+/**
+ * 201 with Location for a new key, else 200; the item and its ETag either way. A write on a
+ * tenant route answers with the item exactly as §4.1 has it (a write is always the tenant's own
+ * value); a write of a layer says which layer (`source`), as its reads do.
+ */
 function itemWritten(call: Call, item: ConfigItem, created: boolean): ConfigApiResult {
   const headers: Record<string, string> = { etag: formatEtag(item.version) };
   if (created) headers.location = `${call.route.basePath}${call.route.itemsPath}/${item.key}`;
-  return json(created ? 201 : 200, itemBody(item, call.source), headers);
+  const tenantRoute = call.route.family === 'own' || call.route.family === 'tenant';
+  return json(created ? 201 : 200, itemBody(item, tenantRoute ? undefined : call.source), headers);
 }
 
 /**

@@ -188,7 +188,8 @@ describe('config-api handler: layers, comments, restore and the tenant registry'
       expect(gold.body).toMatchObject({ value: 'gold', source: 'segment:plan=gold', version: 1 });
       expect(gold.headers.etag).toBe('"1"');
 
-      expect((await put('/v1/config/tenantconfig:limits', 'own', ACME_ADMIN)).body).toMatchObject({ source: 'tenant' });
+      // A tenant write answers with the item as §4.1 has it (no source: it is always the tenant's own).
+      expect((await put('/v1/config/tenantconfig:limits', 'own', ACME_ADMIN)).body).not.toHaveProperty('source');
       expect((await get('/v1/config/tenantconfig:limits', ACME_READER)).body).toMatchObject({ value: 'own', source: 'tenant' });
       expect((await get('/v1/tenants/acme/config/tenantconfig:limits', SERVICE)).body).toMatchObject({ value: 'own', source: 'tenant' });
       // globex, unregistered and without an override, still gets the platform default.
@@ -246,7 +247,7 @@ describe('config-api handler: layers, comments, restore and the tenant registry'
   describe('comments', () => {
     it('a PUT body may carry a comment: the response, the read and the history show it', async () => {
       const written = await put('/v1/config/tenantconfig:a', 1, ACME_ADMIN, { comment: 'raise the limit (JIRA-7)' });
-      expect(written.body).toMatchObject({ comment: 'raise the limit (JIRA-7)', source: 'tenant' });
+      expect(written.body).toMatchObject({ comment: 'raise the limit (JIRA-7)' });
       expect((await get('/v1/config/tenantconfig:a', ACME_READER)).body.comment).toBe('raise the limit (JIRA-7)');
       await put('/v1/config/tenantconfig:a', 2, ACME_ADMIN);
 
@@ -282,7 +283,7 @@ describe('config-api handler: layers, comments, restore and the tenant registry'
 
       expect(reply.status).toBe(200);
       expect(reply.headers.etag).toBe('"3"');
-      expect(reply.body).toMatchObject({ value: 'one', version: 3, comment: 'restore of version 1', source: 'tenant' });
+      expect(reply.body).toMatchObject({ value: 'one', version: 3, comment: 'restore of version 1' });
       const history = await get('/v1/history/tenantconfig:a', ACME_READER);
       expect(history.body.items.map((e: { value: string }) => e.value)).toEqual(['one', 'two', 'one']);
     });

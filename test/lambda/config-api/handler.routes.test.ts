@@ -40,7 +40,6 @@ describe('config-api handler: routes and statuses', () => {
         version: 1,
         updatedAt: expect.stringMatching(ISO_INSTANT),
         updatedBy: 'admin-of-acme',
-        source: 'tenant',
       });
     });
 
