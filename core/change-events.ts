@@ -37,6 +37,22 @@ export interface TableChange {
   readonly sequenceNumber: string;
 }
 
+/**
+ * A tenant registry row changed (attributes, offboarding): logged as the tenant's
+ * `@attributes` entry (core/tenant-registry.ts), so its watchers move between segments.
+ */
+export interface AttributesChange {
+  readonly kind: 'attributes-change';
+  readonly tenant: TenantId;
+  readonly version: number;
+  readonly deleted: boolean;
+  /** The cache entry's value as JSON (`{attributes, offboarded}`, core/layer-reads.ts); absent when deleted. */
+  readonly valueJson?: string;
+  readonly updatedAt: string;
+  readonly updatedBy: string;
+  readonly modifiedAtMs: number;
+}
+
 /** A Parameter Store write: which key changed, not to what. */
 export interface ParameterChangeNotice {
   readonly kind: 'parameter-change';
@@ -59,7 +75,17 @@ export interface MalformedEvent {
   readonly reason: string;
 }
 
-export type ParsedChangeEvent = TableChange | ParameterChangeNotice | ForeignEvent | MalformedEvent;
+export type ParsedChangeEvent = TableChange | AttributesChange | ParameterChangeNotice | ForeignEvent | MalformedEvent;
+
+/** A registry row as the table holds it, decoded by the registry's adapter. */
+export interface DecodedRegistryRow {
+  readonly tenantId: string;
+  readonly version: number;
+  readonly updatedAt: string;
+  readonly updatedBy: string;
+  /** What the cache holds for the tenant's `@attributes`. */
+  readonly valueJson: string;
+}
 
 /** What a stream image holds, decoded by the table's item codec (an adapter: core has no SDK types). */
 export interface DecodedRow {
@@ -86,6 +112,8 @@ export interface ChangeEventContext {
    * name is outside this stage's `/<root>/<stage>/tenants/` hierarchy.
    */
   readonly keyOfParameter: (name: string) => { readonly tenant: string; readonly key: string } | undefined;
+  /** The tenant registry's partition in the table and how to read its rows; without them, registry rows are foreign. */
+  readonly tenantRegistry?: { readonly partition: string; readonly decode: (image: Record<string, unknown>) => DecodedRegistryRow };
 }
 
 const SSM_SOURCE = 'aws.ssm';
@@ -120,6 +148,8 @@ function parseStreamRecord(record: Record<string, unknown>, event: Record<string
   const sortKey = isObject(keys) && isObject(keys.configKey) ? keys.configKey.S : undefined;
   if (typeof tenantRaw !== 'string' || typeof sortKey !== 'string') return malformed('Keys lack tenantId or configKey strings');
   if (ctx.isReservedSortKey(sortKey)) return foreign('a reserved row (write lease), not a config item');
+  if (ctx.tenantRegistry && tenantRaw === ctx.tenantRegistry.partition)
+    return parseRegistryRecord(eventName, stream, sortKey, event, ctx.tenantRegistry.decode);
   const target = resolveTarget(tenantRaw, sortKey, 'dynamodb', ctx);
   if ('kind' in target) return target;
 
@@ -165,6 +195,39 @@ function parseStreamRecord(record: Record<string, unknown>, event: Record<string
     modifiedAtMs,
     eventName: eventName as TableChange['eventName'],
     sequenceNumber,
+  };
+}
+
+function parseRegistryRecord(
+  eventName: string,
+  stream: Record<string, unknown>,
+  tenantRaw: string,
+  event: Record<string, unknown>,
+  decode: (image: Record<string, unknown>) => DecodedRegistryRow,
+): ParsedChangeEvent {
+  if (!TENANT_ID_PATTERN.test(tenantRaw)) return foreign('a registry row of a tenant id this service does not issue');
+  const image = stream[eventName === 'REMOVE' ? 'OldImage' : 'NewImage'];
+  if (!isObject(image)) return malformed('a registry record without its image: the stream must be NEW_AND_OLD_IMAGES');
+  let row: DecodedRegistryRow;
+  try {
+    row = decode(image);
+  } catch (e) {
+    return malformed(`the registry row cannot be decoded: ${(e as Error).message}`);
+  }
+  if (row.tenantId !== tenantRaw) return malformed("the registry row does not belong to the record's Keys");
+  if (!Number.isSafeInteger(row.version) || row.version < 1) return malformed('the registry version is not a positive integer');
+  const seconds = streamTimeSeconds(stream.ApproximateCreationDateTime, event.time);
+  const deleted = eventName === 'REMOVE';
+  return {
+    kind: 'attributes-change',
+    tenant: tenantRaw as TenantId,
+    // A removed record is newer than the last one it held.
+    version: deleted ? row.version + 1 : row.version,
+    deleted,
+    valueJson: deleted ? undefined : row.valueJson,
+    updatedAt: row.updatedAt,
+    updatedBy: row.updatedBy,
+    modifiedAtMs: seconds === undefined ? Date.parse(row.updatedAt) || 0 : Math.floor(seconds * 1000),
   };
 }
 

@@ -13,6 +13,8 @@ import { InvalidPageTokenError, NotFoundError, PreconditionFailedError } from '.
 import { TENANT_ID_PATTERN, type TenantId } from '../../core/tenant';
 import type { PutTenantCommand, TenantRecord, TenantRegistry } from '../../core/tenant-registry';
 import { translateSdkError } from '../sdk-errors';
+import type { DecodedRegistryRow } from '../../core/change-events';
+import { attributesItem } from '../../core/layer-reads';
 import { TENANT_TABLE_KEYS as K } from './table-definition';
 
 /**
@@ -136,6 +138,16 @@ export class DynamoDbTenantRegistry implements TenantRegistry {
       throw translateSdkError(e, 'DynamoDB', doing);
     }
   }
+}
+
+/** A registry row of a stream image, as the cache refresh logs it (the tenant's `@attributes` entry). */
+export function decodeRegistryRow(image: Record<string, AttributeValue>): DecodedRegistryRow {
+  const tenantId = image[K.sortKey]?.S;
+  if (!tenantId || !image.record) throw new Error('not a registry row: no tenant id or record');
+  const record = decode(image);
+  if (record.tenantId !== tenantId) throw new Error('the record names another tenant than its sort key');
+  const item = attributesItem(record);
+  return { tenantId, version: item.version, updatedAt: item.updatedAt, updatedBy: item.updatedBy, valueJson: JSON.stringify(item.value) };
 }
 
 function decode(row: Record<string, AttributeValue>): TenantRecord {

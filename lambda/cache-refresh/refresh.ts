@@ -1,5 +1,6 @@
 import type { ConfigBackend } from '../../core/backend-port';
-import { parseChangeEvent, type ChangeEventContext, type ParameterChangeNotice, type TableChange } from '../../core/change-events';
+import { parseChangeEvent, type AttributesChange, type ChangeEventContext, type ParameterChangeNotice, type TableChange } from '../../core/change-events';
+import { ATTRIBUTES_KEY } from '../../core/tenant-registry';
 import type { TenantId } from '../../core/tenant';
 import { changeFromItem, type ApplyResult, type CacheChange, type VersionedCache } from '../../core/versioned-cache';
 import type { GenericLogger } from '../../core/logger';
@@ -11,6 +12,7 @@ import type { GenericLogger } from '../../core/logger';
  *   goes straight to the cache, with no store read.
  * - Parameter Store Change: the event names the parameter only, so the value and
  *   version come from one read through the SSM backend (absent → tombstone).
+ * - A tenant registry row: the tenant's `@attributes` entry, from the image like a table row.
  *
  * Duplicated, late and out-of-order events are harmless: the cache takes a change only
  * if it is newer than what it holds. Malformed or foreign events are logged (never with
@@ -79,6 +81,8 @@ export class CacheRefresher {
         return this.fromTable(parsed);
       case 'parameter-change':
         return this.fromParameterStore(parsed);
+      case 'attributes-change':
+        return this.fromRegistry(parsed);
       default: {
         this.deps.metrics.addMetric(REFRESH_METRICS.dropped, 'Count', 1);
         this.deps.logger.warn('change event dropped', { kind: parsed.kind, reason: parsed.reason, ...eventIdentity(event) });
@@ -99,6 +103,19 @@ export class CacheRefresher {
       updatedBy: change.updatedBy,
     });
     return this.report('dynamodb', change.tenant, change.key.raw, change.version, change.deleted, change.modifiedAtMs, result);
+  }
+
+  /** A registry row: the tenant's `@attributes` entry, ordered by the record's version like a table row. */
+  private async fromRegistry(change: AttributesChange): Promise<RefreshOutcome> {
+    const result = await this.deps.cache.apply(change.tenant, {
+      key: ATTRIBUTES_KEY,
+      version: change.version,
+      deleted: change.deleted,
+      valueJson: change.valueJson,
+      updatedAt: change.updatedAt,
+      updatedBy: change.updatedBy,
+    });
+    return this.report('dynamodb', change.tenant, ATTRIBUTES_KEY, change.version, change.deleted, change.modifiedAtMs, result);
   }
 
   private async fromParameterStore(notice: ParameterChangeNotice): Promise<RefreshOutcome> {

@@ -8,6 +8,7 @@ import { Metrics } from '@aws-lambda-powertools/metrics';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { decodeStoredItem } from '../../adapters/dynamodb/item-codec';
 import { isReservedSortKey } from '../../adapters/dynamodb/table-definition';
+import { decodeRegistryRow, REGISTRY_PARTITION } from '../../adapters/dynamodb/dynamodb-tenant-registry';
 import { RedisConnector, waitUntilReady } from '../../adapters/redis/redis-connection';
 import { cacheSettingsFromEnv, redisConfigFromEnv } from '../../adapters/redis/redis-environment';
 import { RedisVersionedCache } from '../../adapters/redis/redis-versioned-cache';
@@ -61,6 +62,7 @@ export function changeEventContext(options: { registry: TagRegistry; layout: Par
     decodeRow: (image) => decodeStoredItem(image as Parameters<typeof decodeStoredItem>[0]),
     isReservedSortKey,
     keyOfParameter: (name) => options.layout.keyOfParameter(name),
+    tenantRegistry: { partition: REGISTRY_PARTITION, decode: (image) => decodeRegistryRow(image as Parameters<typeof decodeRegistryRow>[0]) },
   };
   return { context, patterns };
 }
