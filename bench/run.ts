@@ -9,6 +9,7 @@ process.env.POWERTOOLS_LOG_LEVEL ??= 'ERROR';
 
 import { formatTable, measureBundleSizes } from './bundle-size';
 import { runFanout } from './fanout';
+import { runLayers } from './layers';
 import { runListing } from './listing';
 import { runMultitenant } from './multitenant';
 import { runPropagation } from './propagation';
@@ -36,6 +37,7 @@ const BENCHMARKS: Record<string, () => Promise<BenchmarkOutcome>> = {
   fanout: runFanout,
   listing: runListing,
   multitenant: runMultitenant,
+  layers: runLayers,
 };
 
 async function main(): Promise<void> {
