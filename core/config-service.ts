@@ -69,7 +69,8 @@ export class ConfigService {
     const key = parseKey(keyRaw);
     const { tag, backend } = this.router.route(key);
     authorize(access, tag, 'read');
-    const context = this.layers?.mustCheckRegistration ? await this.contextOf(access) : undefined;
+    // A layer's owner is not a tenant: registration is never asked of it.
+    const context = this.layers?.mustCheckRegistration && !isLayerOwner(access.tenant) ? await this.contextOf(access) : undefined;
     const own = await this.reader.get(access, key.raw, () => backend.get(access.tenant, key));
     const source = sourceOfOwner(access);
     if (source !== 'tenant' || layer === 'tenant' || own || !this.layers) {

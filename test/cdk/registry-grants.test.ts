@@ -7,6 +7,9 @@ import { DEFAULT_TAG_REGISTRY, storeNeeds, type TagRegistryDocument } from '../.
 import { storeGrants } from '../../lib/service/store-access';
 import { actionsOfRole, resourcesOf, statementsOfRole, synthesize } from './support/synth';
 
+/** The Pipe's filter for tenant registry rows (registry/event-patterns.json): a tenant's attributes refresh its @attributes entry. */
+const REGISTRY_FILTER = JSON.stringify({ dynamodb: { Keys: { tenantId: { S: ['_registry'] } } } });
+
 const ROLES = { api: 'ConfigApiHandlerRole', refresh: 'ChangeEventsCacheRefreshRole', fanout: 'FanoutTaskTaskRole' } as const;
 
 const registry = (tags: TagRegistryDocument['tags']): TagRegistryDocument => ({ tags });
@@ -87,7 +90,9 @@ describe('grants derived from the tag registry', () => {
       const rules = resourcesOf(dynamoOnly, 'AWS::Events::Rule').map(([, r]) => r.Properties!.EventPattern as { source: string[] });
       expect(rules.map((p) => p.source)).toEqual([['tenantconfig.pipe']]);
       dynamoOnly.hasResourceProperties('AWS::Pipes::Pipe', {
-        SourceParameters: Match.objectLike({ FilterCriteria: { Filters: [{ Pattern: Match.stringLikeRegexp('"S":\\[\\{"prefix":"plans:"\\}\\]') }] } }),
+        SourceParameters: Match.objectLike({
+          FilterCriteria: { Filters: [{ Pattern: Match.stringLikeRegexp('"S":\\[\\{"prefix":"plans:"\\}\\]') }, { Pattern: REGISTRY_FILTER }] },
+        }),
       });
     });
 
@@ -121,6 +126,7 @@ describe('grants derived from the tag registry', () => {
                   dynamodb: { Keys: { configKey: { S: [{ prefix: 'tenantconfig:' }, { prefix: 'flags:' }, { prefix: 'limits:' }] } } },
                 }),
               },
+              { Pattern: REGISTRY_FILTER },
             ],
           },
         }),

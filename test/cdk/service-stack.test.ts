@@ -173,7 +173,11 @@ describe('service stack', () => {
             DeadLetterConfig: { Arn: { 'Fn::GetAtt': [idOf(template, 'AWS::SQS::Queue', 'ChangeEventsPipeFailures'), 'Arn'] } },
           }),
           FilterCriteria: {
-            Filters: [{ Pattern: JSON.stringify({ dynamodb: { Keys: { configKey: { S: [{ prefix: 'tenantconfig:' }, { prefix: 'flags:' }] } } } }) }],
+            Filters: [
+              { Pattern: JSON.stringify({ dynamodb: { Keys: { configKey: { S: [{ prefix: 'tenantconfig:' }, { prefix: 'flags:' }] } } } }) },
+              // Tenant registry rows: a tenant's attributes refresh its @attributes cache entry.
+              { Pattern: JSON.stringify({ dynamodb: { Keys: { tenantId: { S: ['_registry'] } } } }) },
+            ],
           },
         },
       });

@@ -478,7 +478,7 @@ describe('config-api handler: layers, comments, restore and the tenant registry'
 
     // Known gap in core/config-service.ts: get() checks the registration of the owner even when the
     // owner is a layer (`_platform` is never registered). Remove `.failing` once core skips layer owners.
-    it.failing('serves a default to anyone, whatever the registry holds', async () => {
+    it('serves a default to anyone, whatever the registry holds', async () => {
       api = createHarness({ layers: { requireRegistration: true } });
       await put('/v1/defaults/tenantconfig:a', 'p');
 
