@@ -15,7 +15,7 @@ import { Recorder } from './support';
 
 const acme = 'acme' as TenantId;
 
-function registryEvent(eventName: 'INSERT' | 'MODIFY' | 'REMOVE', record: TenantRecord, tenantKey = record.tenantId): Record<string, unknown> {
+function registryEvent(eventName: 'INSERT' | 'MODIFY' | 'REMOVE', record: TenantRecord, tenantKey: string = record.tenantId): Record<string, unknown> {
   const image = marshall({ tenantId: REGISTRY_PARTITION, configKey: tenantKey, record }, { removeUndefinedValues: true });
   return {
     version: '0',
