@@ -36,6 +36,8 @@ export interface HubChange {
   message?: WatchEvent;
   /** A change of a layer (a default): shared messages by tenant and cursor, built by the first stream that needs one. */
   layerMessages?: Map<string, WatchEvent>;
+  /** A change of a layer: what it means for each distinct list of layers, worked out once (fanout/watch-stream.ts). */
+  layerOutcomes?: Map<readonly unknown[], unknown>;
   /** A change of the tenant's attributes: its layers before and after. */
   attributes?: AttributesChange;
 }
@@ -174,7 +176,7 @@ export class ChangeHub {
   private dispatchLayer(event: ChangeEvent, cursor: ParsedCursor): void {
     if (!this.layers) return;
     this.layers.applyLayerEvent(event);
-    const change: HubChange = { event, cursor, layerMessages: new Map() };
+    const change: HubChange = { event, cursor, layerMessages: new Map(), layerOutcomes: new Map() };
     for (const s of [...this.everyStream]) {
       try {
         s.onChange(change);

@@ -45,7 +45,13 @@ export class FanoutLayers {
   private readonly layers = new Map<string, LayerItems>();
   private readonly tenants = new Map<string, TenantEntry>();
   private readonly loading = new Map<string, Promise<void>>();
-  private readonly platformOnly: readonly Layer[] = [PLATFORM];
+  /**
+   * One array per distinct list of layers, shared by every tenant with those segments: a
+   * default change is resolved once per list (see {@link resolveFor}), not once per tenant.
+   */
+  private readonly layerSets = new Map<string, readonly Layer[]>();
+  private readonly names = new WeakMap<readonly Layer[], readonly Source[]>();
+  private readonly platformOnly: readonly Layer[] = this.internLayers([PLATFORM]);
 
   constructor(private readonly deps: FanoutLayersDeps) {
     for (const layer of [PLATFORM, ...deps.schema.allSegments().map(segmentLayer)]) {
@@ -180,8 +186,28 @@ export class FanoutLayers {
     return this.tenants.size;
   }
 
+  /** Where a source stands among these layers (0 = highest), -1 when it is not one of them. */
+  rankOf(layers: readonly Layer[], source: Source): number {
+    let names = this.names.get(layers);
+    if (!names) {
+      names = layers.map(layerName);
+      this.names.set(layers, names);
+    }
+    return names.indexOf(source);
+  }
+
   private setTenant(tenant: string, attributes: TenantAttributes, version: number): void {
-    this.tenants.set(tenant, { attributes, layers: defaultLayersOf(attributes, this.deps.schema), version });
+    this.tenants.set(tenant, { attributes, layers: this.internLayers(defaultLayersOf(attributes, this.deps.schema)), version });
+  }
+
+  private internLayers(layers: readonly Layer[]): readonly Layer[] {
+    const id = layers.map(layerName).join('|');
+    let held = this.layerSets.get(id);
+    if (!held) {
+      held = Object.freeze([...layers]);
+      this.layerSets.set(id, held);
+    }
+    return held;
   }
 
   private offer(owner: string, key: string, version: number, item: ConfigItem | undefined): void {

@@ -83,13 +83,15 @@ export function effectiveChangeEvent(
   cursor: string,
   effective: EffectiveItem | undefined,
   deleted: { version: number; source: Source; updatedAt: string; updatedBy: string },
+  /** `effective`'s value already as JSON (one serialization for many tenants). */
+  valueJson?: string,
 ): WatchEvent {
   return {
     event: 'change',
     change: effective
       ? {
           key,
-          value_json: JSON.stringify(effective.value),
+          value_json: valueJson ?? JSON.stringify(effective.value),
           version: effective.version,
           deleted: false,
           cursor,

@@ -60,7 +60,7 @@ import {
   type WireItem,
 } from './watch-events';
 import type { GenericLogger } from '../core/logger';
-import { isLayerOwner, layerName, layerOfOwner, type Layer, type Source } from '../core/layers';
+import { isLayerOwner, layerName, layerOfOwner, type EffectiveItem, type Layer, type Source } from '../core/layers';
 import type { TenantId } from '../core/tenant';
 import { ATTRIBUTES_KEY } from '../core/tenant-registry';
 import type { FanoutLayers } from './fanout-layers';
@@ -552,23 +552,26 @@ export class WatchStream implements HubSubscriber {
     const source = layerName(layer);
     const selection = this.selection;
     const tenants: Iterable<string> = selection.kind === 'one' ? [selection.tenant] : selection.kind === 'list' ? selection.tenants : this.ownKeys.keys();
+    const outcomes = (change.layerOutcomes ??= new Map()) as Map<readonly Layer[], DefaultOutcome>;
     for (const tenant of tenants) {
       if (this.ownKeys.get(tenant)?.has(event.key)) continue;
       const tenantLayers = layers.layersOf(tenant);
-      const rank = rankIn(tenantLayers, source);
-      if (rank < 0) continue;
-      const effective = layers.effective(tenantLayers, event.key);
-      if (effective && rankIn(tenantLayers, effective.source) < rank) continue;
+      // Tenants with the same segments share their list of layers: the change is resolved once for all of them.
+      let outcome = outcomes.get(tenantLayers);
+      if (!outcome) {
+        const rank = layers.rankOf(tenantLayers, source);
+        const effective = rank < 0 ? undefined : layers.effective(tenantLayers, event.key);
+        const affected = rank >= 0 && !(effective && layers.rankOf(tenantLayers, effective.source) < rank);
+        outcome = { affected, effective, valueJson: effective ? JSON.stringify(effective.value) : '' };
+        outcomes.set(tenantLayers, outcome);
+      }
+      if (!outcome.affected) continue;
       const cursor = this.cursor();
       const id = `${tenant}\n${cursor}`;
       let message = change.layerMessages?.get(id);
       if (!message) {
-        message = effectiveChangeEvent(tenant, event.key, cursor, effective, {
-          version: event.version,
-          source,
-          updatedAt: event.updatedAt,
-          updatedBy: event.updatedBy,
-        });
+        const gone = { version: event.version, source, updatedAt: event.updatedAt, updatedBy: event.updatedBy };
+        message = effectiveChangeEvent(tenant, event.key, cursor, outcome.effective, gone, outcome.valueJson);
         change.layerMessages?.set(id, message);
       }
       this.offer(message);
@@ -704,8 +707,15 @@ export class WatchStream implements HubSubscriber {
 
 const versionKey = (tenant: string, key: string): string => `${tenant}\n${key}`;
 
-/** Where a layer stands among a tenant's layers (0 = highest), -1 when it is not one of them. */
-const rankIn = (layers: readonly Layer[], source: Source): number => layers.findIndex((l) => layerName(l) === source);
+/** What one default change means for tenants with one list of layers. */
+interface DefaultOutcome {
+  /** No higher layer holds the key, so the tenant (without its own value) sees the change. */
+  readonly affected: boolean;
+  /** What it sees now: the winning default, or nothing. */
+  readonly effective?: EffectiveItem;
+  /** `effective`'s value as JSON, serialized once. */
+  readonly valueJson: string;
+}
 
 /** Consecutive runs of items of at most `maxBytes` each (an item larger than that alone). */
 function splitBySize(items: readonly WireItem[], maxBytes: number): WireItem[][] {
