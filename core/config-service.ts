@@ -5,6 +5,7 @@ import { MAX_COMMENT_LENGTH, type ConfigItem, type ExpectedVersion, type History
 import { parseKey, parseKeyPrefix, type KeyPrefix } from './key';
 import { isLayerOwner, layerName, layerOfOwner, layerOwner, resolveEffective, type EffectiveItem, type Layer, type Source } from './layers';
 import { LayerReads, type LayerSettings, type TenantContext } from './layer-reads';
+import { directReader, type ItemReader } from './item-reader';
 import type { ListPosition, PageTokenCodec } from './page-token';
 import type { Principal } from './principal';
 import type { TagRouter } from './tag-router';
@@ -14,17 +15,7 @@ export const DEFAULT_PAGE_LIMIT = 50;
 export const MAX_PAGE_LIMIT = 100;
 export const DEFAULT_HISTORY_LIMIT = 20;
 
-/**
- * Read-side hook: where the versioned cache sits (CachedItemReader, docs/design.md §3.7).
- * The default reads the backend.
- * `onWrite` lets a cache learn a write at once, so a writer reads its own write.
- */
-export interface ItemReader {
-  get(access: TenantAccess, keyRaw: string, load: () => Promise<ConfigItem | undefined>): Promise<ConfigItem | undefined>;
-  onWrite?(access: TenantAccess, key: string, change: { item?: ConfigItem; deletedVersion?: number }): Promise<void>;
-}
-
-const directReader: ItemReader = { get: (_p, _k, load) => load() };
+export type { ItemReader } from './item-reader';
 
 export interface ListQuery {
   readonly prefix?: string;

@@ -6,7 +6,7 @@
  */
 import type { TenantAccess } from './access-policy';
 import type { ConfigBackend } from './backend-port';
-import type { ItemReader } from './config-service';
+import type { ItemReader } from './item-reader';
 import { ConflictError, ForbiddenError } from './errors';
 import type { ConfigItem } from './item';
 import type { ConfigKey, KeyPrefix } from './key';
