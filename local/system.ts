@@ -20,6 +20,7 @@ import dynalite from 'dynalite';
 import { createTenantTableInput } from '../adapters/dynamodb/table-definition';
 import { CachedItemReader, readerPoliciesFromRegistry } from '../core/cached-item-reader';
 import { TagRegistry } from '../core/tag-registry';
+import type { ChangeLog } from '../core/change-log';
 import { TagRouter } from '../core/tag-router';
 import { ConfigService } from '../core/config-service';
 import { PageTokenCodec } from '../core/page-token';
@@ -137,6 +138,8 @@ export interface LocalSystem {
   /** The dev signer whose tokens the HTTP front and the fanout accept. */
   readonly signer: DevSigner;
   readonly cache: LocalCacheStatus;
+  /** The change log the cache appends to and the fanout follows (tests count its entries). */
+  readonly changeLog: ChangeLog;
   readonly fanout: FanoutServer;
   /** Stops every server, in reverse order of start, and removes endpoints.json. Idempotent. */
   stop(): Promise<void>;
@@ -296,7 +299,7 @@ export async function startLocalSystem(options: LocalSystemOptions = {}): Promis
     const cache: LocalCacheStatus = { kind: local.kind, reader, refreshes, redis: local.redis };
 
     let stopping: Promise<void> | undefined;
-    return { endpoints, dir, endpointsFile, signer, cache, fanout, stop: () => (stopping ??= stopAll()) };
+    return { endpoints, dir, endpointsFile, signer, cache, changeLog: local.changeLog, fanout, stop: () => (stopping ??= stopAll()) };
   } catch (e) {
     await stopAll();
     throw e;
