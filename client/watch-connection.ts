@@ -9,7 +9,7 @@
  * number of times. What it learns goes to one {@link WatchSink}; it holds no configuration state.
  */
 import * as grpc from '@grpc/grpc-js';
-import { loadConfigProto } from '../proto/load';
+import { loadWatchProto } from './watch-proto';
 import type { ConfigWatchClient } from '../proto/generated/tenantconfig/v1/ConfigWatch';
 import { streamRetryDelay } from './backoff';
 import type { IncomingChange } from './config-store';
@@ -275,7 +275,7 @@ export class WatchConnection {
   }
 
   private openAttempt(generation: number, token: string): void {
-    const { ConfigWatch } = loadConfigProto().tenantconfig.v1;
+    const { ConfigWatch } = loadWatchProto().tenantconfig.v1;
     const channel = new ConfigWatch(this.settings.grpcTarget, this.settings.credentials, CHANNEL_OPTIONS);
     const resumeCursor = this.cursorHeld;
     const tenants = this.scope.tenantsFor(resumeCursor !== undefined) ?? [];
