@@ -20,6 +20,8 @@ export type WatchCall = ServerWritableStream<WatchRequest__Output, WatchEvent>;
 
 export class StreamSender {
   private queue: WatchEvent[] = [];
+  /** How far the bound is raised for events of an expansion still to leave the queue ({@link offerExpansion}). */
+  private allowance = 0;
   private blocked = false;
   private ended = false;
   private roomWaiters: Array<() => void> = [];
@@ -73,8 +75,23 @@ export class StreamSender {
   /** Queues an event; `false` means the queue is over its bound and nothing was queued. */
   offer(event: WatchEvent): boolean {
     if (this.ended) return true;
-    if (this.queue.length >= this.maxQueue) return false;
+    if (this.queue.length >= this.maxQueue + this.allowance) return false;
     this.queue.push(event);
+    this.pump();
+    return true;
+  }
+
+  /**
+   * Queues the events one log entry expands into on a stream of many tenants (a default change:
+   * one change per tenant it reaches) past the bound: they are bounded by the stream's tenants,
+   * not by how slowly the consumer reads, and they must not cut off a consumer that keeps up. Until
+   * as many events have left the queue, the bound is raised by their number. `false` as `offer`.
+   */
+  offerExpansion(events: readonly WatchEvent[]): boolean {
+    if (this.ended) return true;
+    if (this.queue.length >= this.maxQueue + this.allowance) return false;
+    this.allowance += events.length;
+    this.queue.push(...events);
     this.pump();
     return true;
   }
@@ -124,6 +141,7 @@ export class StreamSender {
   private pump(): void {
     while (!this.blocked && !this.ended && this.queue.length > 0) {
       const event = this.queue.shift()!;
+      if (this.allowance > 0) this.allowance -= 1;
       if (!this.writeNow(event)) this.blocked = true;
     }
     if (this.queue.length < this.maxQueue) this.releaseRoomWaiters();

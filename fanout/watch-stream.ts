@@ -64,6 +64,7 @@ import { isLayerOwner, layerName, layerOfOwner, type EffectiveItem, type Layer, 
 import type { TenantId } from '../core/tenant';
 import { ATTRIBUTES_KEY } from '../core/tenant-registry';
 import type { FanoutLayers } from './fanout-layers';
+import type { WatchEvent } from '../proto/generated/tenantconfig/v1/WatchEvent';
 
 export interface WatchStreamSettings {
   /** An idle stream gets a heartbeat this often. @default 15000 */
@@ -553,6 +554,7 @@ export class WatchStream implements HubSubscriber {
     const selection = this.selection;
     const tenants: Iterable<string> = selection.kind === 'one' ? [selection.tenant] : selection.kind === 'list' ? selection.tenants : this.ownKeys.keys();
     const outcomes = (change.layerOutcomes ??= new Map()) as Map<readonly Layer[], DefaultOutcome>;
+    const messages: WatchEvent[] = [];
     for (const tenant of tenants) {
       if (this.ownKeys.get(tenant)?.has(event.key)) continue;
       const tenantLayers = layers.layersOf(tenant);
@@ -574,8 +576,10 @@ export class WatchStream implements HubSubscriber {
         message = effectiveChangeEvent(tenant, event.key, cursor, outcome.effective, gone, outcome.valueJson);
         change.layerMessages?.set(id, message);
       }
-      this.offer(message);
+      messages.push(message);
     }
+    if (messages.length === 1) this.offer(messages[0]);
+    else if (messages.length > 1) this.offerExpansion(messages);
   }
 
   /** A tenant's attributes changed: the effective values that differ between its old and new segments. */
@@ -626,6 +630,16 @@ export class WatchStream implements HubSubscriber {
 
   private offer(event: Parameters<StreamSender['offer']>[0]): void {
     if (this.sender.offer(event)) return;
+    this.cutOffSlowConsumer();
+  }
+
+  /** The changes one log entry means for many tenants of this stream: past the queue's bound (StreamSender.offerExpansion). */
+  private offerExpansion(events: readonly WatchEvent[]): void {
+    if (this.sender.offerExpansion(events)) return;
+    this.cutOffSlowConsumer();
+  }
+
+  private cutOffSlowConsumer(): void {
     this.deps.metrics.slowConsumerCut();
     const status = {
       code: grpcStatus.RESOURCE_EXHAUSTED,

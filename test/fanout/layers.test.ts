@@ -169,3 +169,28 @@ describe('Watch with layers of defaults', () => {
     watch.cancel();
   });
 });
+
+describe('a default change on a stream of every tenant', () => {
+  let harness: FanoutHarness;
+  // A small queue bound: one default change means one change per tenant, far more than the bound.
+  harnessPerSuite({ layers: true, anyServiceClient: true, watch: { maxQueueEvents: 64, snapshotPageBytes: 16 * 1024 } }, (started) => (harness = started));
+
+  it('sends one change per tenant, past the queue bound, without cutting off a consumer that reads', async () => {
+    // Arrange: 600 tenants that hold a key of their own elsewhere, so a Watch of every tenant knows them.
+    const tenants = Array.from({ length: 600 }, (_, i) => `all-${String(i).padStart(3, '0')}`);
+    for (const t of tenants) await harness.writer.put(t, 'tenantconfig:all/own', t);
+    const service = harness.signer.signServiceToken({ service: 'billing' });
+    const watch = harness.watch(service, { tenants: ['*'], prefixes: ['tenantconfig:all/'], paged_snapshots: true });
+    await watch.until(live, 10_000, 'the snapshot of every tenant');
+
+    // Act
+    await harness.writer.putDefault(PLATFORM, 'tenantconfig:all/limit', 3);
+    await watch.until((r) => changesOf(r, 'tenantconfig:all/limit').length >= tenants.length, 10_000, 'a change per tenant');
+
+    // Assert
+    expect(watch.done).toBeUndefined();
+    expect(new Set(changesOf(watch, 'tenantconfig:all/limit').map((c) => c.tenant_id))).toEqual(new Set(tenants));
+    expect(harness.metrics.slowConsumersCut).toBe(0);
+    watch.cancel();
+  });
+});
