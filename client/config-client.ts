@@ -12,12 +12,13 @@ import { ConfigStore, type IncomingChange } from './config-store';
 import {
   ConfigClientClosedError,
   ConfigClientOptionsError,
+  ConfigClientStartTimeoutError,
   InvalidTenantIdError,
   type ConfigClientAuthError,
   type ConfigClientPermissionError,
 } from './errors';
 import { HttpFallbackPoller } from './http-poller';
-import { resolveOptions, type ConfigClientOptions, type ResolvedOptions } from './options';
+import { resolveOptions, resolveStartTimeout, type AnyConfigClientOptions, type ResolvedOptions } from './options';
 import { SnapshotWriter } from './snapshot-writer';
 import { OnDemandFollower } from './on-demand-follower';
 import { StatusTracker } from './status-tracker';
@@ -25,7 +26,8 @@ import { isTenantId } from './tenant-id';
 import { TenantSet } from './tenant-set';
 import { TenantView, type TenantViewHost } from './tenant-view';
 import { errorMessage } from './token';
-import type { ChangeListener, ClientItem, ConfigChange, ConfigClientStatus, StateSource, StatusListener, StatusReport } from './types';
+import { jsonOf, primitiveOf, type ConfigReader, type ConfigSchema } from './typed-read';
+import type { ChangeListener, ClientItem, ConfigChange, ConfigClientStatus, LagEvent, StateSource, StatusListener, StatusReport } from './types';
 import { createUserTokenVerifier, type UserTokenVerifier } from './user-tokens';
 import { WatchConnection, type WatchScope, type WatchSink } from './watch-connection';
 
@@ -36,10 +38,25 @@ interface ChangeSubscription {
 
 type StartState =
   | { readonly phase: 'idle' }
-  | { readonly phase: 'pending'; readonly promise: Promise<void>; resolve(): void; reject(e: Error): void }
+  | { readonly phase: 'pending'; readonly promise: Promise<void>; resolve(): void; reject(e: Error): void; timer?: NodeJS.Timeout }
   | { readonly phase: 'settled'; readonly promise: Promise<void> };
 
-export class ConfigClient {
+/** `start()`'s options. */
+export interface StartOptions {
+  /**
+   * Reject with ConfigClientStartTimeoutError when no first state is held after this long.
+   * `Infinity` waits for ever. @default the `startTimeoutMs` option (30 000)
+   */
+  readonly timeoutMs?: number;
+}
+
+/** Values given to an offline client or a test double, as items: version 1, written now by `bootstrap`. */
+export function bootstrapItems(values: Readonly<Record<string, unknown>>, version = 1): ClientItem[] {
+  const updatedAt = new Date().toISOString();
+  return Object.entries(values).map(([key, value]) => ({ key, value, version, updatedAt, updatedBy: 'bootstrap' }));
+}
+
+export class ConfigClient implements ConfigReader {
   private readonly opts: ResolvedOptions;
   private readonly store = new ConfigStore();
   private readonly changeListeners = new Set<ChangeSubscription>();
@@ -57,16 +74,24 @@ export class ConfigClient {
   private startState: StartState = { phase: 'idle' };
   private closed = false;
   private closing?: Promise<void>;
+  /** The snapshot file gave the first state (for a start() that times out). */
+  private restoredFromFile = false;
+  /** Versions of changes made locally (test double), above every version given. */
+  private localVersion = 1;
 
-  constructor(options: ConfigClientOptions) {
+  constructor(options: AnyConfigClientOptions) {
     this.opts = resolveOptions(options);
     const { opts } = this;
     this.tracker = new StatusTracker(opts.staleAfterMs, opts.logger);
+    if (opts.metrics.onStatus) this.tracker.onStatus(opts.metrics.onStatus);
     let scope: WatchScope | undefined;
     if (opts.tenants) {
-      const tenants = new TenantSet(opts.tenants, opts.logger);
+      // Offline, every tenant there is was given: held as the whole fleet, nothing to follow.
+      const tenants = new TenantSet(opts.offline ? 'all' : opts.tenants, opts.logger);
       this.tenantSet = tenants;
-      if (opts.tenants === 'on-demand') {
+      if (opts.offline) {
+        scope = { tenantsFor: () => undefined };
+      } else if (opts.tenants === 'on-demand') {
         this.follower = new OnDemandFollower(tenants, opts);
         scope = this.follower.scope;
       } else {
@@ -76,6 +101,10 @@ export class ConfigClient {
     }
     this.connection = new WatchConnection(opts, this.watchSink(), scope);
     this.follower?.attach(this.connection);
+    if (opts.offline) {
+      this.goOffline();
+      return;
+    }
     if (opts.httpBaseUrl) {
       const {
         httpBaseUrl: baseUrl,
@@ -119,30 +148,80 @@ export class ConfigClient {
 
   /**
    * Connects. Resolves once the first state is held: a snapshot from the stream; or, when the
-   * first attempt fails, the snapshot file's state or an HTTP load (status then says
-   * `interrupted`, and `statusReport.source` where the state came from). With the service down and
-   * neither fallback, it waits for the service. Rejects with ConfigClientAuthError when the
-   * service refuses every token (the client is then closed), ConfigClientClosedError on `close()`.
+   * first attempt fails, the snapshot file's state (or `bootstrap`) or an HTTP load (status then
+   * says `interrupted`, and `statusReport.source` where the state came from). Rejects with
+   * ConfigClientStartTimeoutError when none of them answered within `timeoutMs` (default the
+   * `startTimeoutMs` option, 30 s; the client keeps trying, `close()` to give up) — resolving
+   * instead if the snapshot file or `bootstrap` gave a state meanwhile; with ConfigClientAuthError
+   * when the service refuses every token (the client is then closed), ConfigClientClosedError on
+   * `close()`. Offline, it resolves at once. Later calls return the first call's promise.
    */
-  start(): Promise<void> {
+  start(options: StartOptions = {}): Promise<void> {
     if (this.closed) return Promise.reject(new ConfigClientClosedError());
     if (this.startState.phase !== 'idle') return this.startState.promise;
+    let timeoutMs: number;
+    try {
+      timeoutMs = resolveStartTimeout(options.timeoutMs, this.opts.startTimeoutMs);
+    } catch (e) {
+      return Promise.reject(e instanceof Error ? e : new Error(String(e)));
+    }
     let resolve!: () => void;
     let reject!: (e: Error) => void;
     const promise = new Promise<void>((res, rej) => {
       resolve = res;
       reject = rej;
     });
-    this.startState = { phase: 'pending', promise, resolve, reject };
+    const pending: StartState & { phase: 'pending' } = { phase: 'pending', promise, resolve, reject };
+    this.startState = pending;
+    if (Number.isFinite(timeoutMs)) {
+      pending.timer = setTimeout(() => this.startTimedOut(timeoutMs), timeoutMs);
+      pending.timer.unref?.();
+    }
     this.tracker.outageBegins();
     void this.boot();
     return promise;
   }
 
-  /** The value of `key`, from memory. A multi-tenant client reads through `forTenant(id)` instead. */
-  get<T = unknown>(key: string): T | undefined {
+  /** The value of `key`, from memory; `fallback` when absent. A multi-tenant client reads through `forTenant(id)` instead. */
+  get<T = unknown>(key: string): T | undefined;
+  get<T>(key: string, fallback: T): T;
+  get<T = unknown>(key: string, fallback?: T): T | undefined {
     this.singleTenantOnly('get');
-    return this.store.get(key)?.value as T | undefined;
+    const item = this.store.get(key);
+    return item ? (item.value as T) : fallback;
+  }
+
+  /** The value of `key` if it is a finite number; `fallback` when absent; ConfigValueTypeError otherwise. */
+  getNumber(key: string): number | undefined;
+  getNumber(key: string, fallback: number): number;
+  getNumber(key: string, fallback?: number): number | undefined {
+    this.singleTenantOnly('getNumber');
+    return primitiveOf(key, this.store.get(key), 'number', fallback);
+  }
+
+  /** The value of `key` if it is a boolean; `fallback` when absent; ConfigValueTypeError otherwise. */
+  getBoolean(key: string): boolean | undefined;
+  getBoolean(key: string, fallback: boolean): boolean;
+  getBoolean(key: string, fallback?: boolean): boolean | undefined {
+    this.singleTenantOnly('getBoolean');
+    return primitiveOf(key, this.store.get(key), 'boolean', fallback);
+  }
+
+  /** The value of `key` if it is a string; `fallback` when absent; ConfigValueTypeError otherwise. */
+  getString(key: string): string | undefined;
+  getString(key: string, fallback: string): string;
+  getString(key: string, fallback?: string): string | undefined {
+    this.singleTenantOnly('getString');
+    return primitiveOf(key, this.store.get(key), 'string', fallback);
+  }
+
+  /**
+   * The value of `key` (any JSON), checked by `schema` when given — a type guard or an object with
+   * `parse` (zod-like) — ConfigValueTypeError when it refuses; undefined when absent.
+   */
+  getJson<T = unknown>(key: string, schema?: ConfigSchema<T>): T | undefined {
+    this.singleTenantOnly('getJson');
+    return jsonOf(key, this.store.get(key), schema);
   }
 
   /** The item with its version and provenance, from memory. */
@@ -226,16 +305,71 @@ export class ConfigClient {
     return this.closing;
   }
 
+  /**
+   * A test double's change: applied as the stream's would be (a version above every one held),
+   * change listeners and `onLag` hear it. `tenantId` for a multi-tenant client.
+   */
+  protected applyLocal(key: string, value: unknown, deleted: boolean, tenantId?: string): ConfigChange | undefined {
+    if (this.closed) throw new ConfigClientClosedError();
+    if (this.tenantSet && (tenantId === undefined || !isTenantId(tenantId))) {
+      throw new InvalidTenantIdError(`a multi-tenant client's change names its tenant, got ${JSON.stringify(String(tenantId))}`);
+    }
+    if (!this.tenantSet && tenantId !== undefined) this.singleTenantOnly('a change for a tenant');
+    this.localVersion += 1;
+    const change: IncomingChange = { key, value, version: this.localVersion, deleted, updatedAt: new Date().toISOString(), updatedBy: 'test' };
+    return this.tenantSet ? this.applyTenantChange(tenantId as string, change) : this.applyChange(change);
+  }
+
+  /** A test double's status. */
+  protected forceStatus(status: ConfigClientStatus, reason?: string): void {
+    this.tracker.force(status, reason);
+  }
+
+  private goOffline(): void {
+    const { bootstrap, bootstrapTenants } = this.opts;
+    if (this.tenantSet) {
+      const items = Object.entries(bootstrapTenants ?? {}).flatMap(([tenantId, values]) => bootstrapItems(values).map((item) => ({ tenantId, item })));
+      this.tenantSet.applySnapshot(items, ['*']);
+      this.stateLoaded = true;
+    } else {
+      this.replaceState(bootstrapItems(bootstrap ?? {}), 'bootstrap');
+    }
+    this.tracker.offline();
+    this.startState = { phase: 'settled', promise: Promise.resolve() };
+  }
+
+  private startTimedOut(timeoutMs: number): void {
+    if (this.startState.phase !== 'pending' || this.closed) return;
+    // The snapshot file or bootstrap is a first state: serve it rather than fail.
+    if (this.stateLoaded) {
+      this.settleStart();
+      return;
+    }
+    const error = new ConfigClientStartTimeoutError({
+      timeoutMs,
+      stream: { target: this.opts.grpcTarget, ...(this.tracker.error ? { lastError: this.tracker.error } : {}) },
+      ...(this.opts.httpBaseUrl
+        ? { http: { baseUrl: this.opts.httpBaseUrl.href, ...(this.poller?.lastError ? { lastError: this.poller.lastError } : {}) } }
+        : {}),
+      ...(this.writer ? { snapshotFile: { path: this.writer.path, restored: this.restoredFromFile } } : {}),
+    });
+    this.opts.logger.error('config-client: start() timed out', { error: error.message });
+    this.settleStart(error);
+  }
+
   private async boot(): Promise<void> {
     const saved = await this.writer?.restore(this.opts.prefixes);
     if (this.closed) return;
     if (saved) {
+      this.restoredFromFile = true;
       this.replaceState(saved.items, 'snapshot-file');
       this.opts.logger.info('config-client: state restored from the snapshot file', {
         path: this.writer?.path,
         savedAt: saved.savedAt,
         keys: saved.items.length,
       });
+    } else if (this.opts.bootstrap && !this.tenantSet) {
+      this.replaceState(bootstrapItems(this.opts.bootstrap), 'bootstrap');
     }
     this.follower?.begin();
     this.connection.open();
@@ -280,7 +414,7 @@ export class ConfigClient {
         this.writer?.writeNow();
       },
       change: (change, tenantId) => {
-        if (this.tenantSet) this.tenantSet.applyChange(tenantId, change);
+        if (this.tenantSet) this.applyTenantChange(tenantId, change);
         else this.applyChange(change);
       },
       up: () => {
@@ -308,6 +442,10 @@ export class ConfigClient {
         void this.close();
         return true;
       },
+      reconnecting: (event) => {
+        const hook = this.opts.metrics.onReconnect;
+        if (hook) this.metric('onReconnect', () => hook(event));
+      },
       // A single-tenant client keeps retrying a refusal, as it always has.
       ...(this.opts.tenants
         ? {
@@ -333,7 +471,8 @@ export class ConfigClient {
 
   private settleStart(error?: Error): void {
     if (this.startState.phase !== 'pending') return;
-    const { promise, resolve, reject } = this.startState;
+    const { promise, resolve, reject, timer } = this.startState;
+    if (timer) clearTimeout(timer);
     this.startState = { phase: 'settled', promise };
     if (error) reject(error);
     else resolve();
@@ -348,11 +487,37 @@ export class ConfigClient {
     if (!silent) this.emitChanges(changes);
   }
 
-  private applyChange(change: IncomingChange): void {
+  private applyChange(change: IncomingChange): ConfigChange | undefined {
     const applied = this.store.apply(change);
-    if (!applied) return;
+    if (!applied) return undefined;
+    this.lag(change);
     this.emitChanges([applied]);
     this.writer?.writeSoon();
+    return applied;
+  }
+
+  private applyTenantChange(tenantId: string, change: IncomingChange): ConfigChange | undefined {
+    const applied = this.tenantSet?.applyChange(tenantId, change);
+    if (applied) this.lag(change, tenantId);
+    return applied;
+  }
+
+  /** Write → applied here, for the onLag hook. */
+  private lag(change: IncomingChange, tenantId?: string): void {
+    const hook = this.opts.metrics.onLag;
+    if (!hook) return;
+    const written = Date.parse(change.updatedAt);
+    if (!Number.isFinite(written)) return;
+    const event: LagEvent = { lagMs: Date.now() - written, key: change.key, version: change.version, ...(tenantId ? { tenantId } : {}) };
+    this.metric('onLag', () => hook(event));
+  }
+
+  private metric(name: string, call: () => void): void {
+    try {
+      call();
+    } catch (e) {
+      this.opts.logger.error(`config-client: the metrics hook ${name} threw`, { error: errorMessage(e) });
+    }
   }
 
   private emitChanges(changes: readonly ConfigChange[]): void {

@@ -56,3 +56,49 @@ export class UserTokenError extends ConfigClientError {
     super(message, options);
   }
 }
+
+/** What a `start()` that timed out tried, each part as it stood at the deadline. */
+export interface StartAttempts {
+  readonly timeoutMs: number;
+  /** The Watch stream: its address, and why it is not up (undefined: still connecting, no answer). */
+  readonly stream: { readonly target: string; readonly lastError?: string };
+  /** The HTTP fallback, when configured: its base URL and its last load's failure. */
+  readonly http?: { readonly baseUrl: string; readonly lastError?: string };
+  /** The last-known-good file, when configured: its path and whether it gave a state. */
+  readonly snapshotFile?: { readonly path: string; readonly restored: boolean };
+}
+
+/**
+ * `start()` got no first state in time: neither the stream, nor the HTTP fallback, nor the
+ * snapshot file answered. `attempts` says what was tried and how each failed. The client is not
+ * closed: it keeps trying (and `start()` stays rejected); call `close()` to give up.
+ */
+export class ConfigClientStartTimeoutError extends ConfigClientError {
+  constructor(readonly attempts: StartAttempts) {
+    const parts = [
+      `the Watch stream at ${attempts.stream.target} (${attempts.stream.lastError ?? 'no answer yet'})`,
+      attempts.http ? `the HTTP fallback at ${attempts.http.baseUrl} (${attempts.http.lastError ?? 'no answer yet'})` : 'no HTTP fallback (httpBaseUrl unset)',
+      attempts.snapshotFile ? `the snapshot file ${attempts.snapshotFile.path} (absent or unusable)` : 'no snapshot file (snapshotFile unset)',
+    ];
+    super(`ConfigClient: no configuration within ${attempts.timeoutMs} ms; tried ${parts.join('; ')}`);
+  }
+}
+
+/** What a typed getter expected of a value. */
+export type ExpectedValue = 'number' | 'boolean' | 'string' | 'schema';
+
+/** A typed getter (`getNumber`, `getBoolean`, `getString`, `getJson` with a schema) found a value of another type. */
+export class ConfigValueTypeError extends ConfigClientError {
+  constructor(
+    readonly key: string,
+    readonly expected: ExpectedValue,
+    /** What was found, described (`a string ("12")`, `an object`, `null`...). */
+    readonly found: string,
+    options?: { cause?: unknown; detail?: string },
+  ) {
+    super(
+      `${key}: expected ${expected === 'schema' ? 'a value the schema accepts' : `a ${expected}`}, found ${found}${options?.detail ? ` (${options.detail})` : ''}`,
+      options,
+    );
+  }
+}

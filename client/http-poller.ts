@@ -46,11 +46,17 @@ export class HttpFallbackPoller {
   private agent?: http.Agent;
   /** Consecutive loads without an answer; drives the early retries. */
   private failures = 0;
+  private lastFailure?: string;
 
   constructor(
     private readonly settings: HttpPollerSettings,
     private readonly sink: HttpPollerSink,
   ) {}
+
+  /** Why the last load failed; undefined once one succeeds (or before any). */
+  get lastError(): string | undefined {
+    return this.lastFailure;
+  }
 
   /** Begins polling (a load now), unless it already is. */
   start(): void {
@@ -94,12 +100,14 @@ export class HttpFallbackPoller {
       });
       if (epoch !== this.epoch) return;
       this.failures = 0;
+      this.lastFailure = undefined;
       this.settings.logger.info('config-client: state loaded over HTTP while the stream is down', { keys: items.length });
       this.sink.loaded(items);
       if (epoch === this.epoch) this.sink.answered(true);
     } catch (e) {
       if (inFlight.signal.aborted || epoch !== this.epoch) return;
-      this.settings.logger.warn('config-client: HTTP fallback failed', { error: errorMessage(e) });
+      this.lastFailure = errorMessage(e);
+      this.settings.logger.warn('config-client: HTTP fallback failed', { error: this.lastFailure });
       if (worthRetryingSoon(e)) {
         nextMs = fullJitterDelay(this.failures, { baseMs: this.settings.retryBaseMs, capMs: this.settings.retryCapMs }, this.settings.random);
         this.failures += 1;

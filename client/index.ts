@@ -1,6 +1,8 @@
 /** The client SDK a consuming microservice embeds. See README.md: the SDK in ten lines. */
-export { ConfigClient } from './config-client';
-export type { ConfigClientOptions, TenantsMode } from './options';
+export { ConfigClient, type StartOptions } from './config-client';
+export type { AnyConfigClientOptions, ConfigClientOptions, OfflineConfigClientOptions, TenantsMode } from './options';
+export { TestConfigClient, createTestClient, type TestClientOptions } from './test-client';
+export { describeValue, type ConfigReader, type ConfigSchema } from './typed-read';
 export { TenantView } from './tenant-view';
 export type { UserTokenSettings } from './user-tokens';
 export { DEFAULTS as CONFIG_CLIENT_DEFAULTS } from './options';
@@ -11,9 +13,25 @@ export {
   ConfigClientClosedError,
   ConfigClientAuthError,
   ConfigClientPermissionError,
+  ConfigClientStartTimeoutError,
+  ConfigValueTypeError,
   HttpFallbackError,
   InvalidTenantIdError,
   UserTokenError,
+  type ExpectedValue,
+  type StartAttempts,
   type UserTokenRefusal,
 } from './errors';
-export type { ChangeListener, ClientItem, ConfigChange, ConfigClientLogger, ConfigClientStatus, StateSource, StatusListener, StatusReport } from './types';
+export type {
+  ChangeListener,
+  ClientItem,
+  ConfigChange,
+  ConfigClientLogger,
+  ConfigClientMetrics,
+  ConfigClientStatus,
+  LagEvent,
+  ReconnectEvent,
+  StateSource,
+  StatusListener,
+  StatusReport,
+} from './types';

@@ -4,7 +4,7 @@
  */
 import * as grpc from '@grpc/grpc-js';
 import { ConfigClientOptionsError } from './errors';
-import type { ConfigClientLogger } from './types';
+import type { ConfigClientLogger, ConfigClientMetrics } from './types';
 import type { UserTokenSettings } from './user-tokens';
 
 /**
@@ -107,7 +107,38 @@ export interface ConfigClientOptions {
   readonly logger?: ConfigClientLogger;
   /** In [0, 1); for tests that need known jitter. @default Math.random */
   readonly random?: () => number;
+  /**
+   * How long `start()` waits for a first state (stream, HTTP fallback or snapshot file) before it
+   * rejects with ConfigClientStartTimeoutError, which says what was tried. `Infinity`: wait for
+   * the service however long it takes. `start({ timeoutMs })` overrides it per call.
+   * @default 30_000 (the grace after which a running client would call itself stale)
+   */
+  readonly startTimeoutMs?: number;
+  /**
+   * Values to serve before the service answers, `{ key: value }` (single tenant): a first state
+   * like the snapshot file's (which wins when both are there). With `offline`, all there is.
+   * @default none
+   */
+  readonly bootstrap?: Readonly<Record<string, unknown>>;
+  /** Metrics hooks: status changes, change lag, reconnects. @default none */
+  readonly metrics?: ConfigClientMetrics;
+  /** See {@link OfflineConfigClientOptions}. */
+  readonly offline?: false;
 }
+
+/**
+ * A client that never connects (unit tests, local runs without the service, a kill switch):
+ * it serves `bootstrap` (one tenant) or `bootstrapTenants` (`{ tenantId: { key: value } }`, with
+ * `tenants`), `start()` resolves at once, the status is `live` with source `bootstrap`. The
+ * connection options may stay as in production; they are not used.
+ */
+export interface OfflineConfigClientOptions extends Omit<Partial<ConfigClientOptions>, 'offline'> {
+  readonly offline: true;
+  /** Many tenants' values, read through `forTenant(id)` (needs `tenants`). @default none */
+  readonly bootstrapTenants?: Readonly<Record<string, Readonly<Record<string, unknown>>>>;
+}
+
+export type AnyConfigClientOptions = ConfigClientOptions | OfflineConfigClientOptions;
 
 export interface ResolvedOptions {
   readonly grpcTarget: string;
@@ -132,6 +163,11 @@ export interface ResolvedOptions {
   readonly userTokens?: UserTokenSettings;
   readonly logger: ConfigClientLogger;
   readonly random: () => number;
+  readonly startTimeoutMs: number;
+  readonly offline: boolean;
+  readonly bootstrap?: Readonly<Record<string, unknown>>;
+  readonly bootstrapTenants?: Readonly<Record<string, Readonly<Record<string, unknown>>>>;
+  readonly metrics: ConfigClientMetrics;
 }
 
 export const DEFAULTS = {
@@ -147,7 +183,11 @@ export const DEFAULTS = {
   httpTimeoutMs: 5_000,
   snapshotFileIntervalMs: 1_000,
   maxTenants: 1_000,
+  startTimeoutMs: 30_000,
 } as const;
+
+/** The target an offline client names in its reports; never dialled. */
+export const OFFLINE_TARGET = 'offline';
 
 const consoleLogger: ConfigClientLogger = {
   debug: () => undefined,
@@ -170,11 +210,43 @@ function positive(name: string, value: number | undefined, fallback: number, all
 
 const LOOPBACK_HOST = /^(127\.\d+\.\d+\.\d+|localhost|\[::1\])(:\d+)?$/i;
 
-export function resolveOptions(options: ConfigClientOptions): ResolvedOptions {
-  if (typeof options !== 'object' || options === null) fail('options are required');
+/** `Infinity` allowed: wait for ever. */
+function timeout(name: string, value: number | undefined, fallback: number): number {
+  const v = value ?? fallback;
+  if (v === Number.POSITIVE_INFINITY) return v;
+  return positive(name, v, fallback);
+}
+
+function valuesObject(name: string, value: unknown): void {
+  if (value !== undefined && (typeof value !== 'object' || value === null || Array.isArray(value))) fail(`${name} must be an object of { key: value }`);
+}
+
+export function resolveStartTimeout(value: number | undefined, fallback: number): number {
+  return timeout('start({ timeoutMs })', value, fallback);
+}
+
+export function resolveOptions(input: AnyConfigClientOptions): ResolvedOptions {
+  if (typeof input !== 'object' || input === null) fail('options are required');
+  const offline = input.offline === true;
+  if (input.offline !== undefined && typeof input.offline !== 'boolean') fail('offline must be a boolean');
+  const options: ConfigClientOptions = offline
+    ? { ...input, offline: false, grpcTarget: input.grpcTarget ?? OFFLINE_TARGET, token: input.token ?? (() => '') }
+    : (input as ConfigClientOptions);
   const { grpcTarget } = options;
-  if (typeof grpcTarget !== 'string' || grpcTarget.trim() === '') fail('grpcTarget is required (host:port of the fanout)');
+  if (typeof grpcTarget !== 'string' || grpcTarget.trim() === '') fail('grpcTarget is required (host:port of the fanout), unless offline: true');
   if (typeof options.token !== 'function') fail('token must be a function returning the access token');
+  valuesObject('bootstrap', options.bootstrap);
+  const bootstrapTenants = offline ? (input as OfflineConfigClientOptions).bootstrapTenants : undefined;
+  if (!offline && (input as { bootstrapTenants?: unknown }).bootstrapTenants !== undefined) fail('bootstrapTenants needs offline: true');
+  valuesObject('bootstrapTenants', bootstrapTenants);
+  for (const [id, values] of Object.entries(bootstrapTenants ?? {})) valuesObject(`bootstrapTenants.${id}`, values);
+  if (options.tenants !== undefined && options.bootstrap !== undefined) fail('bootstrap holds one tenant; with tenants, use bootstrapTenants (offline)');
+  if (options.tenants === undefined && bootstrapTenants !== undefined) fail("bootstrapTenants needs tenants: 'all' or 'on-demand'");
+  const metrics = options.metrics ?? {};
+  if (typeof metrics !== 'object' || metrics === null) fail('metrics must be { onStatus?, onLag?, onReconnect? }');
+  for (const hook of ['onStatus', 'onLag', 'onReconnect'] as const) {
+    if (metrics[hook] !== undefined && typeof metrics[hook] !== 'function') fail(`metrics.${hook} must be a function`);
+  }
 
   let httpBaseUrl: URL | undefined;
   if (options.httpBaseUrl !== undefined) {
@@ -255,5 +327,10 @@ export function resolveOptions(options: ConfigClientOptions): ResolvedOptions {
     userTokens,
     logger: options.logger ?? consoleLogger,
     random: options.random ?? Math.random,
+    startTimeoutMs: timeout('startTimeoutMs', options.startTimeoutMs, DEFAULTS.startTimeoutMs),
+    offline,
+    bootstrap: options.bootstrap,
+    bootstrapTenants,
+    metrics,
   };
 }

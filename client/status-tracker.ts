@@ -64,6 +64,25 @@ export class StatusTracker {
     );
   }
 
+  /** Offline (or a test double): `live` on the values given, never connecting. */
+  offline(): void {
+    this.outageSince = undefined;
+    this.clearStaleTimer();
+    this.set('live', 'bootstrap');
+  }
+
+  /** A test double's status, set by the test: `stale` and `interrupted` without any timer. */
+  force(status: ConfigClientStatus, reason?: string): void {
+    this.clearStaleTimer();
+    this.lastError = status === 'live' ? undefined : reason;
+    this.set(status);
+  }
+
+  /** Why the stream is down, while it is (undefined while live). */
+  get error(): string | undefined {
+    return this.lastError;
+  }
+
   /** Why the stream is down, without changing the status (a retry under way during start). */
   recordError(reason: string): void {
     this.lastError = reason;

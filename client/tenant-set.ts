@@ -185,11 +185,11 @@ export class TenantSet {
     }
   }
 
-  /** One change of one tenant; ignored for a tenant not held (on demand) or not yet loaded. */
-  applyChange(tenantId: string, change: IncomingChange): void {
+  /** One change of one tenant; ignored for a tenant not held (on demand) or not yet loaded. Returns what it changed. */
+  applyChange(tenantId: string, change: IncomingChange): ConfigChange | undefined {
     if (tenantId === '') {
       this.logger.debug('config-client: a change without a tenant on a multi-tenant stream; ignored', { key: change.key });
-      return;
+      return undefined;
     }
     let entry = this.entries.get(tenantId);
     if (!entry && this.mode === 'all' && this.fleetLoaded) {
@@ -197,9 +197,10 @@ export class TenantSet {
       entry = this.ensure(tenantId).entry;
       entry.phase = 'watched';
     }
-    if (!entry?.loaded) return;
+    if (!entry?.loaded) return undefined;
     const applied = entry.store.apply(change);
     if (applied) this.emit(tenantId, [applied]);
+    return applied;
   }
 
   private replaceTenant(entry: TenantEntry, items: readonly ClientItem[], silent: boolean): void {

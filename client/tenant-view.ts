@@ -2,6 +2,7 @@
  * One tenant's configuration as a multi-tenant client holds it: a thin view that names the
  * tenant and reads the client's single copy. It reads that tenant's store and no other.
  */
+import { jsonOf, primitiveOf, type ConfigReader, type ConfigSchema } from './typed-read';
 import type { ChangeListener, ClientItem } from './types';
 
 /** What a view needs of its client. */
@@ -15,7 +16,7 @@ export interface TenantViewHost {
   onChange(tenantId: string, listener: ChangeListener, prefix?: string): () => void;
 }
 
-export class TenantView {
+export class TenantView implements ConfigReader {
   constructor(
     private readonly host: TenantViewHost,
     readonly tenantId: string,
@@ -33,6 +34,32 @@ export class TenantView {
     this.host.used(this.tenantId);
     const item = this.host.item(this.tenantId, key);
     return item ? (item.value as T) : fallback;
+  }
+
+  /** A finite number, or `fallback` when absent or not loaded yet; ConfigValueTypeError for another type. */
+  getNumber(key: string): number | undefined;
+  getNumber(key: string, fallback: number): number;
+  getNumber(key: string, fallback?: number): number | undefined {
+    return primitiveOf(key, this.read(key), 'number', fallback);
+  }
+
+  /** A boolean, or `fallback` when absent or not loaded yet; ConfigValueTypeError for another type. */
+  getBoolean(key: string): boolean | undefined;
+  getBoolean(key: string, fallback: boolean): boolean;
+  getBoolean(key: string, fallback?: boolean): boolean | undefined {
+    return primitiveOf(key, this.read(key), 'boolean', fallback);
+  }
+
+  /** A string, or `fallback` when absent or not loaded yet; ConfigValueTypeError for another type. */
+  getString(key: string): string | undefined;
+  getString(key: string, fallback: string): string;
+  getString(key: string, fallback?: string): string | undefined {
+    return primitiveOf(key, this.read(key), 'string', fallback);
+  }
+
+  /** Any JSON value, checked by `schema` (type guard or `{ parse }`) when given; undefined when absent. */
+  getJson<T = unknown>(key: string, schema?: ConfigSchema<T>): T | undefined {
+    return jsonOf(key, this.read(key), schema);
   }
 
   /** The item with its version and provenance, from memory. */
@@ -53,6 +80,11 @@ export class TenantView {
    */
   onChange<T = unknown>(listener: ChangeListener<T>, filter: { prefix?: string } = {}): () => void {
     return this.host.onChange(this.tenantId, listener as ChangeListener, filter.prefix);
+  }
+
+  private read(key: string): ClientItem | undefined {
+    this.host.used(this.tenantId);
+    return this.host.item(this.tenantId, key);
   }
 
   /** Resolves (to this view) once the tenant's first state is held. Rejects when the service refuses the tenant or the client closes. */

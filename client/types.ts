@@ -43,7 +43,8 @@ export interface ConfigChange<T = unknown> {
 export type ConfigClientStatus = 'initializing' | 'live' | 'interrupted' | 'stale';
 
 /** Where the state `get` serves came from. */
-export type StateSource = 'none' | 'stream' | 'http' | 'snapshot-file';
+/** `bootstrap`: the values given to the constructor (`offline`, `bootstrap`, the test double). */
+export type StateSource = 'none' | 'stream' | 'http' | 'snapshot-file' | 'bootstrap';
 
 export interface StatusReport {
   readonly status: ConfigClientStatus;
@@ -63,4 +64,38 @@ export interface ConfigClientLogger {
   info(message: string, details?: Record<string, unknown>): void;
   warn(message: string, details?: Record<string, unknown>): void;
   error(message: string, details?: Record<string, unknown>): void;
+}
+
+/** A reconnect the client has scheduled: after a failed attempt, a broken stream, a server's notice or a token refresh. */
+export interface ReconnectEvent {
+  /** Why the stream is (re)opened. */
+  readonly reason: string;
+  /** When the attempt is made, from now. */
+  readonly delayMs: number;
+  /** Consecutive failed attempts before this one (0 after a stream that was up). */
+  readonly failures: number;
+  /** A server's `reconnect` notice or a clean end: no outage, the status stays `live`. */
+  readonly planned: boolean;
+}
+
+/** An applied change, timed: `lagMs` from its `updatedAt` (the write) to the moment the client applied it. */
+export interface LagEvent {
+  readonly lagMs: number;
+  readonly key: string;
+  readonly version: number;
+  /** Set by clients that follow many tenants. */
+  readonly tenantId?: string;
+}
+
+/**
+ * Hooks for a metrics library (Powertools Metrics, prom-client, OpenTelemetry...). Each is
+ * optional, called synchronously; one that throws is logged and does not disturb the client.
+ */
+export interface ConfigClientMetrics {
+  /** Every change of status or of the state's source (as `onStatus` listeners hear it). */
+  onStatus?(status: ConfigClientStatus, report: StatusReport): void;
+  /** Every change applied from the stream (snapshots and HTTP loads carry no per-change timing). */
+  onLag?(event: LagEvent): void;
+  /** Every reconnect scheduled. */
+  onReconnect?(event: ReconnectEvent): void;
 }

@@ -16,6 +16,7 @@ import type { IncomingChange } from './config-store';
 import { ConfigClientAuthError, ConfigClientPermissionError } from './errors';
 import type { ResolvedOptions } from './options';
 import { errorMessage, fetchToken } from './token';
+import type { ReconnectEvent } from './types';
 import { openWatch, type DecodedEvent, type TenantItem, type WatchCall } from './watch-call';
 
 const CHANNEL_OPTIONS: grpc.ChannelOptions = {
@@ -52,6 +53,8 @@ export interface WatchSink {
   authExhausted(error: ConfigClientAuthError): boolean;
   /** The service refused the tenants asked for. Returning true stops the connection (the client closes). */
   permissionDenied?(error: ConfigClientPermissionError): boolean;
+  /** A reconnect is scheduled (for metrics). */
+  reconnecting?(event: ReconnectEvent): void;
 }
 
 /** Which tenants a request names. Absent: the token's own tenant, always. */
@@ -466,6 +469,7 @@ export class WatchConnection {
     if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
     this.waitingOutBackoff = false;
     this.retryDueAt = Date.now() + delayMs;
+    this.sink.reconnecting?.({ reason, delayMs, failures: this.failures, planned: this.plannedReconnect });
     this.reconnectTimer = setTimeout(() => {
       this.reconnectTimer = undefined;
       this.waitingOutBackoff = false;
