@@ -1,4 +1,4 @@
-import { Stack, Validations } from 'aws-cdk-lib';
+import { Stack, Token, Validations } from 'aws-cdk-lib';
 import { flattenCfnReference } from 'cdk-nag/lib/utils/flatten-cfn-reference';
 import type { IConstruct } from 'constructs';
 
@@ -23,4 +23,18 @@ export function acknowledge(scope: IConstruct, id: string, reason: string): void
 export function acknowledgeWildcardResource(scope: IConstruct, resourceArn: string, reason: string): void {
   const flat = flattenCfnReference(Stack.of(scope).resolve(resourceArn));
   acknowledge(scope, `AwsSolutions-IAM5[Resource::${flat}]`, reason);
+}
+
+/**
+ * Acknowledges EC23 on a security group whose ingress comes from the VPC's own CIDR when that
+ * CIDR is a deploy-time value (a brought VPC's `vpcCidrBlock`): cdk-nag cannot resolve it and
+ * reports it as if it were open. A literal CIDR needs no acknowledgement and gets none.
+ */
+export function acknowledgeVpcCidrIngress(group: IConstruct, cidr: string): void {
+  if (!Token.isUnresolved(cidr)) return;
+  acknowledge(
+    group,
+    'AwsSolutions-EC23',
+    "Ingress only from the VPC's own CIDR block (resolved at deploy time, so cdk-nag cannot read it at synth); never 0.0.0.0/0.",
+  );
 }

@@ -119,12 +119,15 @@ export class ServiceFunction extends Construct {
           resources: ['*'],
         }),
       );
-      acknowledge(
-        this.role,
-        WILDCARD_RESOURCE,
-        'ec2 network-interface actions support no resource-level permissions; Lambda needs them to attach the function to its VPC (the actions of AWSLambdaVPCAccessExecutionRole).',
+    }
+    // Tracing.ACTIVE adds xray:PutTraceSegments and xray:PutTelemetryRecords on "*" to the role.
+    const wildcards = ['xray:PutTraceSegments and xray:PutTelemetryRecords (active tracing) support no resource-level permissions'];
+    if (props.vpc) {
+      wildcards.push(
+        'the ec2 network-interface actions Lambda needs to attach the function to its VPC (those of AWSLambdaVPCAccessExecutionRole) support none either',
       );
     }
+    acknowledge(this.role, WILDCARD_RESOURCE, `${wildcards.join('; ')}.`);
 
     this.function = new nodejs.NodejsFunction(this, 'Function', {
       entry: join(PROJECT_ROOT, props.entry),
@@ -143,8 +146,12 @@ export class ServiceFunction extends Construct {
       securityGroups: props.securityGroups,
       reservedConcurrentExecutions: props.reservedConcurrentExecutions,
       bundling: FUNCTION_BUNDLING,
+      // X-Ray active tracing; the Powertools Tracer (lambda/shared/tracing.ts) adds the handler's subsegment.
+      tracing: lambda.Tracing.ACTIVE,
       environment: {
         NODE_OPTIONS: '--enable-source-maps',
+        // Responses hold configuration values (secrets too): never copied into trace metadata.
+        POWERTOOLS_TRACER_CAPTURE_RESPONSE: 'false',
         POWERTOOLS_SERVICE_NAME: props.serviceName,
         POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
         ...props.environment,

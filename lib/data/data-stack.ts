@@ -1,13 +1,13 @@
 import { CfnOutput, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import type * as ec2 from 'aws-cdk-lib/aws-ec2';
-import * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import { servicePascalName } from '../config/principals-data';
-import { resourcePrefix, type StageConfig } from '../config/stage-config';
-import { ConfigCache } from './config-cache';
-import { ParameterStoreRoot } from './parameter-store-root';
-import { TenantTable } from './tenant-table';
-import { TenantUserPool } from './tenant-user-pool';
+import type { StageConfig } from '../config/stage-config';
+import type { ConfigCache } from './config-cache';
+import type { ParameterStoreRoot } from './parameter-store-root';
+import { TenantConfigData } from './tenant-config-data';
+import type { TenantTable } from './tenant-table';
+import type { TenantUserPool } from './tenant-user-pool';
 
 export interface DataStackProps extends StackProps {
   readonly config: StageConfig;
@@ -27,41 +27,23 @@ export class DataStack extends Stack {
 
   constructor(scope: Construct, id: string, props: DataStackProps) {
     super(scope, id, { ...props, terminationProtection: true });
-    const { config } = props;
-    const prefix = resourcePrefix(config);
-    const removalPolicy = RemovalPolicy.RETAIN;
-
-    this.tenantTable = new TenantTable(this, 'TenantTable', { keyAlias: `alias/${prefix}/table`, removalPolicy });
-    this.parameters = new ParameterStoreRoot(this, 'Parameters', {
-      root: config.ssmRoot,
-      stage: config.stage,
-      keyAlias: `alias/${prefix}/parameters`,
-      removalPolicy,
-    });
-    this.cache = new ConfigCache(this, 'Cache', {
-      name: prefix,
-      secretName: `tenant-config/${config.stage}/cache-auth`,
-      vpc: props.vpc,
-      snapshotRetentionDays: config.production ? 7 : 1,
-      removalPolicy,
-    });
-    this.users = new TenantUserPool(this, 'Users', {
-      name: prefix,
-      requireMfa: config.production,
-      logRetention: config.production ? logs.RetentionDays.ONE_YEAR : logs.RetentionDays.ONE_MONTH,
-      removalPolicy,
-      services: config.services,
-      domainPrefix: config.authDomainPrefix,
-    });
+    // `Default` adds nothing to logical ids: the resources keep the ids they had as direct children of the stack.
+    const data = new TenantConfigData(this, 'Default', { config: props.config, vpc: props.vpc, removalPolicy: RemovalPolicy.RETAIN });
+    this.tenantTable = data.tenantTable;
+    this.parameters = data.parameters;
+    this.cache = data.cache;
+    this.users = data.users;
 
     new CfnOutput(this, 'TableName', { value: this.tenantTable.table.tableName });
     new CfnOutput(this, 'UserPoolId', { value: this.users.userPool.userPoolId });
     new CfnOutput(this, 'UserPoolClientId', { value: this.users.client.userPoolClientId });
     new CfnOutput(this, 'TenantParametersPath', { value: this.parameters.tenantsPath });
-    new CfnOutput(this, 'TokenEndpoint', {
-      value: this.users.tokenEndpoint,
-      description: 'OAuth token endpoint: client_credentials grants of the service clients',
-    });
+    if (this.users.tokenEndpoint) {
+      new CfnOutput(this, 'TokenEndpoint', {
+        value: this.users.tokenEndpoint,
+        description: 'OAuth token endpoint: client_credentials grants of the service clients',
+      });
+    }
     // Ids only: a client's secret is read with `aws cognito-idp describe-user-pool-client`, never output.
     for (const service of this.users.serviceClients) {
       new CfnOutput(this, `ServiceClientId${servicePascalName(service.name)}`, {

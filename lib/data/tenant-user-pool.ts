@@ -1,5 +1,6 @@
 import { Aws, Duration, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import * as cognito from 'aws-cdk-lib/aws-cognito';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { acknowledge } from '../common/nag';
@@ -19,6 +20,16 @@ export const OPERATOR_GROUP = PRINCIPALS.groups.operator;
 export interface TenantUserPoolProps {
   /** `tenant-config-<stage>`. */
   readonly name: string;
+  /**
+   * A pool of the embedding app instead of one of its own. Inside it the construct creates the
+   * resource server, the app clients and the two groups (names must be free), and a domain only
+   * if `domainPrefix` is given (a pool has at most one); the pool's own settings stay with its
+   * owner: the immutable `custom:tenant_id` attribute, the Essentials plan and attaching
+   * {@link TenantUserPool.preTokenGeneration} as its V2 pre-token-generation trigger (docs/embedding.md).
+   * `requireMfa`, `removalPolicy` then do not apply.
+   * @default a pool of its own
+   */
+  readonly userPool?: cognito.IUserPool;
   /** MFA required (TOTP) rather than optional. @default false */
   readonly requireMfa?: boolean;
   /** @default RetentionDays.ONE_MONTH */
@@ -35,7 +46,7 @@ export interface TenantUserPoolProps {
    * Prefix of the Cognito domain that serves the token endpoint
    * (`https://<prefix>.auth.<region>.amazoncognito.com/oauth2/token`). Prefixes are unique per
    * region across all accounts, hence the account id in the default.
-   * @default `<name>-<account id>`
+   * @default `<name>-<account id>` for a pool of its own; no domain in a brought pool
    */
   readonly domainPrefix?: string;
 }
@@ -60,14 +71,16 @@ export interface ServiceClient {
  * a service.
  */
 export class TenantUserPool extends Construct {
-  readonly userPool: cognito.UserPool;
+  readonly userPool: cognito.IUserPool;
+  /** Whether the pool is the embedding app's (`userPool` prop) rather than this construct's. */
+  readonly brought: boolean;
   /** The app client people sign in with (tenant users and operators). */
   readonly client: cognito.UserPoolClient;
   readonly adminGroup: cognito.UserPoolGroup;
   readonly operatorGroup: cognito.UserPoolGroup;
   readonly resourceServer: cognito.UserPoolResourceServer;
-  /** Serves the OAuth token endpoint that client-credentials grants need. */
-  readonly domain: cognito.UserPoolDomain;
+  /** Serves the OAuth token endpoint that client-credentials grants need; absent in a brought pool without `domainPrefix`. */
+  readonly domain?: cognito.UserPoolDomain;
   /** One per consuming service, in the order given. */
   readonly serviceClients: readonly ServiceClient[];
   readonly preTokenGeneration: ServiceFunction;
@@ -75,52 +88,16 @@ export class TenantUserPool extends Construct {
   constructor(scope: Construct, id: string, props: TenantUserPoolProps) {
     super(scope, id);
     const services = validateServiceClients(props.services ?? []);
-    const domainPrefix = props.domainPrefix ?? `${props.name}-${Aws.ACCOUNT_ID}`;
+    this.brought = props.userPool !== undefined;
+    const domainPrefix = props.domainPrefix ?? (this.brought ? undefined : `${props.name}-${Aws.ACCOUNT_ID}`);
     // The default's literal part is checked in place of the whole (the account id is digits).
-    const checked = Token.isUnresolved(domainPrefix) ? props.name : domainPrefix;
-    if (!DOMAIN_PREFIX_PATTERN.test(checked)) {
+    const checked = domainPrefix === undefined ? undefined : Token.isUnresolved(domainPrefix) ? props.name : domainPrefix;
+    if (checked !== undefined && !DOMAIN_PREFIX_PATTERN.test(checked)) {
       throw new Error(
         `TenantUserPool: domain prefix '${checked}' must be 1-63 lower-case letters, digits or inner hyphens, without 'aws', 'amazon' or 'cognito'`,
       );
     }
-    this.userPool = new cognito.UserPool(this, 'UserPool', {
-      userPoolName: props.name,
-      // V2 trigger events (access-token customisation) need the Essentials plan or above.
-      featurePlan: cognito.FeaturePlan.ESSENTIALS,
-      selfSignUpEnabled: false,
-      signInAliases: { username: true, email: true },
-      signInCaseSensitive: false,
-      autoVerify: { email: true },
-      standardAttributes: { email: { required: true, mutable: true } },
-      customAttributes: {
-        [TENANT_ATTRIBUTE]: new cognito.StringAttribute({ minLen: 1, maxLen: 64, mutable: false }),
-      },
-      passwordPolicy: {
-        minLength: 14,
-        requireLowercase: true,
-        requireUppercase: true,
-        requireDigits: true,
-        requireSymbols: true,
-        tempPasswordValidity: Duration.days(3),
-      },
-      mfa: props.requireMfa ? cognito.Mfa.REQUIRED : cognito.Mfa.OPTIONAL,
-      mfaSecondFactor: { otp: true, sms: false },
-      accountRecovery: cognito.AccountRecovery.EMAIL_ONLY,
-      deletionProtection: true,
-      removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,
-    });
-    if (!props.requireMfa) {
-      acknowledge(
-        this.userPool,
-        'AwsSolutions-COG2',
-        'Non-production stage: TOTP MFA is optional so test users can sign in from scripts; production stages require it.',
-      );
-    }
-    acknowledge(
-      this.userPool,
-      'AwsSolutions-COG8',
-      'Essentials plan: it has the access-token customisation the tenant claim needs; threat protection (Plus) is a per-MAU cost left to the operator.',
-    );
+    this.userPool = props.userPool ?? this.ownPool(props);
 
     this.adminGroup = new cognito.UserPoolGroup(this, 'AdminGroup', {
       userPool: this.userPool,
@@ -157,7 +134,7 @@ export class TenantUserPool extends Construct {
       userPoolResourceServerName: PRINCIPALS.resourceServer.name,
       scopes: [...scopes.values()],
     });
-    this.domain = this.userPool.addDomain('Domain', { cognitoDomain: { domainPrefix } });
+    this.domain = domainPrefix === undefined ? undefined : this.userPool.addDomain('Domain', { cognitoDomain: { domainPrefix } });
 
     this.serviceClients = services.map((service) => ({
       ...service,
@@ -187,7 +164,58 @@ export class TenantUserPool extends Construct {
     });
     // V2_0, not V3_0: Cognito invokes a V2 trigger for user sign-ins only, so client-credentials
     // grants neither run nor pay for it (they have no tenant to add).
-    this.userPool.addTrigger(cognito.UserPoolOperation.PRE_TOKEN_GENERATION_CONFIG, this.preTokenGeneration.function, cognito.LambdaVersion.V2_0);
+    if (this.userPool instanceof cognito.UserPool) {
+      this.userPool.addTrigger(cognito.UserPoolOperation.PRE_TOKEN_GENERATION_CONFIG, this.preTokenGeneration.function, cognito.LambdaVersion.V2_0);
+    } else {
+      // A trigger is part of the pool's own resource: its owner attaches the function; Cognito may call it from now on.
+      this.preTokenGeneration.function.addPermission('CognitoInvoke', {
+        principal: new iam.ServicePrincipal('cognito-idp.amazonaws.com'),
+        sourceArn: this.userPool.userPoolArn,
+      });
+    }
+  }
+
+  private ownPool(props: TenantUserPoolProps): cognito.UserPool {
+    const pool = new cognito.UserPool(this, 'UserPool', {
+      userPoolName: props.name,
+      // V2 trigger events (access-token customisation) need the Essentials plan or above.
+      featurePlan: cognito.FeaturePlan.ESSENTIALS,
+      selfSignUpEnabled: false,
+      signInAliases: { username: true, email: true },
+      signInCaseSensitive: false,
+      autoVerify: { email: true },
+      standardAttributes: { email: { required: true, mutable: true } },
+      customAttributes: {
+        [TENANT_ATTRIBUTE]: new cognito.StringAttribute({ minLen: 1, maxLen: 64, mutable: false }),
+      },
+      passwordPolicy: {
+        minLength: 14,
+        requireLowercase: true,
+        requireUppercase: true,
+        requireDigits: true,
+        requireSymbols: true,
+        tempPasswordValidity: Duration.days(3),
+      },
+      mfa: props.requireMfa ? cognito.Mfa.REQUIRED : cognito.Mfa.OPTIONAL,
+      mfaSecondFactor: { otp: true, sms: false },
+      accountRecovery: cognito.AccountRecovery.EMAIL_ONLY,
+      deletionProtection: true,
+      removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,
+    });
+    if (!props.requireMfa) {
+      acknowledge(
+        pool,
+        'AwsSolutions-COG2',
+        'Non-production stage: TOTP MFA is optional so test users can sign in from scripts; production stages require it.',
+      );
+    }
+    acknowledge(
+      pool,
+      'AwsSolutions-COG8',
+      'Essentials plan: it has the access-token customisation the tenant claim needs; threat protection (Plus) is a per-MAU cost left to the operator.',
+    );
+
+    return pool;
   }
 
   /** Every app client whose access tokens the service accepts (`client_id`): the user client, then each service's. */
@@ -196,8 +224,8 @@ export class TenantUserPool extends Construct {
   }
 
   /** `https://<domain>/oauth2/token`: where services exchange their client id and secret for an access token. */
-  get tokenEndpoint(): string {
-    return `${this.domain.baseUrl()}/oauth2/token`;
+  get tokenEndpoint(): string | undefined {
+    return this.domain && `${this.domain.baseUrl()}/oauth2/token`;
   }
 
   /** `https://cognito-idp.<region>.amazonaws.com/<pool id>`: the `iss` of every token. */

@@ -2,6 +2,7 @@ import { RemovalPolicy } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { acknowledgeVpcCidrIngress } from '../common/nag';
 
 export interface ConfigNetworkProps {
   /**
@@ -92,4 +93,66 @@ export class ConfigNetwork extends Construct {
 function endpointId(service: ec2.InterfaceVpcEndpointAwsService): string {
   const short = service.shortName.replace(/[^A-Za-z0-9]/g, '');
   return `${short.charAt(0).toUpperCase()}${short.slice(1)}Endpoint`;
+}
+
+/** Where the parts of the service run in a VPC. */
+export interface ServiceSubnets {
+  /** The Lambdas, the cache and the interface endpoints: isolated subnets if the VPC has any, else private ones with egress. */
+  readonly functions: ec2.SubnetSelection;
+  /** The fanout tasks: they fetch the Cognito JWKS, so they need egress. */
+  readonly fanout: ec2.SubnetSelection;
+}
+
+/**
+ * Picks the subnets of a VPC of any layout: isolated subnets for everything that needs no route
+ * out when the VPC has them (as {@link ConfigNetwork} builds it), otherwise the private subnets
+ * with egress for everything. A VPC without private subnets with egress fails synth: the fanout
+ * could not fetch the JWKS, and public subnets would give its tasks public addresses.
+ */
+export function serviceSubnetsOf(vpc: ec2.IVpc): ServiceSubnets {
+  if (vpc.privateSubnets.length === 0) {
+    throw new Error(
+      'TenantConfigService: the VPC needs private subnets with egress (NAT or another route out) for the fanout, which fetches the Cognito JWKS; it has none',
+    );
+  }
+  const egress: ec2.SubnetSelection = { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS };
+  return {
+    functions: vpc.isolatedSubnets.length > 0 ? { subnetType: ec2.SubnetType.PRIVATE_ISOLATED } : egress,
+    fanout: egress,
+  };
+}
+
+export interface ConfigVpcEndpointsProps {
+  readonly vpc: ec2.IVpc;
+  /** The VPC's CIDR: HTTPS to the interface endpoints is admitted from it. @default vpc.vpcCidrBlock */
+  readonly cidr?: string;
+  /** Subnets of the interface endpoints' network interfaces. @default serviceSubnetsOf(vpc).functions */
+  readonly subnets?: ec2.SubnetSelection;
+  /** @default SSM only, as {@link ConfigNetworkProps.interfaceEndpoints} */
+  readonly interfaceEndpoints?: readonly ec2.InterfaceVpcEndpointAwsService[];
+  /** Add the DynamoDB and S3 gateway endpoints. Turn off if the VPC already has them (a route table takes one per service). @default true */
+  readonly gatewayEndpoints?: boolean;
+}
+
+/**
+ * The endpoints the service needs, added to a VPC it did not build: gateway endpoints for
+ * DynamoDB and S3 (free; table traffic and image layers stay off the NAT) and the SSM interface
+ * endpoint, which functions in isolated subnets need to reach Parameter Store and the secrets.
+ */
+export class ConfigVpcEndpoints extends Construct {
+  constructor(scope: Construct, id: string, props: ConfigVpcEndpointsProps) {
+    super(scope, id);
+    const { vpc } = props;
+    if (props.gatewayEndpoints ?? true) {
+      new ec2.GatewayVpcEndpoint(this, 'DynamoDb', { vpc, service: ec2.GatewayVpcEndpointAwsService.DYNAMODB });
+      new ec2.GatewayVpcEndpoint(this, 'S3', { vpc, service: ec2.GatewayVpcEndpointAwsService.S3 });
+    }
+    const subnets = props.subnets ?? serviceSubnetsOf(vpc).functions;
+    for (const service of props.interfaceEndpoints ?? [ec2.InterfaceVpcEndpointAwsService.SSM]) {
+      const endpoint = new ec2.InterfaceVpcEndpoint(this, endpointId(service), { vpc, service, subnets, privateDnsEnabled: true, open: false });
+      const cidr = props.cidr ?? vpc.vpcCidrBlock;
+      endpoint.connections.allowFrom(ec2.Peer.ipv4(cidr), ec2.Port.tcp(443), 'HTTPS from inside the VPC');
+      acknowledgeVpcCidrIngress(endpoint, cidr);
+    }
+  }
 }

@@ -7,7 +7,7 @@ import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
-import { acknowledge, WILDCARD_RESOURCE } from '../common/nag';
+import { acknowledge, acknowledgeVpcCidrIngress, WILDCARD_RESOURCE } from '../common/nag';
 import { METRICS_NAMESPACE, PROJECT_ROOT } from '../common/service-function';
 import type { CacheConnection } from './cache-connection';
 import type { StoreAccess } from './store-access';
@@ -54,6 +54,11 @@ export interface FanoutServiceProps {
   readonly memoryMiB?: number;
   /** @default RetentionDays.ONE_MONTH */
   readonly logRetention?: logs.RetentionDays;
+  /**
+   * OTLP/HTTP endpoint (e.g. an ADOT collector sidecar or a gateway) the fanout exports its spans
+   * to, as `OTEL_EXPORTER_OTLP_ENDPOINT`; fanout/tracing.ts. @default none: no spans are made
+   */
+  readonly otlpEndpoint?: string;
 }
 
 /**
@@ -126,6 +131,7 @@ export class FanoutService extends Construct {
         FANOUT_METRICS: 'emf',
         ...(props.parameterKeyId ? { SSM_KMS_KEY_ID: props.parameterKeyId } : {}),
         POWERTOOLS_SERVICE_NAME: 'fanout',
+        ...(props.otlpEndpoint ? { OTEL_EXPORTER_OTLP_ENDPOINT: props.otlpEndpoint, OTEL_SERVICE_NAME: 'tenant-config-fanout' } : {}),
         ...props.cache.environment(),
       },
     });
@@ -153,6 +159,7 @@ export class FanoutService extends Construct {
       acknowledge(lbSecurityGroup, 'AwsSolutions-EC23', 'Public gRPC endpoint: TLS 1.2+ only, and every stream needs a valid Cognito access token.');
     } else {
       lbSecurityGroup.addIngressRule(ec2.Peer.ipv4(props.vpcCidr), ec2.Port.tcp(this.listenerPort), 'gRPC from the VPC');
+      acknowledgeVpcCidrIngress(lbSecurityGroup, props.vpcCidr);
     }
     this.taskSecurityGroup = new ec2.SecurityGroup(this, 'TaskGroup', {
       vpc: props.vpc,

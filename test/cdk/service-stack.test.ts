@@ -340,6 +340,9 @@ describe('service stack', () => {
       'ec2:UnassignPrivateIpAddresses',
       'ssm:DescribeParameters',
       'ecr:GetAuthorizationToken',
+      // Active tracing (X-Ray has no resource-level permissions for sending segments).
+      'xray:PutTraceSegments',
+      'xray:PutTelemetryRecords',
     ]);
 
     it.each(['service', 'data', 'network'] as const)('the %s stack has no Action "*" and no data action on Resource "*"', (stack) => {
