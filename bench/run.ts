@@ -8,6 +8,8 @@ process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
 process.env.POWERTOOLS_LOG_LEVEL ??= 'ERROR';
 
 import { formatTable, measureBundleSizes } from './bundle-size';
+import { runCliBench } from './cli';
+import { runClientPackage } from './client-package';
 import { runFanout } from './fanout';
 import { runLayers } from './layers';
 import { runListing } from './listing';
@@ -38,6 +40,8 @@ const BENCHMARKS: Record<string, () => Promise<BenchmarkOutcome>> = {
   listing: runListing,
   multitenant: runMultitenant,
   layers: runLayers,
+  cli: runCliBench,
+  'client-package': runClientPackage,
 };
 
 async function main(): Promise<void> {
