@@ -52,6 +52,8 @@ export interface FanoutEnvironment {
   readonly watch: Partial<WatchServiceSettings>;
   readonly connection: Partial<ConnectionSettings>;
   readonly metrics: 'emf' | 'off';
+  /** OpenTelemetry spans (fanout/tracing.ts): `otlp` exports them, `off` makes none. */
+  readonly tracing: 'otlp' | 'off';
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -135,6 +137,11 @@ export function readFanoutEnvironment(env: Env = process.env): FanoutEnvironment
   const metrics = optional(env, 'FANOUT_METRICS') ?? 'emf';
   if (metrics !== 'emf' && metrics !== 'off') throw new ConfigurationError('FANOUT_METRICS', `must be emf or off, got '${metrics}'`);
 
+  // Off unless asked for: FANOUT_TRACING, or an OTLP endpoint in the environment.
+  const otlpConfigured = optional(env, 'OTEL_EXPORTER_OTLP_ENDPOINT') !== undefined || optional(env, 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT') !== undefined;
+  const tracing = optional(env, 'FANOUT_TRACING') ?? (otlpConfigured ? 'otlp' : 'off');
+  if (tracing !== 'otlp' && tracing !== 'off') throw new ConfigurationError('FANOUT_TRACING', `must be otlp or off, got '${tracing}'`);
+
   return {
     host,
     port,
@@ -161,6 +168,7 @@ export function readFanoutEnvironment(env: Env = process.env): FanoutEnvironment
       drainDeadlineMs: integer(env, 'DRAIN_DEADLINE_MS', 100, 10 * 60_000),
     }),
     metrics,
+    tracing,
   };
 }
 

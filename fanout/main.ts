@@ -22,6 +22,7 @@ import { EmfFanoutMetrics, InMemoryFanoutMetrics } from './metrics';
 import { startFanoutServer, type FanoutServer } from './server';
 import { backendTenantDirectory, configServiceSnapshotSource } from './snapshot-source';
 import { createJwtVerifier } from './token-verifier';
+import { FanoutTracing, useFanoutTracing } from './tracing';
 import type { GenericLogger } from '../core/logger';
 
 export { startFanoutServer, type FanoutDeps, type FanoutServer } from './server';
@@ -40,6 +41,8 @@ export async function runFanout(env: FanoutEnvironment, logger: GenericLogger): 
   const redis = connector.connect('commands');
   await waitUntilReady(redis, env.redis.connectTimeoutMs * 5);
   const changeLog = new RedisChangeLog(redis, env.cache, { blockingConnection: () => connector.connect('blocking') });
+  const tracing = env.tracing === 'otlp' ? FanoutTracing.otlp() : undefined;
+  useFanoutTracing(tracing);
 
   // Region, credentials and endpoints (AWS_ENDPOINT_URL_*) from the standard AWS environment.
   const dynamodb = new DynamoDBClient({});
@@ -65,7 +68,7 @@ export async function runFanout(env: FanoutEnvironment, logger: GenericLogger): 
   const server = await startFanoutServer(
     {
       verifier,
-      changeLog,
+      changeLog: tracing ? tracing.traceChangeLog(changeLog) : changeLog,
       snapshots: configServiceSnapshotSource(service),
       tenants: backendTenantDirectory(Object.values(backends), tenantRegistry),
       layers,
@@ -86,6 +89,8 @@ export async function runFanout(env: FanoutEnvironment, logger: GenericLogger): 
         await server.drain();
         if (metrics instanceof EmfFanoutMetrics) metrics.stop();
         await changeLog.close();
+        await tracing?.shutdown().catch((error: unknown) => logger.warn('could not export the last spans', { error: String(error) }));
+        useFanoutTracing(undefined);
         redis.disconnect();
         dynamodb.destroy();
         ssm.destroy();

@@ -27,6 +27,7 @@ import { connectionOf } from './http2-call';
 import { ConcurrencyLimiter, describeIdentity, watcherIdentity } from './stream-limits';
 import { describeTenants, resolveTenants, shardsOf, type TenantSelection } from './tenant-selection';
 import type { TokenVerifier } from './token-verifier';
+import { watchSetupTrace } from './tracing';
 import { WatchStream, type WatchStreamDeps, type WatchStreamSettings, type WatchStreamStats } from './watch-stream';
 
 export interface WatchServiceSettings extends WatchStreamSettings {
@@ -132,23 +133,41 @@ export class WatchService {
     }
     releases.push(connectionSlot);
     this.streams.add(stream);
+    // Spans only when tracing is configured (fanout/tracing.ts); `phase` is skipped otherwise.
+    const trace = watchSetupTrace();
+    const phase = <T>(name: Parameters<NonNullable<typeof trace>['phase']>[0], run: () => T | Promise<T>): T | Promise<T> =>
+      trace ? trace.phase(name, run) : run();
     try {
-      const watcher = await authenticate(call.metadata, this.deps.verifier, { tenantClaim: this.settings.tenantClaim, adminGroup: DEFAULT_ADMIN_GROUP });
+      const watcher = await phase('authenticate', () =>
+        authenticate(call.metadata, this.deps.verifier, { tenantClaim: this.settings.tenantClaim, adminGroup: DEFAULT_ADMIN_GROUP }),
+      );
       const { principal } = watcher;
-      const tenants = resolveTenants(principal, call.request.tenants ?? [], this.settings.maxTenantsPerWatch);
-      const pagedSnapshot = call.request.paged_snapshots === true;
-      if (tenants.kind !== 'one' && !pagedSnapshot) {
-        // One message holding many tenants' configuration has no useful bound.
-        throw new InvalidRequestError('a Watch of several tenants sends its snapshot in pages: set paged_snapshots');
-      }
-      if (tenants.kind === 'all' && !this.deps.tenants) {
-        throw new GrpcStatusError(grpcStatus.UNIMPLEMENTED, 'this server cannot list tenants, so it cannot watch every tenant ("*"); list the tenant ids');
-      }
-      const prefixes = this.readablePrefixes(principal, this.parsePrefixes(call.request.prefixes ?? []));
-      const rawCursor = call.request.resume_cursor ?? '';
-      const resume = rawCursor === '' ? undefined : this.parseResume(rawCursor, tenants);
+      const { tenants, pagedSnapshot, prefixes, resume } = await phase('resolve tenants', () => {
+        const tenants = resolveTenants(principal, call.request.tenants ?? [], this.settings.maxTenantsPerWatch);
+        const pagedSnapshot = call.request.paged_snapshots === true;
+        if (tenants.kind !== 'one' && !pagedSnapshot) {
+          // One message holding many tenants' configuration has no useful bound.
+          throw new InvalidRequestError('a Watch of several tenants sends its snapshot in pages: set paged_snapshots');
+        }
+        if (tenants.kind === 'all' && !this.deps.tenants) {
+          throw new GrpcStatusError(grpcStatus.UNIMPLEMENTED, 'this server cannot list tenants, so it cannot watch every tenant ("*"); list the tenant ids');
+        }
+        const prefixes = this.readablePrefixes(principal, this.parsePrefixes(call.request.prefixes ?? []));
+        const rawCursor = call.request.resume_cursor ?? '';
+        const resume = rawCursor === '' ? undefined : this.parseResume(rawCursor, tenants);
+        return { tenants, pagedSnapshot, prefixes, resume };
+      });
+      trace?.annotate({
+        'watch.principal': principal.kind,
+        'watch.tenants': tenants.kind === 'one' ? 1 : tenants.kind === 'list' ? tenants.tenants.size : '*',
+        'watch.prefixes': prefixes.length,
+        'watch.resumed': resume !== undefined,
+      });
       // Cancelled while authenticating: its slots are already given back, take no new one.
-      if (stream.isEnded) return;
+      if (stream.isEnded) {
+        trace?.end();
+        return;
+      }
       const identitySlot = this.perIdentity.tryAcquire(watcherIdentity(principal));
       if (!identitySlot) {
         this.deps.metrics.streamRefused('identity');
@@ -177,8 +196,10 @@ export class WatchService {
           return false;
         }
       };
-      await stream.run({ principal, tenants, expiresAtMs: watcher.expiresAtMs, prefixes, mayReadTag, resume, pagedSnapshot });
+      await stream.run({ principal, tenants, expiresAtMs: watcher.expiresAtMs, prefixes, mayReadTag, resume, pagedSnapshot, trace });
+      trace?.end();
     } catch (error) {
+      trace?.end(error);
       stream.fail(error);
     }
   }

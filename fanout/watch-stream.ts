@@ -43,6 +43,7 @@ import { MAX_PAGE_LIMIT } from '../core/config-service';
 import type { KeyPrefix } from '../core/key';
 import type { Principal } from '../core/principal';
 import type { ChangeHub, HubChange, HubSubscriber } from './change-hub';
+import type { WatchSetupTrace } from './tracing';
 import { toStatus } from './grpc-status';
 import type { FanoutMetrics } from './metrics';
 import { byKey, openTenantsSnapshot, type SnapshotSource, type TenantDirectory, type TenantSnapshotReader } from './snapshot-source';
@@ -140,6 +141,8 @@ export interface WatchStart {
   readonly resume?: ReadonlyMap<number, ParsedCursor>;
   /** The client assembles a snapshot sent in several messages. */
   readonly pagedSnapshot?: boolean;
+  /** The setup's trace, when tracing is on: the snapshot and the catch-up become its phases. */
+  readonly trace?: WatchSetupTrace;
 }
 
 /** Items asked of the source for the first page, before their size is known: few, as they are held until sent. */
@@ -241,10 +244,11 @@ export class WatchStream implements HubSubscriber {
     }
     for (;;) {
       if (snapshot) {
-        await this.sendSnapshot(snapshot);
+        const reason = snapshot;
+        await (start.trace ? start.trace.phase('snapshot', () => this.sendSnapshot(reason), { 'snapshot.reason': reason }) : this.sendSnapshot(reason));
         snapshot = undefined;
         resyncDefaults = false;
-      } else if (!(await this.catchUp())) {
+      } else if (!(await (start.trace ? start.trace.phase('catch-up', () => this.catchUp()) : this.catchUp()))) {
         snapshot = 'CURSOR_EXPIRED';
         continue;
       } else {

@@ -4,6 +4,7 @@ import { ATTRIBUTES_KEY } from '../../core/tenant-registry';
 import type { TenantId } from '../../core/tenant';
 import { changeFromItem, type ApplyResult, type CacheChange, type VersionedCache } from '../../core/versioned-cache';
 import type { GenericLogger } from '../../core/logger';
+import { changeOriginOf, type ChangeOrigin } from '../shared/write-trace';
 
 /**
  * The cache-refresh use case: one change event in, at most one cache change out.
@@ -76,13 +77,15 @@ export class CacheRefresher {
 
   async refresh(event: unknown): Promise<RefreshOutcome> {
     const parsed = parseChangeEvent(event, this.deps.events);
+    // Every line about this change names the write's trace (DynamoDB) or the event (both).
+    const origin = changeOriginOf(event);
     switch (parsed.kind) {
       case 'table-change':
-        return this.fromTable(parsed);
+        return this.fromTable(parsed, origin);
       case 'parameter-change':
-        return this.fromParameterStore(parsed);
+        return this.fromParameterStore(parsed, origin);
       case 'attributes-change':
-        return this.fromRegistry(parsed);
+        return this.fromRegistry(parsed, origin);
       default: {
         this.deps.metrics.addMetric(REFRESH_METRICS.dropped, 'Count', 1);
         this.deps.logger.warn('change event dropped', { kind: parsed.kind, reason: parsed.reason, ...eventIdentity(event) });
@@ -91,7 +94,7 @@ export class CacheRefresher {
     }
   }
 
-  private async fromTable(change: TableChange): Promise<RefreshOutcome> {
+  private async fromTable(change: TableChange, origin: ChangeOrigin): Promise<RefreshOutcome> {
     // No modifiedAtMs: the table's versions never go backwards (deletes are versioned
     // tombstones), so the version alone orders its changes, free of clock skew.
     const result = await this.deps.cache.apply(change.tenant, {
@@ -102,11 +105,11 @@ export class CacheRefresher {
       updatedAt: change.updatedAt,
       updatedBy: change.updatedBy,
     });
-    return this.report('dynamodb', change.tenant, change.key.raw, change.version, change.deleted, change.modifiedAtMs, result);
+    return this.report('dynamodb', change.tenant, change.key.raw, change.version, change.deleted, change.modifiedAtMs, result, origin);
   }
 
   /** A registry row: the tenant's `@attributes` entry, ordered by the record's version like a table row. */
-  private async fromRegistry(change: AttributesChange): Promise<RefreshOutcome> {
+  private async fromRegistry(change: AttributesChange, origin: ChangeOrigin): Promise<RefreshOutcome> {
     const result = await this.deps.cache.apply(change.tenant, {
       key: ATTRIBUTES_KEY,
       version: change.version,
@@ -115,10 +118,10 @@ export class CacheRefresher {
       updatedAt: change.updatedAt,
       updatedBy: change.updatedBy,
     });
-    return this.report('dynamodb', change.tenant, ATTRIBUTES_KEY, change.version, change.deleted, change.modifiedAtMs, result);
+    return this.report('dynamodb', change.tenant, ATTRIBUTES_KEY, change.version, change.deleted, change.modifiedAtMs, result, origin);
   }
 
-  private async fromParameterStore(notice: ParameterChangeNotice): Promise<RefreshOutcome> {
+  private async fromParameterStore(notice: ParameterChangeNotice, origin: ChangeOrigin): Promise<RefreshOutcome> {
     const { tenant, key } = notice;
     // If the read finds nothing, this is the tombstone's time: absence held at some instant
     // during the read, and the send time can never be later than a re-creation the read
@@ -128,13 +131,13 @@ export class CacheRefresher {
     if (item) {
       // Store time (LastModifiedDate) orders it: Parameter Store restarts versions after a delete.
       const result = await this.apply(tenant, changeFromItem(item, true));
-      return this.report('ssm', tenant, key.raw, item.version, false, notice.modifiedAtMs, result);
+      return this.report('ssm', tenant, key.raw, item.version, false, notice.modifiedAtMs, result, origin);
     }
     // A delete carries the version it deleted; the store no longer knows it, the cache may.
     const held = await this.deps.cache.get(tenant, key.raw);
     const deletedVersion = held.kind === 'hit' ? held.item.version : held.kind === 'absent' ? (held.version ?? 0) : 0;
     const result = await this.apply(tenant, this.tombstone(key.raw, deletedVersion, readSentAtMs));
-    return this.report('ssm', tenant, key.raw, deletedVersion, true, notice.modifiedAtMs, result);
+    return this.report('ssm', tenant, key.raw, deletedVersion, true, notice.modifiedAtMs, result, origin);
   }
 
   /** A tombstone with the instant absence was seen (the cache orders Parameter Store deletes by it). */
@@ -154,17 +157,18 @@ export class CacheRefresher {
     deleted: boolean,
     changedAtMs: number,
     result: ApplyResult,
+    origin: ChangeOrigin,
   ): RefreshOutcome {
     const { metrics, logger } = this.deps;
     if (!result.applied) {
       metrics.addMetric(REFRESH_METRICS.ignored, 'Count', 1);
-      logger.info('change already in the cache or older than it', { source, tenant, key, version, deleted });
+      logger.info('change already in the cache or older than it', { source, tenant, key, version, deleted, ...origin });
       return { outcome: 'ignored', source, tenant, key, version, deleted };
     }
     const lagMs = Math.max(0, this.now() - changedAtMs);
     metrics.addMetric(REFRESH_METRICS.applied, 'Count', 1);
     metrics.addMetric(REFRESH_METRICS.lag, 'Milliseconds', lagMs);
-    logger.info('cache refreshed', { source, tenant, key, version, deleted, lagMs, cursor: result.cursor });
+    logger.info('cache refreshed', { source, tenant, key, version, deleted, lagMs, cursor: result.cursor, ...origin });
     return { outcome: 'applied', source, tenant, key, version, deleted, cursor: result.cursor, lagMs };
   }
 }
