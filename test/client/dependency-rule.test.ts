@@ -1,5 +1,5 @@
 /**
- * The SDK (client/) depends on the proto types only — never on core/, lambda/,
+ * The SDK (client/) depends on the proto types only (type imports: nothing of proto/ runs in it) — never on core/, lambda/,
  * fanout/, local/ — plus @grpc/grpc-js, @grpc/proto-loader, aws-jwt-verify (forRequest) and Node built-ins. It ships to
  * services that have none of the server's code.
  */
@@ -50,7 +50,32 @@ function violation(file: string, specifier: string): string | undefined {
   return ALLOWED_PACKAGES.has(pkg) ? undefined : `${relative(ROOT, file)} imports package ${specifier}`;
 }
 
+/** Value (not `import type`) imports of modules outside client/: the package bundles every one of them, so none is allowed. */
+function valueImportsOutsideClient(file: string, source: string): string[] {
+  const found: string[] = [];
+  for (const m of source.matchAll(/\b(import|export)\s+(type\s+)?[^'";]*?\bfrom\s*['"]([^'"]+)['"]/g)) {
+    const [, , typeOnly, specifier] = m;
+    if (typeOnly || !specifier.startsWith('.')) continue;
+    const target = resolve(dirname(file), specifier);
+    if (relative(CLIENT, target).startsWith('..')) found.push(`${relative(ROOT, file)} imports ${specifier} at run time`);
+  }
+  for (const m of source.matchAll(/\b(?:import|require)\s*\(\s*['"](\.[^'"]+)['"]\s*\)/g)) {
+    if (relative(CLIENT, resolve(dirname(file), m[1])).startsWith('..')) found.push(`${relative(ROOT, file)} loads ${m[1]} at run time`);
+  }
+  return found;
+}
+
 describe('client/ dependency rule', () => {
+  it('reaches outside client/ (proto/generated) for types only: @tenant-config/client bundles client/ alone', () => {
+    expect(
+      valueImportsOutsideClient(join(CLIENT, 'x.ts'), "import { loadConfigProto } from '../proto/load';\nimport type { A } from '../proto/generated/x';"),
+    ).toEqual(['client/x.ts imports ../proto/load at run time']);
+
+    const violations = sourceFiles(CLIENT).flatMap((file) => valueImportsOutsideClient(file, readFileSync(file, 'utf8')));
+
+    expect(violations).toEqual([]);
+  });
+
   it('the scanner catches what it must (checked on made-up sources)', () => {
     const file = join(CLIENT, 'x.ts');
     const bad = "import { a } from '../core/key';\nimport type { B } from '../fanout/hub';\nconst c = require('ioredis');\nexport * from '../local/start';";
