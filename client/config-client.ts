@@ -175,7 +175,6 @@ export class ConfigClient implements ConfigReader {
     this.startState = pending;
     if (Number.isFinite(timeoutMs)) {
       pending.timer = setTimeout(() => this.startTimedOut(timeoutMs), timeoutMs);
-      pending.timer.unref?.();
     }
     this.tracker.outageBegins();
     void this.boot();
