@@ -174,6 +174,17 @@ describe('data stack', () => {
     });
   });
 
+  it("keeps the logical ids of its stateful resources, built by TenantConfigData as the stack's Default child", () => {
+    // These ids are what existing deployments hold: a change would replace the resource.
+    const ids = (type: string) => resourcesOf(template, type).map(([id]) => id);
+    expect(ids('AWS::DynamoDB::Table')).toEqual(['TenantTable422B767F']);
+    expect(ids('AWS::Cognito::UserPool')).toEqual(['UsersUserPool7E610616']);
+    expect(ids('AWS::ElastiCache::ServerlessCache')).toEqual(['CacheDAF337C5']);
+    expect(ids('AWS::ElastiCache::UserGroup')).toEqual(['CacheUserGroup978A79CF']);
+    expect(ids('AWS::KMS::Key').sort()).toEqual(['ParametersSecureStringKeyC977DB04', 'TenantTableKey2CBFF34E']);
+    expect(ids('AWS::SecretsManager::Secret')).toEqual(['CacheCredentials926150CD']);
+  });
+
   it('matches the reviewed snapshot', () => {
     expect(snapshotOf(template)).toMatchSnapshot();
   });

@@ -66,6 +66,7 @@ function synthEmbedded(): { app: App; stack: Stack; service: TenantConfigService
     userPool,
     services: [{ name: 'billing', scopes: ['read'] }],
     fanoutDockerfile: FANOUT_DOCKERFILE,
+    otlpEndpoint: 'http://localhost:4318',
   });
   // After the service, so the nag pack sees the finished tree.
   app.synth();
@@ -110,6 +111,19 @@ describe('TenantConfigService in a foreign app', () => {
     const functions = Object.values(template.findResources('AWS::Lambda::Function'));
     expect(functions.length).toBeGreaterThanOrEqual(3);
     for (const f of functions) expect(f.Properties.TracingConfig).toEqual({ Mode: 'Active' });
+  });
+
+  it('points the fanout at the OTLP endpoint it was given', () => {
+    template.hasResourceProperties('AWS::ECS::TaskDefinition', {
+      ContainerDefinitions: Match.arrayWith([
+        Match.objectLike({
+          Environment: Match.arrayWith([
+            { Name: 'OTEL_EXPORTER_OTLP_ENDPOINT', Value: 'http://localhost:4318' },
+            { Name: 'OTEL_SERVICE_NAME', Value: 'tenant-config-fanout' },
+          ]),
+        }),
+      ]),
+    });
   });
 
   it('is cdk-nag clean (AwsSolutions)', () => {

@@ -329,6 +329,19 @@ describe('service stack', () => {
     });
   });
 
+  it('traces every function with X-Ray and never copies a response into a trace', () => {
+    const functions = [...resourcesOf(template, 'AWS::Lambda::Function'), ...resourcesOf(dev.templates.data, 'AWS::Lambda::Function')];
+    expect(functions.length).toBeGreaterThanOrEqual(3);
+    for (const [id, fn] of functions) {
+      const env = (fn.Properties!.Environment as { Variables: Record<string, unknown> }).Variables;
+      expect({ id, tracing: fn.Properties!.TracingConfig, captureResponse: env.POWERTOOLS_TRACER_CAPTURE_RESPONSE }).toEqual({
+        id,
+        tracing: { Mode: 'Active' },
+        captureResponse: 'false',
+      });
+    }
+  });
+
   describe('least privilege', () => {
     /** Actions allowed on every resource: none of them reads or writes configuration data. */
     const NON_DATA_ACTIONS_ON_ANY_RESOURCE = new Set([
