@@ -4,7 +4,7 @@
  * every reconnect scheduled, planned (a server's notice) or not; a throwing hook is only logged.
  */
 import * as grpc from '@grpc/grpc-js';
-import { ConfigClient, type ConfigClientStatus, type LagEvent, type ReconnectEvent } from '../../client';
+import { ConfigClient, ConfigClientOptionsError, type ConfigClientStatus, type LagEvent, type ReconnectEvent } from '../../client';
 import { changeEvent, endWith, item, reconnectEvent, type ScriptedWatchServer, snapshotEvent, scriptedServerPerTest } from './support/scripted-watch-server';
 import { fastTestOptions, recordingLogger, waitUntil } from './support/wait';
 
@@ -77,5 +77,11 @@ describe('metrics hooks', () => {
 
     expect(logger.lines).toContainEqual(expect.objectContaining({ level: 'error', message: 'config-client: the metrics hook onLag threw' }));
     expect(client.status).toBe('live');
+  });
+
+  it('the constructor names a hook that is not a function', () => {
+    expect(() => new ConfigClient({ grpcTarget: '127.0.0.1:1', token: () => '', metrics: { onLag: 5 as never } })).toThrow(
+      new ConfigClientOptionsError('ConfigClient: metrics.onLag must be a function'),
+    );
   });
 });
