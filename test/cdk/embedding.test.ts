@@ -146,6 +146,21 @@ describe('TenantConfigService in a foreign app', () => {
     expect(report.violations.map((v) => v.ruleName)).toEqual([]);
   });
 
+  it('gives a brought pool a domain only when authDomainPrefix asks for one', () => {
+    const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+    const { stack, vpc, userPool } = hostStack(app);
+    const service = new TenantConfigService(stack, 'TenantConfig', {
+      stage: 'embed',
+      vpc,
+      userPool,
+      authDomainPrefix: 'acme-config-embed',
+      fanoutDockerfile: FANOUT_DOCKERFILE,
+    });
+    Template.fromStack(stack).hasResourceProperties('AWS::Cognito::UserPoolDomain', { Domain: 'acme-config-embed' });
+    expect(service.data.users.tokenEndpoint).toBeDefined();
+    expect(embedded.service.data.users.tokenEndpoint).toBeUndefined();
+  });
+
   it('refuses a VPC without private subnets with egress, naming what is missing', () => {
     const app = new App();
     const stack = new Stack(app, 'NoEgress');
