@@ -1,4 +1,8 @@
-/** Runs the CLI as a child process (`node --import tsx packages/cli/src/main.ts …`, or the built dist) for the CLI's tests. */
+/**
+ * Runs the CLI as a child process for the CLI's tests: `node --import tsx packages/cli/src/main.ts …`,
+ * or the built bundle `node packages/cli/dist/main.js …` when `TENANT_CONFIG_CLI=dist` (build it
+ * first: `npm run build -w @tenant-config/cli`).
+ */
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -33,8 +37,11 @@ export function cliEnv(cwd: string, configHome: string, extra: NodeJS.ProcessEnv
   return { cwd, env };
 }
 
+export const CLI_DIST = join(REPO, 'packages', 'cli', 'dist', 'main.js');
+const CLI_ARGS = process.env.TENANT_CONFIG_CLI === 'dist' ? [CLI_DIST] : ['--import', TSX_LOADER, CLI_SOURCE];
+
 export function spawnCli(args: readonly string[], at: CliEnv, extraEnv: NodeJS.ProcessEnv = {}): ChildProcessWithoutNullStreams {
-  return spawn(process.execPath, ['--import', TSX_LOADER, CLI_SOURCE, ...args], { cwd: at.cwd, env: { ...at.env, ...extraEnv } });
+  return spawn(process.execPath, [...CLI_ARGS, ...args], { cwd: at.cwd, env: { ...at.env, ...extraEnv } });
 }
 
 export function runCli(args: readonly string[], at: CliEnv, options: { stdin?: string; env?: NodeJS.ProcessEnv } = {}): Promise<CliResult> {

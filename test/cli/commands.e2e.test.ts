@@ -11,7 +11,7 @@ import { startLocalSystem, type LocalSystem } from '../../local/system';
 import { LocalApi } from '../e2e/local-api';
 import { cliEnv, runCli, type CliEnv } from './cli-process';
 
-const TIMEOUT = 120_000;
+const TIMEOUT = 240_000;
 
 describe('tenant-config against the local system', () => {
   let tmp: string;
@@ -94,7 +94,7 @@ describe('tenant-config against the local system', () => {
       expect(ls.code).toBe(0);
       expect(ls.json().items).toHaveLength(120);
       const lsText = await cli(['ls', '--prefix', 'tenantconfig:lim']);
-      expect(lsText.stdout).toMatch(/^tenantconfig:limits {2}v2 {2}tenant {2}\{"burst":2,"max":20,"mode":"strict"\}\n$/);
+      expect(lsText.stdout).toMatch(/^tenantconfig:limits {2}v2 {2}tenant {2}\{"max":20,"burst":2,"mode":"strict"\}\n$/);
       expect((await cli(['ls', '--prefix', 'tenantconfig:none/'])).stdout).toMatch(/no keys in your tenant with prefix/);
 
       const history = await cli(['history', 'tenantconfig:limits', '-o', 'json']);

@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
-import { Api, type Json } from './api';
+import { Api, closeConnections, type Json } from './api';
 import { credentialsPath, removeProfile, saveProfile, type Credential, type LocalRequest } from './credentials';
 import { CliError, EXIT, usageError, type ExitCode } from './errors';
 import { formatDiff, jsonDiff } from './json-diff';
@@ -579,5 +579,6 @@ export async function run(argv: readonly string[], deps: Deps = defaultDeps): Pr
     return EXIT.error;
   } finally {
     closePrompts();
+    closeConnections();
   }
 }
