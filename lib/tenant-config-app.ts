@@ -34,7 +34,9 @@ export const stackName = (config: Pick<StageConfig, 'stage'>, part: 'Network' | 
 
 /**
  * The three stacks of one stage, tagged, with cdk-nag watching. Environment-agnostic unless the
- * config names an account or region, so `cdk synth` needs no credentials.
+ * config names an account or region, so `cdk synth` needs no credentials. Built from the parts
+ * of the construct library (lib/index.ts) that `TenantConfigService` puts in one stack:
+ * `ConfigNetwork`, `TenantConfigData` and `TenantConfigRuntime` (docs/embedding.md).
  */
 export function createTenantConfigApp(app: App, config: StageConfig, options: TenantConfigAppOptions = {}): TenantConfigStacks {
   const env: Environment | undefined = config.account || config.region ? { account: config.account, region: config.region } : undefined;
