@@ -23,7 +23,11 @@ describe('event patterns as data (registry/event-patterns.json)', () => {
       'detail-type': ['Parameter Store Change'],
       detail: { name: [{ prefix: TENANTS_PATH }], operation: ['Create', 'Update', 'Delete'] },
     });
-    expect(patterns.dynamodbPipe.filterPatterns).toEqual([{ dynamodb: { Keys: { configKey: { S: [{ prefix: 'tenantconfig:' }, { prefix: 'flags:' }] } } } }]);
+    expect(patterns.dynamodbPipe.filterPatterns).toEqual([
+      { dynamodb: { Keys: { configKey: { S: [{ prefix: 'tenantconfig:' }, { prefix: 'flags:' }] } } } },
+      // Tenant registry rows: a tenant's attributes refresh its @attributes entry.
+      { dynamodb: { Keys: { tenantId: { S: ['_registry'] } } } },
+    ]);
     expect(patterns.rules.dynamodbChange.eventBus).toBe('config-changes');
     expect(patterns.rules.parameterStoreChange.eventBus).toBe('default');
   });
