@@ -1,7 +1,7 @@
 /**
- * Runs the CLI as a child process for the CLI's tests: `node --import tsx packages/cli/src/main.ts …`,
- * or the built bundle `node packages/cli/dist/main.js …` when `TENANT_CONFIG_CLI=dist` (build it
- * first: `npm run build -w @tenant-config/cli`).
+ * Runs the CLI as a child process for the CLI's tests: the built bundle `node packages/cli/dist/main.js …`
+ * (built before the suites by jest's global setup), or `node --import tsx packages/cli/src/main.ts …`
+ * with `TENANT_CONFIG_CLI=source`.
  */
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { join } from 'node:path';
@@ -38,7 +38,8 @@ export function cliEnv(cwd: string, configHome: string, extra: NodeJS.ProcessEnv
 }
 
 export const CLI_DIST = join(REPO, 'packages', 'cli', 'dist', 'main.js');
-const CLI_ARGS = process.env.TENANT_CONFIG_CLI === 'dist' ? [CLI_DIST] : ['--import', TSX_LOADER, CLI_SOURCE];
+/** The built bundle (jest's global setup builds it: test/support/build-cli.js), or the sources through tsx with TENANT_CONFIG_CLI=source. */
+const CLI_ARGS = process.env.TENANT_CONFIG_CLI === 'source' ? ['--import', TSX_LOADER, CLI_SOURCE] : [CLI_DIST];
 
 export function spawnCli(args: readonly string[], at: CliEnv, extraEnv: NodeJS.ProcessEnv = {}): ChildProcessWithoutNullStreams {
   return spawn(process.execPath, [...CLI_ARGS, ...args], { cwd: at.cwd, env: { ...at.env, ...extraEnv } });
