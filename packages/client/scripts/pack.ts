@@ -24,8 +24,10 @@ export function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv 
 export async function packClient(destination: string): Promise<string> {
   mkdirSync(destination, { recursive: true });
   const { stdout } = await run('npm', ['pack', '--json', '--pack-destination', destination], { cwd: PACKAGE_DIR, env: cleanEnv(), maxBuffer: 16 << 20 });
-  // prepack (tsup) prints before the JSON.
-  const json = stdout.slice(stdout.indexOf('['));
+  // prepack (tsup) prints before the JSON, brackets included ("[tsup] …" in CI): the JSON array is the line that is '[' alone.
+  const start = /^\[\s*$/m.exec(stdout)?.index;
+  if (start === undefined) throw new Error(`npm pack printed no JSON:\n${stdout.slice(-2000)}`);
+  const json = stdout.slice(start);
   const [{ filename }] = JSON.parse(json) as Array<{ filename: string }>;
   return join(destination, filename);
 }
