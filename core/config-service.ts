@@ -97,6 +97,16 @@ export class ConfigService {
     const source = sourceOfOwner(access);
     const context = source === 'tenant' && this.layers ? await this.contextOf(access) : undefined;
 
+    // A tag's defaults are read once per call, however many pages of own keys the call reads.
+    const defaultsByTag = new Map<number, Promise<EffectiveItem[]>>();
+    const defaultsOfTag = (index: number, backend: ConfigBackend): Promise<EffectiveItem[]> => {
+      let read = defaultsByTag.get(index);
+      if (!read) {
+        read = this.defaultsOf(context!, backend, prefixes[index]);
+        defaultsByTag.set(index, read);
+      }
+      return read;
+    };
     const items: EffectiveItem[] = [];
     let { tagIndex, cursor, afterKey } = start;
     while (tagIndex < prefixes.length && items.length < limit) {
@@ -110,7 +120,7 @@ export class ConfigService {
       const own = page.items.filter((i) => afterKey === undefined || i.key > afterKey).map((i) => ({ ...i, source }));
       // The defaults that fall between the last key returned and the end of this page of own keys.
       const upper = page.cursor ? page.items[page.items.length - 1]?.key : undefined;
-      const defaults = context ? await this.defaultsBetween(context, backend, prefixes[tagIndex], afterKey, upper, page.cursor !== undefined) : [];
+      const defaults = context ? inRange(await defaultsOfTag(tagIndex, backend), afterKey, upper, page.cursor !== undefined) : [];
       const ownKeys = new Set(own.map((i) => i.key));
       const merged = [...own, ...defaults.filter((d) => !ownKeys.has(d.key))].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
       if (merged.length > room) {
@@ -186,25 +196,14 @@ export class ConfigService {
   }
 
   /** The layer keys whose effective value a tenant without its own would get, in (after, upper]; upper undefined = no bound. */
-  private async defaultsBetween(
-    context: TenantContext,
-    backend: ConfigBackend,
-    prefix: KeyPrefix,
-    after: string | undefined,
-    upper: string | undefined,
-    bounded: boolean,
-  ): Promise<EffectiveItem[]> {
-    if (bounded && upper === undefined) return [];
+  /** The winning default of every key under the prefix for a tenant without its own values (its layers read in parallel). */
+  private async defaultsOf(context: TenantContext, backend: ConfigBackend, prefix: KeyPrefix): Promise<EffectiveItem[]> {
+    const listings = await Promise.all(context.layers.map((layer) => this.layers!.listing(layer, backend, prefix)));
     const winners = new Map<string, EffectiveItem>();
     // Highest layer first: the first to hold a key wins it.
-    for (const layer of context.layers) {
-      for (const item of await this.layers!.listing(layer, backend, prefix)) {
-        if (winners.has(item.key)) continue;
-        if (after !== undefined && item.key <= after) continue;
-        if (upper !== undefined && item.key > upper) continue;
-        winners.set(item.key, { ...item, source: layerName(layer) });
-      }
-    }
+    listings.forEach((items, i) => {
+      for (const item of items) if (!winners.has(item.key)) winners.set(item.key, { ...item, source: layerName(context.layers[i]) });
+    });
     return [...winners.values()];
   }
 
@@ -216,6 +215,12 @@ export class ConfigService {
     if (isLayerOwner(access.tenant)) authorizeOperation(access.caller, 'writing defaults');
     authorize(access, tag, 'write');
   }
+}
+
+/** The defaults in (after, upper]; `bounded` with no upper (an empty page that has more): none. */
+function inRange(defaults: readonly EffectiveItem[], after: string | undefined, upper: string | undefined, bounded: boolean): EffectiveItem[] {
+  if (bounded && upper === undefined) return [];
+  return defaults.filter((d) => (after === undefined || d.key > after) && (upper === undefined || d.key <= upper));
 }
 
 /** Where an owner's own items come from: `tenant` for a tenant, the layer's name for a layer owner. */
