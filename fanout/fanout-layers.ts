@@ -22,10 +22,10 @@ interface LayerItems {
   readonly deleted: Map<string, number>;
 }
 
+/** What the process keeps of a tenant: its layers (interned) and the registry version they come from. */
 interface TenantEntry {
-  attributes: TenantAttributes;
-  layers: readonly Layer[];
-  version: number;
+  readonly layers: readonly Layer[];
+  readonly version: number;
 }
 
 /** A tenant's layers before and after a change of its attributes. */
@@ -181,11 +181,6 @@ export class FanoutLayers {
     return { before, after: this.layersOf(event.tenant) };
   }
 
-  /** How many tenants' attributes this process holds (for stats). */
-  get tenantCount(): number {
-    return this.tenants.size;
-  }
-
   /** Where a source stands among these layers (0 = highest), -1 when it is not one of them. */
   rankOf(layers: readonly Layer[], source: Source): number {
     let names = this.names.get(layers);
@@ -197,7 +192,7 @@ export class FanoutLayers {
   }
 
   private setTenant(tenant: string, attributes: TenantAttributes, version: number): void {
-    this.tenants.set(tenant, { attributes, layers: this.internLayers(defaultLayersOf(attributes, this.deps.schema)), version });
+    this.tenants.set(tenant, { layers: this.internLayers(defaultLayersOf(attributes, this.deps.schema)), version });
   }
 
   private internLayers(layers: readonly Layer[]): readonly Layer[] {
