@@ -167,7 +167,7 @@ describe('config-api handler: routes and statuses', () => {
     });
 
     it("413 for a value over the tag's size limit, nothing written", async () => {
-      const reply = await put('flags:big', { enabled: true, rolloutPercent: 5, pad: 'x'.repeat(2000) });
+      const reply = await put('flags:big', { enabled: true, rolloutPercent: 5, pad: 'x'.repeat(5000) });
       const tooBigForTenantconfig = await put('tenantconfig:big', 'x'.repeat(8200));
 
       expectProblem(reply, 413, 'value-too-large');
