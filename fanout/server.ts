@@ -1,7 +1,8 @@
 /**
  * The fanout gRPC server: ConfigWatch and grpc.health.v1 on one port, the one change-log
  * reader, and the drain that a deploy relies on (SIGTERM → stop accepting → `reconnect` to
- * every stream → let the writes flush → exit before the deadline).
+ * every stream → let the writes flush → exit before the deadline). With an events port, the
+ * same Watch service is also served as server-sent events for browsers (fanout/events/).
  */
 import * as grpc from '@grpc/grpc-js';
 import type { ChangeLog } from '../core/change-log';
@@ -16,6 +17,7 @@ import type { TokenVerifier } from './token-verifier';
 import { DEFAULT_WATCH_SETTINGS, WatchService, type WatchServiceSettings } from './watch-service';
 import type { WatchStreamStats } from './watch-stream';
 import type { GenericLogger } from '../core/logger';
+import { DEFAULT_EVENTS_SETTINGS, startEventsServer, type EventsServer, type EventsServerSettings } from './events/events-server';
 
 export const WATCH_SERVICE_NAME = 'tenantconfig.v1.ConfigWatch';
 
@@ -65,10 +67,22 @@ export interface FanoutDeps {
   readonly logger?: GenericLogger;
   readonly watch?: Partial<WatchServiceSettings>;
   readonly connection?: Partial<ConnectionSettings>;
+  /** The events endpoint's settings (CORS origins); it listens only when `eventsPort` is given. */
+  readonly events?: Partial<EventsServerSettings>;
+}
+
+export interface FanoutListen {
+  readonly host: string;
+  /** gRPC; 0 picks a free port. */
+  readonly port: number;
+  /** `GET /v1/events` (SSE over HTTP/1.1) on this port, 0 for a free one. @default not served */
+  readonly eventsPort?: number;
 }
 
 export interface FanoutServer {
   readonly port: number;
+  /** The events endpoint's port, when it is served. */
+  readonly eventsPort?: number;
   readonly metrics: FanoutMetrics;
   /** Health NOT_SERVING, no new connections or streams, `reconnect` to every stream, flush, stop. Idempotent. */
   drain(): Promise<void>;
@@ -147,7 +161,7 @@ export function encodeSharedMessagesOnce<T extends grpc.ServiceDefinition>(servi
   return wrapped as unknown as T;
 }
 
-export async function startFanoutServer(deps: FanoutDeps, listen: { host: string; port: number }): Promise<FanoutServer> {
+export async function startFanoutServer(deps: FanoutDeps, listen: FanoutListen): Promise<FanoutServer> {
   const metrics = deps.metrics ?? new InMemoryFanoutMetrics();
   const watchSettings: WatchServiceSettings = { ...DEFAULT_WATCH_SETTINGS, ...deps.watch };
   const connection: ConnectionSettings = { ...DEFAULT_CONNECTION_SETTINGS, ...deps.connection };
@@ -183,6 +197,16 @@ export async function startFanoutServer(deps: FanoutDeps, listen: { host: string
     throw error;
   });
   deps.logger?.info('fanout listening', { host: listen.host, port });
+  let events: EventsServer | undefined;
+  if (listen.eventsPort !== undefined) {
+    events = await startEventsServer(watch, { host: listen.host, port: listen.eventsPort }, { ...DEFAULT_EVENTS_SETTINGS, ...deps.events }, deps.logger).catch(
+      async (error: unknown) => {
+        server.forceShutdown();
+        await hub.stop();
+        throw error;
+      },
+    );
+  }
 
   let stopped = false;
   const forceStop = (): void => {
@@ -191,6 +215,7 @@ export async function startFanoutServer(deps: FanoutDeps, listen: { host: string
     health.endWatches();
     watch.reconnectAll('the server is stopping');
     server.forceShutdown();
+    events?.forceClose();
     void hub.stop();
   };
 
@@ -201,7 +226,8 @@ export async function startFanoutServer(deps: FanoutDeps, listen: { host: string
       // Stop accepting first: tryShutdown closes the listener and sends GOAWAY on every
       // connection, so clients that reconnect after `reconnect` open a new connection
       // (to another task) instead of a new stream on this one.
-      const closed = new Promise<void>((resolve) => server.tryShutdown(() => resolve()));
+      const grpcClosed = new Promise<void>((resolve) => server.tryShutdown(() => resolve()));
+      const closed = Promise.all([grpcClosed, events?.close()]);
       health.endWatches();
       watch.reconnectAll('the server is draining (deploy or scale-in); reconnect and resume from your cursor');
       let deadline: NodeJS.Timeout | undefined;
@@ -226,5 +252,5 @@ export async function startFanoutServer(deps: FanoutDeps, listen: { host: string
     streamsOf: (identity) => watch.streamsOf(identity),
   });
 
-  return { port, metrics, drain, forceStop, stats };
+  return { port, eventsPort: events?.port, metrics, drain, forceStop, stats };
 }

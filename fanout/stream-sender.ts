@@ -9,14 +9,27 @@
  * is counted, writes in flight and their approximate bytes: snapshot pages wait for it to be
  * zero, so a stream that is not read holds at most one page in the transport.
  */
-import type { ServerWritableStream, StatusObject } from '@grpc/grpc-js';
+import type { StatusObject } from '@grpc/grpc-js';
 import type { WatchEvent } from '../proto/generated/tenantconfig/v1/WatchEvent';
-import type { WatchRequest__Output } from '../proto/generated/tenantconfig/v1/WatchRequest';
 import { resetUnlessClosed } from './http2-call';
 import type { FanoutMetrics, SentEventKind } from './metrics';
 import { approximateBytes } from './watch-events';
 
-export type WatchCall = ServerWritableStream<WatchRequest__Output, WatchEvent>;
+/**
+ * What a Watch stream writes to: the part of a grpc-js server call (`ServerWritableStream`) that
+ * streams use, so the events endpoint's SSE response (fanout/events/sse-watch-call.ts) can stand
+ * in for it and get the same delivery, backpressure and drain.
+ */
+export interface WatchCall {
+  /** `false` when the transport is full: nothing more until 'drain'. `sent` runs once the bytes left for the socket. */
+  write(event: WatchEvent, sent: () => void): boolean;
+  /** Ends the stream with OK. */
+  end(): void;
+  /** Ends the stream with a non-OK status (grpc-js's documented way). */
+  emit(event: 'error', status: Pick<StatusObject, 'code' | 'details'>): boolean;
+  /** 'drain': room again after `write` returned false; 'cancelled': the client went away. */
+  on(event: 'drain' | 'cancelled', listener: () => void): unknown;
+}
 
 export class StreamSender {
   private queue: WatchEvent[] = [];

@@ -11,7 +11,7 @@
  * (the principal: its tenant, or the service's or operator's subject) in this process. Both
  * refuse with RESOURCE_EXHAUSTED and say which limit was hit.
  */
-import { status as grpcStatus, type handleServerStreamingCall } from '@grpc/grpc-js';
+import { status as grpcStatus, type handleServerStreamingCall, type Metadata } from '@grpc/grpc-js';
 import { mayRead } from '../core/access-policy';
 import { parseMultiCursor, parseTenantCursor, tenantSetId, type ParsedCursor } from '../core/change-log';
 import { ForbiddenError, InvalidRequestError } from '../core/errors';
@@ -24,6 +24,7 @@ import { DEFAULT_ADMIN_GROUP, DEFAULT_TENANT_CLAIM } from '../core/principal';
 import { authenticate } from './authenticate';
 import { GrpcStatusError } from './grpc-status';
 import { connectionOf } from './http2-call';
+import type { WatchCall } from './stream-sender';
 import { ConcurrencyLimiter, describeIdentity, watcherIdentity } from './stream-limits';
 import { describeTenants, resolveTenants, shardsOf, type TenantSelection } from './tenant-selection';
 import type { TokenVerifier } from './token-verifier';
@@ -70,6 +71,20 @@ export interface WatchServiceDeps extends WatchStreamDeps {
   readonly registry: TagRegistry;
 }
 
+/**
+ * A Watch as the service takes it: who asks (the `authorization` metadata), what (the request),
+ * on which connection (`getPeer`, unique per open TCP connection) and where its events go. A
+ * grpc-js server call is one; the events endpoint builds one from an HTTP request
+ * (fanout/events/sse-watch-call.ts), so both edges share every check below.
+ */
+export interface WatchServiceCall extends WatchCall {
+  readonly metadata: Metadata;
+  readonly request: WatchRequest__Output;
+  getPeer(): string;
+  /** Called once the Watch passed every check (token, tenants, prefixes, cursor, limits), before its first event. */
+  accepted?(): void;
+}
+
 export class WatchService {
   private readonly streams = new Set<WatchStream>();
   private draining = false;
@@ -101,13 +116,18 @@ export class WatchService {
     return { Watch: (call) => void this.watch(call) };
   }
 
+  /** Opens a Watch for a call of any edge; it ends the call itself, with a status, however it ends. */
+  open(call: WatchServiceCall): Promise<void> {
+    return this.watch(call);
+  }
+
   /** Sends `reconnect` to every open stream and ends it; new calls are refused from now on. */
   reconnectAll(reason: string): void {
     this.draining = true;
     for (const stream of [...this.streams]) stream.reconnect(reason);
   }
 
-  private async watch(call: Parameters<handleServerStreamingCall<WatchRequest__Output, WatchEvent>>[0]): Promise<void> {
+  private async watch(call: WatchServiceCall): Promise<void> {
     // Slots are given back when the stream ends, however it ends (cancel included).
     const releases: Array<() => void> = [];
     const stream = new WatchStream(call, this.deps, this.settings, (s) => {
@@ -196,6 +216,7 @@ export class WatchService {
           return false;
         }
       };
+      call.accepted?.();
       await stream.run({ principal, tenants, expiresAtMs: watcher.expiresAtMs, prefixes, mayReadTag, resume, pagedSnapshot, trace });
       trace?.end();
     } catch (error) {

@@ -209,6 +209,8 @@ export interface FanoutHarnessOptions {
   readonly logger?: FanoutDeps['logger'];
   /** Serve effective values: the process's layers over the harness's backend and an in-memory tenant registry. */
   readonly layers?: boolean;
+  /** Serve `GET /v1/events` (SSE) on a free port too, with these settings. */
+  readonly events?: FanoutDeps['events'];
 }
 
 export interface FanoutHarness {
@@ -221,6 +223,8 @@ export interface FanoutHarness {
   readonly server: FanoutServer;
   readonly metrics: InMemoryFanoutMetrics;
   readonly address: string;
+  /** `http://127.0.0.1:<port>` of the events endpoint (with `events`). */
+  readonly eventsUrl?: string;
   token(tenantId: string, ttlSeconds?: number): string;
   /** A Watch on a connection of its own. */
   watch(token: string | undefined, request?: WatchRequest): WatchRecorder;
@@ -263,8 +267,9 @@ export async function startHarness(options: FanoutHarnessOptions = {}): Promise<
       watch: options.watch,
       connection: options.connection,
       logger: options.logger,
+      events: options.events,
     },
-    { host: '127.0.0.1', port: 0 },
+    { host: '127.0.0.1', port: 0, eventsPort: options.events ? 0 : undefined },
   );
   const address = `127.0.0.1:${server.port}`;
   const clients: grpc.Client[] = [];
@@ -277,6 +282,7 @@ export async function startHarness(options: FanoutHarnessOptions = {}): Promise<
     server,
     metrics,
     address,
+    eventsUrl: server.eventsPort === undefined ? undefined : `http://127.0.0.1:${server.eventsPort}`,
     token: (tenantId, ttlSeconds) => signer.signToken({ tenant: tenantId, ttlSeconds }),
     watch(token, request = {}) {
       const client = watchClient(address);
