@@ -47,7 +47,12 @@ export interface HttpFrontOptions {
    * user pool's JWKS at `/.well-known/jwks.json` (Cognito serves its own the same way).
    */
   readonly publicDocuments?: Readonly<Record<string, unknown>>;
+  /** Handlers tried before the routes, outside the API and its authorizer (the console's static files). @default none */
+  readonly sites?: readonly LocalSite[];
 }
+
+/** A handler the front tries before its routes, given the decoded path; true when it answered. */
+export type LocalSite = (req: IncomingMessage, res: ServerResponse, path: string) => boolean;
 
 export interface HttpFront {
   readonly endpoint: string;
@@ -98,6 +103,7 @@ export async function startHttpFront(options: HttpFrontOptions): Promise<HttpFro
       res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'public, max-age=300' });
       return void res.end(req.method === 'HEAD' ? undefined : JSON.stringify(document));
     }
+    if (options.sites?.some((site) => site(req, res, path))) return;
     const match = matchRoute(routes, req.method ?? 'GET', path);
     if (!match) return sendMessage(res, 404, 'Not Found');
 

@@ -44,6 +44,7 @@ function banner(system: LocalSystem): string {
 Tenant configuration service — running locally
 
   HTTP API          ${e.http}/v1/config
+  Console           ${e.http}/console/   (pick a demo identity; build it first with npm run build)
   gRPC Watch        ${e.grpc}   tenantconfig.v1.ConfigWatch/Watch + grpc.health.v1.Health (plaintext, Bearer token)
   DynamoDB          ${e.dynamodb}   table ${e.table}   (dynalite behind a stream proxy, data in ${dir}/dynamodb)
   Parameter Store   ${e.ssm}   /${e.ssmRoot}/<stage>/tenants/<tenant>/...   (data in ${dir}/ssm.json)

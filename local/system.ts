@@ -37,12 +37,15 @@ import { readConfigApiEnvironment } from '../lambda/config-api/environment';
 import { buildConfigApiDeps, type AwsClients } from '../lambda/config-api/wiring';
 import { ADMIN_GROUP, LOCAL_CLIENT_ID, LOCAL_ISSUER, TENANT_CLAIM, openDevSigner, type DevSigner } from './dev-signer';
 import { startLocalChangeEvents, type LocalChangeEvents } from './events';
+import { consoleSite } from './console-site';
 import { startHttpFront, type HttpFront } from './http-front';
 import { createJwtAuthorizer } from './jwt-authorizer';
 import { startLocalCache, type LocalCacheMode, type LocalRedis, type LocalRedisOptions } from './local-cache';
 import { startLocalParameterStore, type LocalParameterStore } from './parameter-store';
 import { CountingRefreshMetrics } from './refresh-counters';
 
+/** The built admin console (`npm run build`), served at /console/. */
+const CONSOLE_DIST = join(__dirname, '..', 'console', 'dist');
 /** Where the local front serves the dev signer's JWKS, as Cognito serves a pool's. */
 const JWKS_PATH = '/.well-known/jwks.json';
 
@@ -114,6 +117,8 @@ export interface LocalSystemOptions {
    * @default REQUIRE_TENANT_REGISTRATION from the environment, else false
    */
   readonly requireTenantRegistration?: boolean;
+  /** The built admin console served at /console/. @default console/dist of this checkout */
+  readonly consoleDir?: string;
 }
 
 /** The cache as the local system runs it, for the start-up banner and fault tests. */
@@ -257,6 +262,7 @@ export async function startLocalSystem(options: LocalSystemOptions = {}): Promis
       host,
       port: options.port ?? DEFAULT_HTTP_PORT,
       publicDocuments: { [JWKS_PATH]: signer.jwks },
+      sites: [consoleSite({ distDir: options.consoleDir ?? CONSOLE_DIST, signer })],
     });
     stops.push(() => front.close());
 
