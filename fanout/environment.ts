@@ -5,6 +5,8 @@
  * | variable | meaning | default |
  * |---|---|---|
  * | GRPC_HOST, GRPC_PORT | where to listen | 0.0.0.0, 50051 |
+ * | EVENTS_PORT | `GET /v1/events` (server-sent events for browsers) on this port, on GRPC_HOST | not served (the image sets 8081) |
+ * | EVENTS_ALLOWED_ORIGINS | origins whose pages may read the events (CORS), comma-separated, each `https://host[:port]` | none |
  * | TENANT_CLAIM | JWT claim holding the tenant | tenant_id |
  * | JWT_ISSUER | `iss` of accepted tokens (Cognito: `https://cognito-idp.<region>.amazonaws.com/<pool>`) | required |
  * | JWT_AUDIENCE | accepted app client ids, comma-separated (`aud`, or `client_id` of access tokens) | required |
@@ -34,6 +36,7 @@ import { DEFAULT_TENANT_CLAIM } from '../core/principal';
 import type { ConnectionSettings } from './server';
 import type { JwtVerifierSettings } from './token-verifier';
 import type { WatchServiceSettings } from './watch-service';
+import type { EventsServerSettings } from './events/events-server';
 
 export class ConfigurationError extends Error {
   constructor(variable: string, problem: string) {
@@ -45,6 +48,9 @@ export class ConfigurationError extends Error {
 export interface FanoutEnvironment {
   readonly host: string;
   readonly port: number;
+  /** The events endpoint's port; absent: not served. */
+  readonly eventsPort?: number;
+  readonly events: Partial<EventsServerSettings>;
   readonly jwt: JwtVerifierSettings;
   readonly redis: RedisConnectionConfig;
   readonly cache: CacheSettings;
@@ -95,11 +101,31 @@ function url(name: string, value: string): string {
   }
 }
 
+/** An origin exactly as browsers send it: scheme, host and port only, never `*` (the stream is read with a token). */
+function origin(name: string, value: string): string {
+  let parsed: URL | undefined;
+  try {
+    parsed = new URL(value);
+  } catch {
+    parsed = undefined;
+  }
+  if (!parsed || (parsed.protocol !== 'https:' && parsed.protocol !== 'http:') || parsed.origin !== value) {
+    throw new ConfigurationError(name, `must list origins such as https://console.example.com (scheme, host, port; no path), got '${value.slice(0, 64)}'`);
+  }
+  return value;
+}
+
 const HOUR_MS = 3_600_000;
 
 export function readFanoutEnvironment(env: Env = process.env): FanoutEnvironment {
   const host = optional(env, 'GRPC_HOST') ?? '0.0.0.0';
   const port = integer(env, 'GRPC_PORT', 0, 65535) ?? 50051;
+  const eventsPort = integer(env, 'EVENTS_PORT', 0, 65535);
+  const allowedOrigins = (optional(env, 'EVENTS_ALLOWED_ORIGINS') ?? '')
+    .split(',')
+    .map((o) => o.trim())
+    .filter((o) => o.length > 0)
+    .map((o) => origin('EVENTS_ALLOWED_ORIGINS', o));
   const tenantClaim = matching('TENANT_CLAIM', optional(env, 'TENANT_CLAIM') ?? DEFAULT_TENANT_CLAIM, CLAIM_NAME, 'a claim name');
 
   const issuer = url('JWT_ISSUER', required(env, 'JWT_ISSUER'));
@@ -145,6 +171,8 @@ export function readFanoutEnvironment(env: Env = process.env): FanoutEnvironment
   return {
     host,
     port,
+    ...(eventsPort === undefined ? {} : { eventsPort }),
+    events: { allowedOrigins },
     jwt: { issuer, audience, jwksUri: jwksUriRaw ? url('JWT_JWKS_URI', jwksUriRaw) : undefined, jwks, tokenUse },
     redis,
     cache,

@@ -77,8 +77,9 @@ export async function runFanout(env: FanoutEnvironment, logger: GenericLogger): 
       logger,
       watch: env.watch,
       connection: env.connection,
+      events: env.events,
     },
-    { host: env.host, port: env.port },
+    { host: env.host, port: env.port, eventsPort: env.eventsPort },
   );
 
   let closing: Promise<void> | undefined;
@@ -108,7 +109,7 @@ async function main(): Promise<void> {
     process.exit(2);
   }
   const running = await runFanout(env, logger);
-  logger.info('fanout ready', { port: running.server.port });
+  logger.info('fanout ready', { port: running.server.port, eventsPort: running.server.eventsPort });
   const stop = (signal: string) => {
     logger.info('draining', { signal });
     running.shutdown().then(

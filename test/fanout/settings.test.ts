@@ -30,6 +30,8 @@ describe('readFanoutEnvironment', () => {
     expect(env.backends).toEqual({ tableName: 'tenant-config-dev', ssmRoot: 'tenant-config', stage: 'dev', ssmKmsKeyId: undefined });
     expect(env.watch).toEqual({ tenantClaim: 'tenant_id' });
     expect(env.metrics).toBe('emf');
+    expect(env.eventsPort).toBeUndefined();
+    expect(env.events).toEqual({ allowedOrigins: [] });
   });
 
   it('reads the tuning variables', () => {
@@ -47,8 +49,12 @@ describe('readFanoutEnvironment', () => {
       GRPC_MAX_CONNECTION_AGE_MS: '600000',
       DRAIN_DEADLINE_MS: '25000',
       JWT_TOKEN_USE: 'any',
+      EVENTS_PORT: '8081',
+      EVENTS_ALLOWED_ORIGINS: 'https://console.example.com, http://localhost:5173',
     });
     expect(env.port).toBe(6000);
+    expect(env.eventsPort).toBe(8081);
+    expect(env.events).toEqual({ allowedOrigins: ['https://console.example.com', 'http://localhost:5173'] });
     expect(env.watch).toEqual({
       tenantClaim: 'custom:tenant_id',
       heartbeatIntervalMs: 5000,
@@ -83,6 +89,9 @@ describe('readFanoutEnvironment', () => {
     ['WATCH_SLOW_CONSUMER_GRACE_MS', { WATCH_SLOW_CONSUMER_GRACE_MS: '-1' }, /WATCH_SLOW_CONSUMER_GRACE_MS must be an integer from 0/],
     ['JWT_JWKS_FILE', { JWT_JWKS_FILE: '/nonexistent/jwks.json' }, /JWT_JWKS_FILE cannot be read/],
     ['TENANT_CLAIM', { TENANT_CLAIM: 'has space' }, /TENANT_CLAIM must be a claim name/],
+    ['EVENTS_PORT', { EVENTS_PORT: 'http' }, /EVENTS_PORT must be an integer from 0 to 65535/],
+    ['EVENTS_ALLOWED_ORIGINS', { EVENTS_ALLOWED_ORIGINS: '*' }, /EVENTS_ALLOWED_ORIGINS must list origins/],
+    ['EVENTS_ALLOWED_ORIGINS', { EVENTS_ALLOWED_ORIGINS: 'https://console.example.com/app' }, /EVENTS_ALLOWED_ORIGINS must list origins/],
   ])('fails fast naming %s', (_name, change, message) => {
     expect(() => readFanoutEnvironment({ ...minimal, ...change })).toThrow(message);
   });
