@@ -2,10 +2,12 @@
  * Tenant isolation on the Watch, as a property: for random tenants, keys, principals and tenant
  * lists, a stream never delivers an item or a change of a tenant the principal may not read,
  * nor of a secret tag it may not read; and every change of a followed tenant and readable tag
- * arrives, in order per key, with the right tenant_id. Real server and gRPC clients.
+ * arrives, in order per key, with the right tenant_id. Real server; both ways in, each scenario
+ * through each: a gRPC client, and `GET /v1/events` read as a browser reads it (SSE).
  */
 import fc from 'fast-check';
 import { SCOPES } from '../../core/principal';
+import { SseRecorder } from '../support/sse-client';
 import { startHarness, type FanoutHarness } from './harness';
 
 type Kind = 'reader' | 'admin' | 'service' | 'service+secrets' | 'operator';
@@ -35,11 +37,18 @@ const scenario = fc
   })
   .map((s) => ({ ...s, all: s.kind !== 'reader' && s.kind !== 'admin' && s.all }));
 
+/** An item or change as either way in delivers it. */
+interface Seen {
+  readonly tenant: string;
+  readonly key: string;
+  readonly value: number;
+}
+
 describe('Watch isolation (property)', () => {
   let h: FanoutHarness;
   let runs = 0;
   beforeAll(async () => {
-    h = await startHarness({ anyServiceClient: true, watch: { heartbeatIntervalMs: 60_000 } });
+    h = await startHarness({ anyServiceClient: true, watch: { heartbeatIntervalMs: 60_000 }, events: {} });
   });
   afterAll(() => h.close());
 
@@ -68,33 +77,39 @@ describe('Watch isolation (property)', () => {
           state.set(`${tenantIds[w.tenant]}/${w.tag}:${w.name}`, w.value);
         }
         const watch = h.watch(tokenOf[s.kind](), { tenants: requested, paged_snapshots: true });
+        const query = requested.length > 0 ? `?tenants=${encodeURIComponent(requested.join(','))}` : '';
+        const sse = new SseRecorder(`${h.eventsUrl}/v1/events${query}`, { token: tokenOf[s.kind]() });
         await watch.until((r) => r.snapshots.some((p) => !p.more), 5000, 'the snapshot');
+        await sse.until((r) => r.snapshotDone, 5000, 'the SSE snapshot');
 
         // Act: writes to every tenant of the run, then an end marker per followed tenant.
         for (const w of s.live) await h.writer.put(tenantIds[w.tenant], `${w.tag}:${w.name}`, w.value);
         for (const t of followed) await h.writer.put(t, 'tenantconfig:zz-end', runs);
-        await watch.until(
-          (r) => [...followed].every((t) => r.changes.some((c) => c.tenant_id === t && c.key === 'tenantconfig:zz-end')),
-          5000,
-          'every end marker',
-        );
+        const ended = (seen: Array<{ tenant: string; key: string }>) =>
+          [...followed].every((t) => seen.some((c) => c.tenant === t && c.key === 'tenantconfig:zz-end'));
+        await watch.until((r) => ended(r.changes.map((c) => ({ tenant: c.tenant_id, key: c.key }))), 5000, 'every end marker');
+        await sse.until((r) => ended(r.changes.map((c) => ({ tenant: c.tenantId, key: c.key }))), 5000, 'every end marker over SSE');
         watch.cancel();
+        sse.cancel();
 
-        // Assert: nothing of another tenant of the run, nor of a tag it may not read.
-        const items = watch.snapshots.flatMap((p) => p.items).filter((i) => ours(i.tenant_id));
-        const changes = watch.changes.filter((c) => ours(c.tenant_id) && c.key !== 'tenantconfig:zz-end');
-        for (const x of [...items, ...changes]) {
-          expect(followed.has(x.tenant_id)).toBe(true);
-          expect(readable(x.key.split(':')[0])).toBe(true);
-        }
+        // Assert, for each way in: nothing of another tenant of the run, nor of a tag it may not read.
+        const received: Record<string, { items: Seen[]; changes: Seen[] }> = {
+          grpc: {
+            items: watch.snapshots.flatMap((p) => p.items).map((i) => ({ tenant: i.tenant_id, key: i.key, value: JSON.parse(i.value_json) as number })),
+            changes: watch.changes.map((c) => ({ tenant: c.tenant_id, key: c.key, value: JSON.parse(c.value_json) as number })),
+          },
+          sse: {
+            items: sse.snapshotItems.map((i) => ({ tenant: i.tenantId, key: i.key, value: i.value as number })),
+            changes: sse.changes.map((c) => ({ tenant: c.tenantId, key: c.key, value: c.value as number })),
+          },
+        };
         // The snapshot is the followed, readable part of the state before the stream.
         const expectedSnapshot = [...state]
           .filter(([k]) => followed.has(k.split('/')[0]) && readable(k.split('/')[1].split(':')[0]))
           .map(([k, v]) => `${k}=${v}`)
           .sort();
-        expect(items.map((i) => `${i.tenant_id}/${i.key}=${JSON.parse(i.value_json)}`).sort()).toEqual(expectedSnapshot);
         // Every live write of a followed tenant and readable tag, in order per key.
-        const perKey = (list: Array<{ tenant: string; key: string; value: number }>) => {
+        const perKey = (list: Seen[]) => {
           const m = new Map<string, number[]>();
           for (const x of list) m.set(`${x.tenant}/${x.key}`, [...(m.get(`${x.tenant}/${x.key}`) ?? []), x.value]);
           return Object.fromEntries([...m].sort(([a], [b]) => (a < b ? -1 : 1)));
@@ -102,7 +117,16 @@ describe('Watch isolation (property)', () => {
         const expectedChanges = s.live
           .map((w) => ({ tenant: tenantIds[w.tenant], key: `${w.tag}:${w.name}`, value: w.value }))
           .filter((w) => followed.has(w.tenant) && readable(w.key.split(':')[0]));
-        expect(perKey(changes.map((c) => ({ tenant: c.tenant_id, key: c.key, value: JSON.parse(c.value_json) as number })))).toEqual(perKey(expectedChanges));
+        for (const [way, got] of Object.entries(received)) {
+          const items = got.items.filter((i) => ours(i.tenant));
+          const changes = got.changes.filter((c) => ours(c.tenant) && c.key !== 'tenantconfig:zz-end');
+          for (const x of [...items, ...changes]) {
+            expect({ way, tenant: x.tenant, followed: followed.has(x.tenant) }).toEqual({ way, tenant: x.tenant, followed: true });
+            expect({ way, key: x.key, readable: readable(x.key.split(':')[0]) }).toEqual({ way, key: x.key, readable: true });
+          }
+          expect({ way, snapshot: items.map((i) => `${i.tenant}/${i.key}=${i.value}`).sort() }).toEqual({ way, snapshot: expectedSnapshot });
+          expect({ way, changes: perKey(changes) }).toEqual({ way, changes: perKey(expectedChanges) });
+        }
       }),
       { numRuns: 30 },
     );
