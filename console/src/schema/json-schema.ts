@@ -10,6 +10,8 @@ export interface SchemaError {
   /** JSON Pointer of the failing value, '' for the value itself. */
   readonly path: string;
   readonly message: string;
+  /** The failing keyword, when it says which branch of a oneOf was meant (`type`). */
+  readonly keyword?: string;
 }
 
 type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
@@ -61,7 +63,7 @@ function check(schema: JsonSchema, value: Json, path: string, root: JsonSchema, 
   }
   if (s.type !== undefined) {
     const types = Array.isArray(s.type) ? (s.type as string[]) : [s.type as string];
-    if (!types.some((t) => matchesType(t, value))) return void fail(`must be ${types.join(' or ')}`);
+    if (!types.some((t) => matchesType(t, value))) return void errors.push({ path, message: `must be ${types.join(' or ')}`, keyword: 'type' });
   }
   if (Array.isArray(s.enum) && !(s.enum as Json[]).some((v) => equal(v, value)))
     fail(`must be one of ${(s.enum as Json[]).map((v) => JSON.stringify(v)).join(', ')}`);
@@ -111,8 +113,9 @@ function check(schema: JsonSchema, value: Json, path: string, root: JsonSchema, 
   if (oneOf) {
     const matching = oneOf.filter(passes).length;
     if (matching !== 1) {
-      // The closest branch (fewest errors) says most about what to fix.
-      const closest = oneOf.map((sub) => validateAt(sub, value, path, root)).sort((a, b) => a.length - b.length)[0];
+      // The closest branch says most about what to fix: one of the value's own type, with the fewest errors.
+      const distance = (errs: SchemaError[]) => errs.length + (errs.some((e) => e.keyword === 'type' && e.path === path) ? 1000 : 0);
+      const closest = oneOf.map((sub) => validateAt(sub, value, path, root)).sort((a, b) => distance(a) - distance(b))[0];
       if (matching === 0 && closest && closest.length > 0 && closest.length <= 3) errors.push(...closest);
       else fail(matching === 0 ? 'must match one of the allowed shapes' : 'must match exactly one of the allowed shapes');
     }
