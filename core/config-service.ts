@@ -9,6 +9,7 @@ import { directReader, type ItemReader } from './item-reader';
 import type { ListPosition, PageTokenCodec } from './page-token';
 import type { Principal } from './principal';
 import type { TagRouter } from './tag-router';
+import type { TenantAttributes } from './tenant-attributes';
 import { checkValue } from './value-policy';
 
 export const DEFAULT_PAGE_LIMIT = 50;
@@ -73,6 +74,11 @@ export class ConfigService {
     const effective = resolveEffective(undefined, layers, (l) => items[layers.indexOf(l)]);
     if (!effective) throw new NotFoundError(`key '${key.raw}' does not exist`);
     return effective;
+  }
+
+  /** The tenant's registry attributes (`{}` when unregistered, or without layers), read through the cache as `get` reads them. */
+  async attributesOf(access: TenantAccess): Promise<TenantAttributes> {
+    return this.layers && !isLayerOwner(access.tenant) ? (await this.contextOf(access)).attributes : {};
   }
 
   async list(access: TenantAccess, query: ListQuery): Promise<{ items: EffectiveItem[]; nextToken?: string }> {

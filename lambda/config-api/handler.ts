@@ -13,6 +13,7 @@ import { parseKey } from '../../core/key';
 import { accessTo, authorizeOperation, type TenantAccess } from '../../core/access-policy';
 import { attributesItem } from '../../core/layer-reads';
 import { layerName, parseSegment, PLATFORM, segmentLayer, type Layer, type Source } from '../../core/layers';
+import { evaluateTenantFlag } from '../../core/flag-reads';
 import { DEFAULT_OFFBOARDING_DEADLINE_MS, offboardTenant, type OffboardingDependencies } from '../../core/offboarding';
 import { principalFromClaims, type Principal, type PrincipalOptions } from '../../core/principal';
 import type { TagRegistry } from '../../core/tag-registry';
@@ -23,7 +24,7 @@ import type { TenantId } from '../../core/tenant';
 import { EdgeProblem, problemFromError } from '../shared/problem';
 import { verifiedClaims } from '../shared/verified-claims';
 import { formatEtag, noneMatchHolds, parseIfMatch, parseIfNoneMatch } from './etag';
-import { header, MAX_REQUEST_BODY_BYTES, parseLimit, readPutBody, readQuery, readRestoreBody, readTenantBody } from './request';
+import { header, MAX_REQUEST_BODY_BYTES, parseLimit, readFlagContext, readPutBody, readQuery, readRestoreBody, readTenantBody } from './request';
 import { matchRoute, type MatchedRoute, type RouteName } from './routes';
 
 /** Seconds a caller should wait before repeating a DELETE of a tenant whose offboarding is still running (202). */
@@ -206,6 +207,15 @@ const ROUTES: Readonly<Record<RouteName, (call: Call) => Promise<ConfigApiResult
     const query = readQuery(call.event, ['limit']);
     const entries = await call.deps.service.history(call.access, keyOf(call), parseLimit(query.limit, MAX_PAGE_LIMIT));
     return json(200, { items: entries.map(historyBody) });
+  },
+
+  async evaluateFlag(call) {
+    const context = readFlagContext(call.event);
+    const name = keyOf(call).slice('flags:'.length);
+    const result = await evaluateTenantFlag(call.deps.service, call.access, name, context);
+    // A flag that does not exist is a 404, as every read of a missing key is (OpenFeature's FLAG_NOT_FOUND; OFREP answers 404 too).
+    if (result.errorCode === 'FLAG_NOT_FOUND') throw new NotFoundError(`flag '${name}' does not exist (FLAG_NOT_FOUND): no layer holds 'flags:${name}'`);
+    return json(200, result);
   },
 
   async getTenant(call) {

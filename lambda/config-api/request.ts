@@ -5,6 +5,7 @@
  */
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { InvalidRequestError, InvalidValueError } from '../../core/errors';
+import { ATTRIBUTE_PATTERN } from '../../core/flags/flag-model';
 import type { JsonValue } from '../../core/item';
 import { EdgeProblem } from '../shared/problem';
 
@@ -188,4 +189,36 @@ export function parseLimit(raw: string | undefined, max: number): number | undef
   if (raw === undefined) return undefined;
   if (!/^[0-9]{1,6}$/.test(raw)) throw new InvalidRequestError(`limit must be an integer from 1 to ${max}`);
   return Number(raw);
+}
+
+/** At most this many query parameters on a flag evaluation; each name and value at most this long. */
+export const MAX_FLAG_CONTEXT_PARAMETERS = 32;
+export const MAX_FLAG_CONTEXT_VALUE_LENGTH = 256;
+
+/**
+ * The evaluation context of `GET /v1/flags/{name}/evaluate`: `targetingKey` and any other query
+ * parameter, each a string attribute. `tenant.*` is refused: a tenant's attributes come from the
+ * registry, and a caller must not be able to claim another plan by writing `?tenant.plan=gold`.
+ */
+export function readFlagContext(event: Pick<APIGatewayProxyEventV2, 'queryStringParameters'>): Record<string, string> {
+  const params = Object.entries(event.queryStringParameters ?? {});
+  if (params.length > MAX_FLAG_CONTEXT_PARAMETERS) {
+    throw new InvalidRequestError(`a flag evaluation takes at most ${MAX_FLAG_CONTEXT_PARAMETERS} context attributes, got ${params.length}`);
+  }
+  const context: Record<string, string> = Object.create(null) as Record<string, string>;
+  for (const [name, value] of params) {
+    if (!ATTRIBUTE_PATTERN.test(name)) {
+      throw new InvalidRequestError(
+        `query parameter '${printableName(name)}' is not an attribute name: dot-separated words of A-Z a-z 0-9 _ -, at most 64 characters`,
+      );
+    }
+    if (name === 'tenant' || name.startsWith('tenant.')) {
+      throw new InvalidRequestError(`'${printableName(name)}' cannot be given: a tenant's attributes come from the tenant registry`);
+    }
+    if (value === undefined) continue;
+    if (value.length > MAX_FLAG_CONTEXT_VALUE_LENGTH)
+      throw new InvalidRequestError(`context attribute '${name}' is longer than ${MAX_FLAG_CONTEXT_VALUE_LENGTH} characters`);
+    context[name] = value;
+  }
+  return { ...context };
 }

@@ -29,7 +29,17 @@ import { parseTenantId, type TenantId } from '../../core/tenant';
 import { EdgeProblem } from '../shared/problem';
 
 export type RouteName =
-  'getItem' | 'listItems' | 'putItem' | 'deleteItem' | 'getHistory' | 'restoreItem' | 'getTenant' | 'putTenant' | 'deleteTenant' | 'listTenants';
+  | 'getItem'
+  | 'listItems'
+  | 'putItem'
+  | 'deleteItem'
+  | 'getHistory'
+  | 'restoreItem'
+  | 'getTenant'
+  | 'putTenant'
+  | 'deleteTenant'
+  | 'listTenants'
+  | 'evaluateFlag';
 type Method = 'GET' | 'PUT' | 'DELETE' | 'POST';
 export type RouteFamily = 'own' | 'tenant' | 'platform' | 'segment' | 'registry';
 
@@ -42,6 +52,8 @@ interface RouteTemplate {
 
 /** The suffix that turns `POST <item path>` into a restore. */
 export const RESTORE_SUFFIX = '/restore';
+/** The suffix of `GET /v1/flags/{name}/evaluate`; the route's key is then `flags:<name>`. */
+export const EVALUATE_SUFFIX = '/evaluate';
 
 const ITEM_METHODS = { GET: 'getItem', PUT: 'putItem', DELETE: 'deleteItem', POST: 'restoreItem' } as const;
 
@@ -49,6 +61,8 @@ const OWN_TENANT_TEMPLATES: readonly RouteTemplate[] = [
   { path: '/v1/config', methods: { GET: 'listItems' }, family: 'own' },
   { path: '/v1/config/{key+}', methods: ITEM_METHODS, family: 'own' },
   { path: '/v1/history/{key+}', methods: { GET: 'getHistory' }, family: 'own' },
+  // `GET /v1/flags/{name}/evaluate`: API Gateway's greedy parameter must end the route, and a flag name may hold '/'.
+  { path: '/v1/flags/{key+}', methods: { GET: 'evaluateFlag' }, family: 'own' },
 ];
 
 const TENANT_PREFIX = '/v1/tenants/{tenantId}';
@@ -195,6 +209,12 @@ export function matchRoute(event: RouteEvent): MatchedRoute {
     }
     rawKey = rawKey.slice(0, -RESTORE_SUFFIX.length);
     if (gatewayKey !== undefined) gatewayKey = gatewayKey.endsWith(RESTORE_SUFFIX) ? gatewayKey.slice(0, -RESTORE_SUFFIX.length) : undefined;
+  }
+  if (name === 'evaluateFlag') {
+    // `/v1/flags/` names a flag, then `/evaluate`; the key is the flag's (`flags:<name>`), checked by the key grammar.
+    if (rawKey === undefined || !rawKey.endsWith(EVALUATE_SUFFIX)) throw notFound(`GET /v1/flags/{name}${EVALUATE_SUFFIX} evaluates a flag`);
+    rawKey = `flags:${rawKey.slice(0, -EVALUATE_SUFFIX.length)}`;
+    if (gatewayKey !== undefined) gatewayKey = gatewayKey.endsWith(EVALUATE_SUFFIX) ? `flags:${gatewayKey.slice(0, -EVALUATE_SUFFIX.length)}` : undefined;
   }
   const key = rawKey === undefined ? undefined : keyFromPath(rawKey, gatewayKey);
   const tenant = match.params.tenantId === undefined ? undefined : tenantFromPath(match.params.tenantId, gateway?.tenantId);

@@ -29,6 +29,9 @@ export const CONFIG_API_ROUTES: ReadonlyArray<{ readonly path: string; readonly 
   { path: '/v1/tenants/{tenantId}/config', methods: [GET] },
   { path: '/v1/tenants/{tenantId}/config/{key+}', methods: [GET, PUT, DELETE, POST] },
   { path: '/v1/tenants/{tenantId}/history/{key+}', methods: [GET] },
+  // Flag evaluation, `GET /v1/flags/{name}/evaluate` (a greedy parameter must end the route), and its twin.
+  { path: '/v1/flags/{key+}', methods: [GET] },
+  { path: '/v1/tenants/{tenantId}/flags/{key+}', methods: [GET] },
   // Layers of defaults: every principal reads, operators write.
   { path: '/v1/defaults', methods: [GET] },
   { path: '/v1/defaults/{key+}', methods: [GET, PUT, DELETE, POST] },

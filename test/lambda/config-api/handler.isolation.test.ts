@@ -255,4 +255,45 @@ describe('config-api handler: tenant isolation (property)', () => {
       { numRuns: 40 },
     );
   });
+
+  it("a flag evaluation through any route answers only the target tenant's flag, with its attributes, or 403", async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.uniqueArray(name, { minLength: 1, maxLength: 3 }), fc.boolean(), caller, route, async (flagNames, globexHoldsAll, c, r) => {
+        const api = createHarness({ layers: true });
+        const operator = operatorClaims('op');
+        // Each tenant's flag serves a value naming the tenant, but only to a tenant whose registry plan is its own.
+        const plans: Record<Tenant, string> = { acme: 'gold', globex: 'free' };
+        const held: Record<Tenant, readonly string[]> = { acme: flagNames, globex: globexHoldsAll ? flagNames : flagNames.slice(0, 1) };
+        for (const t of TENANTS) {
+          await api.call({ method: 'PUT', path: `/v1/tenants/${t}`, body: JSON.stringify({ attributes: { plan: plans[t] } }), claims: operator });
+          for (const n of held[t]) {
+            const flag = {
+              enabled: true,
+              variants: [
+                { name: 'mine', value: valueOf(t, n) },
+                { name: 'none', value: 'none' },
+              ],
+              defaultVariant: 'none',
+              rules: [{ when: [{ attribute: 'tenant.plan', op: 'in', values: [plans[t]] }], serve: { variant: 'mine' } }],
+            };
+            expect((await api.call({ method: 'PUT', path: `/v1/config/flags:${n}`, body: valueBody(flag), claims: adminClaims(t) })).status).toBe(201);
+          }
+        }
+        const tenant = target(c, r);
+
+        for (const n of flagNames) {
+          const reply = await api.call({ method: 'GET', path: `${base(r)}/flags/${n}/evaluate`, query: { targetingKey: 'user-1' }, claims: c.claims });
+          if (tenant === undefined) {
+            expect(reply.status).toBe(403);
+            expect(reply.rawBody).not.toMatch(/acme\||globex\|/);
+          } else if (held[tenant].includes(n)) {
+            expect([reply.status, reply.body]).toEqual([200, { value: valueOf(tenant, n), variant: 'mine', reason: 'TARGETING_MATCH' }]);
+          } else {
+            expect(reply.status).toBe(404);
+          }
+        }
+      }),
+      { numRuns: 40 },
+    );
+  });
 });

@@ -25,6 +25,8 @@ describe('config-api routes', () => {
         'DELETE /v1/tenants/{tenantId}/config/{key+}',
         'POST /v1/tenants/{tenantId}/config/{key+}',
         'GET /v1/tenants/{tenantId}/history/{key+}',
+        'GET /v1/flags/{key+}',
+        'GET /v1/tenants/{tenantId}/flags/{key+}',
         'GET /v1/defaults',
         'GET /v1/defaults/{key+}',
         'PUT /v1/defaults/{key+}',
