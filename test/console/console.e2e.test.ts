@@ -174,20 +174,20 @@ describeWithBrowser('admin console in Chromium (local system)', () => {
     const page = await open('operator-alice');
     await page.getByRole('link', { name: 'Tenants' }).focus();
     await page.keyboard.press('Tab');
-    await expect(page.evaluate(() => document.activeElement?.textContent)).resolves.toBe('Defaults & segments');
+    await expect(page.evaluate(() => (globalThis as any).document.activeElement?.textContent)).resolves.toBe('Defaults & segments');
     await page.keyboard.press('Enter');
-    await page.waitForFunction(() => document.activeElement?.tagName === 'H2');
+    await page.waitForFunction(() => (globalThis as any).document.activeElement?.tagName === 'H2');
     expect(page.url()).toContain('#/layers');
     await expect(page.getByRole('link', { name: 'Defaults & segments' }).getAttribute('aria-current')).resolves.toBe('page');
     await page.keyboard.press('Shift+Tab');
     // Back from the heading lands in the nav again.
-    await expect(page.evaluate(() => document.activeElement?.closest('nav')?.getAttribute('aria-label'))).resolves.toBe('Main');
+    await expect(page.evaluate(() => (globalThis as any).document.activeElement?.closest('nav')?.getAttribute('aria-label'))).resolves.toBe('Main');
   });
 
   it('fits a 390 px phone screen without sideways scrolling', async () => {
     const page = await open('operator-alice', { width: 390, height: 844 });
     await page.getByRole('link', { name: 'acme' }).waitFor();
-    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    const overflow = await page.evaluate(() => (globalThis as any).document.documentElement.scrollWidth - (globalThis as any).innerWidth);
     expect(overflow).toBeLessThanOrEqual(0);
     await expect(mainNav(page).first().isVisible()).resolves.toBe(true);
   });
