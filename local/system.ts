@@ -28,6 +28,7 @@ import { TenantSchema } from '../core/tenant-attributes';
 import { DynamoDbTenantRegistry } from '../adapters/dynamodb/dynamodb-tenant-registry';
 import { FanoutLayers } from '../fanout/fanout-layers';
 import { startFanoutServer, type FanoutServer } from '../fanout/main';
+import type { WatchServiceSettings } from '../fanout/watch-service';
 import { buildConfigBackends } from '../adapters/config-backends';
 import { backendTenantDirectory, configServiceSnapshotSource } from '../fanout/snapshot-source';
 import { createJwtVerifier } from '../fanout/token-verifier';
@@ -38,6 +39,7 @@ import { buildConfigApiDeps, type AwsClients } from '../lambda/config-api/wiring
 import { ADMIN_GROUP, LOCAL_CLIENT_ID, LOCAL_ISSUER, TENANT_CLAIM, openDevSigner, type DevSigner } from './dev-signer';
 import { startLocalChangeEvents, type LocalChangeEvents } from './events';
 import { consoleSite } from './console-site';
+import { eventsProxy } from './events-proxy';
 import { startHttpFront, type HttpFront } from './http-front';
 import { createJwtAuthorizer } from './jwt-authorizer';
 import { startLocalCache, type LocalCacheMode, type LocalRedis, type LocalRedisOptions } from './local-cache';
@@ -75,6 +77,8 @@ export interface LocalEndpoints {
   readonly clientId: string;
   /** Where the local front serves the pool's JWKS (the issuer's own URL does not resolve). */
   readonly jwksUri: string;
+  /** `GET /v1/events` (the Watch as server-sent events) on the local front, which streams it from the fanout. */
+  readonly events: string;
 }
 
 export interface LocalSystemOptions {
@@ -86,6 +90,10 @@ export interface LocalSystemOptions {
   readonly port?: number;
   /** The fanout's gRPC port; 0 picks a free one. @default 50051 */
   readonly grpcPort?: number;
+  /** The fanout's own events port, behind the front's `/v1/events`. @default 0 (a free port) */
+  readonly eventsPort?: number;
+  /** The fanout's Watch settings (tests shorten the heartbeat). @default DEFAULT_WATCH_SETTINGS */
+  readonly fanoutWatch?: Partial<WatchServiceSettings>;
   /** Port of the advertised DynamoDB endpoint (the stream proxy; dynalite sits behind it). @default 0 (a free port) */
   readonly dynamodbPort?: number;
   /** @default 0 (a free port) */
@@ -262,9 +270,11 @@ export async function startLocalSystem(options: LocalSystemOptions = {}): Promis
       host,
       port: options.port ?? DEFAULT_HTTP_PORT,
       publicDocuments: { [JWKS_PATH]: signer.jwks },
-      sites: [consoleSite({ distDir: options.consoleDir ?? CONSOLE_DIST, signer })],
+      sites: [consoleSite({ distDir: options.consoleDir ?? CONSOLE_DIST, signer }), eventsProxy(() => fanoutEvents.url)],
     });
     stops.push(() => front.close());
+    // Set once the fanout listens: until then the front's /v1/events answers 503.
+    const fanoutEvents: { url?: string } = {};
 
     const tenantRegistry = new DynamoDbTenantRegistry({ client: dynamodbClient, tableName: table });
     const fanout = await startFanoutServer(
@@ -283,10 +293,12 @@ export async function startLocalSystem(options: LocalSystemOptions = {}): Promis
         registry,
         logger: new Logger({ serviceName: 'fanout' }),
         connection: { drainDeadlineMs: options.fanoutDrainMs ?? 5000 },
+        watch: options.fanoutWatch,
       },
-      { host, port: options.grpcPort ?? DEFAULT_GRPC_PORT },
+      { host, port: options.grpcPort ?? DEFAULT_GRPC_PORT, eventsPort: options.eventsPort ?? 0 },
     );
     stops.push(() => fanout.drain());
+    fanoutEvents.url = `http://${host}:${fanout.eventsPort}`;
 
     const endpoints: LocalEndpoints = {
       http: front.endpoint,
@@ -300,6 +312,7 @@ export async function startLocalSystem(options: LocalSystemOptions = {}): Promis
       issuer: LOCAL_ISSUER,
       clientId: LOCAL_CLIENT_ID,
       jwksUri: `${front.endpoint}${JWKS_PATH}`,
+      events: `${front.endpoint}/v1/events`,
     };
     writeAtomically(endpointsFile, `${JSON.stringify(endpoints, null, 2)}\n`);
     const cache: LocalCacheStatus = { kind: local.kind, reader, refreshes, redis: local.redis };

@@ -304,10 +304,24 @@ describe('HTTP API end to end (local system)', () => {
 
     // `redis` only while the cache is a redis-server (docs/design.md §5)
     const redis = system.cache.kind === 'redis' ? ['redis'] : [];
-    expect(Object.keys(endpoints).sort()).toEqual(['clientId', 'dynamodb', 'grpc', 'http', 'issuer', 'jwksUri', ...redis, 'region', 'ssm', 'ssmRoot', 'table']);
+    expect(Object.keys(endpoints).sort()).toEqual([
+      'clientId',
+      'dynamodb',
+      'events',
+      'grpc',
+      'http',
+      'issuer',
+      'jwksUri',
+      ...redis,
+      'region',
+      'ssm',
+      'ssmRoot',
+      'table',
+    ]);
     expect(endpoints).toEqual(system.endpoints);
     expect(endpoints.http).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
     expect(endpoints.grpc).toMatch(/^127\.0\.0\.1:\d+$/);
+    expect(endpoints.events).toBe(`${endpoints.http}/v1/events`);
     if (system.cache.kind === 'redis') expect(endpoints.redis).toMatch(/^redis:\/\/127\.0\.0\.1:\d+$/);
     else expect(endpoints.redis).toBeUndefined();
     const dynamodb = new DynamoDBClient(localClientConfig(endpoints.dynamodb));
