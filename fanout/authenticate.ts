@@ -19,12 +19,13 @@ export interface Watcher {
 
 export function bearerToken(metadata: Metadata): string {
   const values = metadata.get('authorization');
-  if (values.length === 0) throw new UnauthenticatedError("a Bearer token is required in the 'authorization' metadata");
-  if (values.length > 1) throw new UnauthenticatedError("'authorization' metadata must be sent once");
+  if (values.length === 0)
+    throw new UnauthenticatedError("a Bearer token is required in 'authorization' (gRPC metadata, or the HTTP header of the events endpoint)");
+  if (values.length > 1) throw new UnauthenticatedError("'authorization' must be sent once");
   const raw = values[0];
   const match = typeof raw === 'string' ? /^Bearer +([A-Za-z0-9\-_.]+)$/i.exec(raw.trim()) : null;
   if (!match || match[1].length > MAX_BEARER_TOKEN_LENGTH) {
-    throw new UnauthenticatedError("'authorization' metadata must be 'Bearer <JWT>'");
+    throw new UnauthenticatedError("'authorization' must be 'Bearer <JWT>'");
   }
   return match[1];
 }

@@ -3,7 +3,8 @@
  *
  * Environment: PORT (8080), GRPC_PORT (50051), LOCAL_DIR (.local), STAGE (local),
  * SSM_ROOT (tenant-config), PAGE_TOKEN_SECRET (a dev secret kept in LOCAL_DIR),
- * DYNAMODB_PORT and SSM_PORT (free ports by default), CACHE (auto: a private redis-server when
+ * DYNAMODB_PORT, SSM_PORT and EVENTS_PORT (the fanout's own SSE port behind the front's
+ * /v1/events; free ports by default), CACHE (auto: a private redis-server when
  * one is on PATH, in memory otherwise; or redis | memory).
  */
 import { relative } from 'node:path';
@@ -46,6 +47,7 @@ Tenant configuration service — running locally
   HTTP API          ${e.http}/v1/config
   Console           ${e.http}/console/   (pick a demo identity; build it first with npm run build)
   gRPC Watch        ${e.grpc}   tenantconfig.v1.ConfigWatch/Watch + grpc.health.v1.Health (plaintext, Bearer token)
+  Live events       ${e.events}   the Watch as server-sent events, for browsers (Bearer token in the header)
   DynamoDB          ${e.dynamodb}   table ${e.table}   (dynalite behind a stream proxy, data in ${dir}/dynamodb)
   Parameter Store   ${e.ssm}   /${e.ssmRoot}/<stage>/tenants/<tenant>/...   (data in ${dir}/ssm.json)
   Cache             ${cache}
@@ -81,7 +83,9 @@ Watch changes live (grpcurl is not needed; the SDK in client/, see client/README
     const c = new ConfigClient({ grpcTarget: '${e.grpc}', token: () => process.env.TOKEN! });
     c.start().then(() => console.log(Object.fromEntries(c.keys().map((k) => [k, c.get(k)]))));
     c.onChange((x) => console.log(x.key, x.deleted ? '(deleted)' : JSON.stringify(x.value), 'v' + x.version));"
-  then write with curl or the aws CLI above and watch the change arrive.
+  then write with curl or the aws CLI above and watch the change arrive. Or as server-sent events:
+  TOKEN=$(npm run -s token -- --tenant acme)
+  curl -N -H "Authorization: Bearer $TOKEN" ${e.events}
 
 Ctrl-C stops everything; the data stays in ${dir}/ for the next start.
 `;
@@ -95,6 +99,7 @@ async function main(): Promise<void> {
     grpcPort: portFromEnv('GRPC_PORT', DEFAULT_GRPC_PORT),
     dynamodbPort: portFromEnv('DYNAMODB_PORT', 0),
     ssmPort: portFromEnv('SSM_PORT', 0),
+    eventsPort: portFromEnv('EVENTS_PORT', 0),
     cache: cacheModeFromEnv(),
     stage: process.env.STAGE || undefined,
     ssmRoot: process.env.SSM_ROOT || undefined,
