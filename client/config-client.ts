@@ -31,6 +31,8 @@ import type { ChangeListener, ClientItem, ConfigChange, ConfigClientStatus, LagE
 import { createUserTokenVerifier, type UserTokenVerifier } from './user-tokens';
 import { WatchConnection, type WatchScope, type WatchSink } from './watch-connection';
 
+const NO_ATTRIBUTES: Readonly<Record<string, string>> = Object.freeze({});
+
 interface ChangeSubscription {
   readonly listener: ChangeListener;
   readonly prefix: string;
@@ -68,6 +70,7 @@ export class ConfigClient implements ConfigReader {
   private readonly tenantSet?: TenantSet;
   private readonly follower?: OnDemandFollower;
   private readonly viewHost?: TenantViewHost;
+  private readonly tenantAttributes = new Map<string, Readonly<Record<string, string>>>();
   private userTokenVerifier?: UserTokenVerifier;
   /** False until a first state (stream, HTTP or file) is held: that first state is loaded silently. */
   private stateLoaded = false;
@@ -320,6 +323,14 @@ export class ConfigClient implements ConfigReader {
   }
 
   /** A test double's status. */
+  /**
+   * A tenant's registry attributes, for flag rules on `tenant.<name>`. The Watch stream does not
+   * carry them yet (docs/design.md §8.3, "8.3 built: flags"): the test client sets them.
+   */
+  protected applyTenantAttributes(tenantId: string, attributes: Readonly<Record<string, string>>): void {
+    this.tenantAttributes.set(tenantId, Object.freeze({ ...attributes }));
+  }
+
   protected forceStatus(status: ConfigClientStatus, reason?: string): void {
     this.tracker.force(status, reason);
   }
@@ -394,6 +405,7 @@ export class ConfigClient implements ConfigReader {
       isLoaded: (id) => tenants.isLoaded(id),
       ready: (id) => (this.closed ? Promise.reject(new ConfigClientClosedError()) : tenants.ready(id)),
       onChange: (id, listener, prefix) => tenants.onChange(id, listener, prefix),
+      attributes: (id) => this.tenantAttributes.get(id) ?? NO_ATTRIBUTES,
     };
   }
 

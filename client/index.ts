@@ -4,6 +4,7 @@ export type { AnyConfigClientOptions, ConfigClientOptions, OfflineConfigClientOp
 export { TestConfigClient, createTestClient, type TestClientOptions } from './test-client';
 export { describeValue, type ConfigReader, type ConfigSchema } from './typed-read';
 export { TenantView } from './tenant-view';
+export type { FlagDetails, FlagErrorCode, FlagEvaluationContext, FlagReason, FlagValueType } from './flag-read';
 export type { UserTokenSettings } from './user-tokens';
 export { DEFAULTS as CONFIG_CLIENT_DEFAULTS } from './options';
 export { fullJitterDelay, recoveryBoundMs, streamRetryDelay, type BackoffPolicy, type RecoverySettings, type StreamRetryPolicy } from './backoff';

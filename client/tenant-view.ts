@@ -2,6 +2,7 @@
  * One tenant's configuration as a multi-tenant client holds it: a thin view that names the
  * tenant and reads the client's single copy. It reads that tenant's store and no other.
  */
+import { flagDetailsOf, type FlagDetails, type FlagEvaluationContext, type FlagValueType } from './flag-read';
 import { jsonOf, primitiveOf, type ConfigReader, type ConfigSchema } from './typed-read';
 import type { ChangeListener, ClientItem } from './types';
 
@@ -14,6 +15,8 @@ export interface TenantViewHost {
   isLoaded(tenantId: string): boolean;
   ready(tenantId: string): Promise<void>;
   onChange(tenantId: string, listener: ChangeListener, prefix?: string): () => void;
+  /** The tenant's registry attributes (`tenant.<name>` in flag rules); `{}` when the client holds none. */
+  attributes(tenantId: string): Readonly<Record<string, string>>;
 }
 
 export class TenantView implements ConfigReader {
@@ -80,6 +83,37 @@ export class TenantView implements ConfigReader {
    */
   onChange<T = unknown>(listener: ChangeListener<T>, filter: { prefix?: string } = {}): () => void {
     return this.host.onChange(this.tenantId, listener as ChangeListener, filter.prefix);
+  }
+
+  /**
+   * Flag `name` (the key `flags:<name>`) evaluated for this tenant, from memory, by the same
+   * function as `GET /v1/flags/{name}/evaluate`: `fallback` when the flag is absent, unusable,
+   * disabled without an off variant, not loaded yet, or of another type than `fallback`'s.
+   */
+  flag<T>(name: string, fallback: T, context?: FlagEvaluationContext): T {
+    return this.flagDetails(name, fallback, context).value;
+  }
+
+  /** As {@link flag}, with the variant, the OpenFeature reason and, on error, its code and message; `expectedType` overrides the fallback's. */
+  flagDetails<T>(name: string, fallback: T, context?: FlagEvaluationContext, expectedType?: FlagValueType): FlagDetails<T> {
+    this.host.used(this.tenantId);
+    const flagName = name.startsWith('flags:') ? name.slice('flags:'.length) : name;
+    if (!this.host.isLoaded(this.tenantId)) {
+      return {
+        flagKey: flagName,
+        value: fallback,
+        reason: 'ERROR',
+        errorCode: 'PROVIDER_NOT_READY',
+        errorMessage: `tenant '${this.tenantId}' is not loaded yet`,
+      };
+    }
+    const item = this.host.item(this.tenantId, `flags:${flagName}`);
+    return flagDetailsOf(flagName, item?.value, fallback, {
+      tenantId: this.tenantId,
+      tenantAttributes: this.host.attributes(this.tenantId),
+      context,
+      expectedType,
+    });
   }
 
   private read(key: string): ClientItem | undefined {

@@ -42,6 +42,12 @@ export class TestConfigClient extends ConfigClient {
     return this.applyLocal(key, undefined, true, this.tenantOf(tenantId)) !== undefined;
   }
 
+  /** Sets a tenant's registry attributes (`tenant.<name>` in flag rules), as the tenant registry would hold them. */
+  setTenantAttributes(tenantId: string, attributes: Readonly<Record<string, string>>): this {
+    this.applyTenantAttributes(tenantId, attributes);
+    return this;
+  }
+
   /** Makes the client report `status` (onStatus listeners and metrics hear it); `reason` becomes `statusReport.lastError`. */
   setStatus(status: ConfigClientStatus, reason?: string): this {
     this.forceStatus(status, reason);

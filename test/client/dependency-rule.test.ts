@@ -1,5 +1,6 @@
 /**
- * The SDK (client/) depends on the proto types only (type imports: nothing of proto/ runs in it) — never on core/, lambda/,
+ * The SDK (client/) depends on the proto types only (type imports: nothing of proto/ runs in it) — never on core/ (but the
+ * flag evaluator, core/flags/ and core/bucket.ts, which the package bundles so that the SDK and the API evaluate alike), lambda/,
  * fanout/, local/ — plus @grpc/grpc-js, @grpc/proto-loader, aws-jwt-verify (forRequest) and Node built-ins. It ships to
  * services that have none of the server's code.
  */
@@ -10,7 +11,12 @@ import { dirname, join, relative, resolve } from 'node:path';
 const ROOT = resolve(__dirname, '..', '..');
 const CLIENT = join(ROOT, 'client');
 const PROTO = join(ROOT, 'proto');
-const ALLOWED_PACKAGES = new Set(['@grpc/grpc-js', '@grpc/proto-loader', 'aws-jwt-verify']);
+// @openfeature/server-sdk: only client/openfeature/ (its own entry point, an optional peer dependency).
+const ALLOWED_PACKAGES = new Set(['@grpc/grpc-js', '@grpc/proto-loader', 'aws-jwt-verify', '@openfeature/server-sdk']);
+/** The server code the SDK runs: the flag evaluator, free of any dependency (checked import by import below). */
+const CORE_FLAGS = join(ROOT, 'core', 'flags');
+const CORE_BUCKET = join(ROOT, 'core', 'bucket.ts');
+const bundledCore = (target: string): boolean => !relative(CORE_FLAGS, target).startsWith('..') || `${target}.ts` === CORE_BUCKET || target === CORE_BUCKET;
 
 function sourceFiles(dir: string): string[] {
   return readdirSync(dir).flatMap((name) => {
@@ -43,7 +49,7 @@ function violation(file: string, specifier: string): string | undefined {
   if (specifier.startsWith('.')) {
     const target = resolve(dirname(file), specifier);
     const inside = (root: string): boolean => !relative(root, target).startsWith('..');
-    return inside(CLIENT) || inside(PROTO) ? undefined : `${relative(ROOT, file)} imports ${specifier} (${relative(ROOT, target)})`;
+    return inside(CLIENT) || inside(PROTO) || bundledCore(target) ? undefined : `${relative(ROOT, file)} imports ${specifier} (${relative(ROOT, target)})`;
   }
   if (specifier.startsWith('node:') || builtinModules.includes(specifier)) return undefined;
   const pkg = specifier.startsWith('@') ? specifier.split('/').slice(0, 2).join('/') : specifier.split('/')[0];
@@ -57,7 +63,7 @@ function valueImportsOutsideClient(file: string, source: string): string[] {
     const [, , typeOnly, specifier] = m;
     if (typeOnly || !specifier.startsWith('.')) continue;
     const target = resolve(dirname(file), specifier);
-    if (relative(CLIENT, target).startsWith('..')) found.push(`${relative(ROOT, file)} imports ${specifier} at run time`);
+    if (relative(CLIENT, target).startsWith('..') && !bundledCore(target)) found.push(`${relative(ROOT, file)} imports ${specifier} at run time`);
   }
   for (const m of source.matchAll(/\b(?:import|require)\s*\(\s*['"](\.[^'"]+)['"]\s*\)/g)) {
     if (relative(CLIENT, resolve(dirname(file), m[1])).startsWith('..')) found.push(`${relative(ROOT, file)} loads ${m[1]} at run time`);
@@ -66,7 +72,7 @@ function valueImportsOutsideClient(file: string, source: string): string[] {
 }
 
 describe('client/ dependency rule', () => {
-  it('reaches outside client/ (proto/generated) for types only: @tenant-config/client bundles client/ alone', () => {
+  it('reaches outside client/ (proto/generated) for types only, but the flag evaluator: @tenant-config/client bundles client/ and core/flags/', () => {
     expect(
       valueImportsOutsideClient(join(CLIENT, 'x.ts'), "import { loadConfigProto } from '../proto/load';\nimport type { A } from '../proto/generated/x';"),
     ).toEqual(['client/x.ts imports ../proto/load at run time']);
@@ -86,6 +92,8 @@ describe('client/ dependency rule', () => {
 
     expect(found).toHaveLength(4);
     expect(violation(file, '../proto/load')).toBeUndefined();
+    expect(violation(file, '../core/flags/evaluate-flag')).toBeUndefined();
+    expect(violation(join(ROOT, 'core', 'flags', 'x.ts'), '../errors')).toBeDefined();
     expect(violation(file, 'node:http')).toBeUndefined();
   });
 
