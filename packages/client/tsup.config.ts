@@ -7,7 +7,8 @@
 import { defineConfig } from 'tsup';
 
 export default defineConfig({
-  entry: { index: '../../client/index.ts' },
+  // The OpenFeature provider is its own entry (`@tenant-config/client/openfeature`), so the main one never loads @openfeature/server-sdk.
+  entry: { index: '../../client/index.ts', openfeature: '../../client/openfeature/index.ts' },
   outDir: 'dist',
   format: ['esm', 'cjs'],
   platform: 'node',
@@ -22,5 +23,5 @@ export default defineConfig({
   clean: true,
   splitting: false,
   treeshake: true,
-  external: ['@grpc/grpc-js', '@grpc/proto-loader', 'aws-jwt-verify'],
+  external: ['@grpc/grpc-js', '@grpc/proto-loader', 'aws-jwt-verify', '@openfeature/server-sdk'],
 });
