@@ -11,6 +11,7 @@ import { formatTable, measureBundleSizes } from './bundle-size';
 import { runCliBench } from './cli';
 import { runClientPackage } from './client-package';
 import { runFanout } from './fanout';
+import { runFlags } from './flags';
 import { runLayers } from './layers';
 import { runListing } from './listing';
 import { runMultitenant } from './multitenant';
@@ -42,6 +43,7 @@ const BENCHMARKS: Record<string, () => Promise<BenchmarkOutcome>> = {
   layers: runLayers,
   cli: runCliBench,
   'client-package': runClientPackage,
+  flags: runFlags,
 };
 
 async function main(): Promise<void> {

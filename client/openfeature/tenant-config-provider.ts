@@ -65,6 +65,8 @@ export class TenantConfigProvider implements Provider {
   readonly events = new OpenFeatureEventEmitter();
   private readonly tenantAttribute: string;
   private readonly watched = new Map<string, () => void>();
+  /** One view per tenant evaluated: a view is a thin handle, but building one checks the id. */
+  private readonly views = new Map<string, FlagView>();
 
   constructor(
     private readonly source: FlagView | FlagViews,
@@ -86,6 +88,7 @@ export class TenantConfigProvider implements Provider {
   async onClose(): Promise<void> {
     for (const unsubscribe of this.watched.values()) unsubscribe();
     this.watched.clear();
+    this.views.clear();
   }
 
   resolveBooleanEvaluation(flagKey: string, defaultValue: boolean, context: EvaluationContext): Promise<ResolutionDetails<boolean>> {
@@ -119,12 +122,15 @@ export class TenantConfigProvider implements Provider {
     if (typeof tenant !== 'string' || tenant === '') {
       throw new InvalidContextError(`the evaluation context names no tenant: set '${this.tenantAttribute}' to the tenant's id`);
     }
+    const known = this.views.get(tenant);
+    if (known) return known;
     let view: FlagView;
     try {
       view = this.source.forTenant(tenant);
     } catch (e) {
       throw new InvalidContextError(`'${this.tenantAttribute}' is not a tenant id: ${e instanceof Error ? e.message : String(e)}`);
     }
+    this.views.set(tenant, view);
     this.watch(view);
     return view;
   }

@@ -9,7 +9,17 @@
  * Reasons and error codes are OpenFeature's (https://openfeature.dev/specification/types).
  */
 import { bucketOf } from '../bucket';
-import { isNumericOp, OFF_VARIANT, ON_VARIANT, parseFlag, type FlagCondition, type FlagDefinition, type FlagJson, type FlagVariant } from './flag-model';
+import {
+  isNumericOp,
+  OFF_VARIANT,
+  ON_VARIANT,
+  parseFlag,
+  type FlagCondition,
+  type FlagParse,
+  type FlagDefinition,
+  type FlagJson,
+  type FlagVariant,
+} from './flag-model';
 
 export type FlagReason = 'STATIC' | 'TARGETING_MATCH' | 'SPLIT' | 'DISABLED' | 'DEFAULT' | 'ERROR';
 export type FlagErrorCode = 'FLAG_NOT_FOUND' | 'TYPE_MISMATCH' | 'PARSE_ERROR' | 'TARGETING_KEY_MISSING' | 'INVALID_CONTEXT' | 'GENERAL';
@@ -44,11 +54,21 @@ const errorResult = (errorCode: FlagErrorCode, errorMessage: string): FlagEvalua
 
 class ContextError extends Error {}
 
+/** Parses of object values, kept while the value lives: the SDK evaluates the one value it holds again and again. */
+const parsedFlags = new WeakMap<object, FlagParse>();
+
+function parsedFlag(value: unknown): FlagParse {
+  if (typeof value !== 'object' || value === null) return parseFlag(value);
+  let parsed = parsedFlags.get(value);
+  if (!parsed) parsedFlags.set(value, (parsed = parseFlag(value)));
+  return parsed;
+}
+
 /** Evaluates flag `name` (the key after `flags:`) whose effective value is `value` (undefined: no such flag). */
 export function evaluateFlag(name: string, value: unknown, input: FlagInput = {}): FlagEvaluation {
   if (value === undefined) return errorResult('FLAG_NOT_FOUND', `flag '${name}' does not exist`);
   try {
-    const parsed = parseFlag(value);
+    const parsed = parsedFlag(value);
     if (!parsed.ok) return errorResult('PARSE_ERROR', `flag '${name}' is malformed: ${parsed.message}`);
     const context = input.context ?? {};
     if (typeof context !== 'object' || context === null || Array.isArray(context))
