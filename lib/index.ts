@@ -27,6 +27,7 @@ export {
   type ServiceClient,
 } from './data/tenant-user-pool';
 export { ConfigApi } from './service/config-api';
+export { AdminConsole, type AdminConsoleProps, type AdminConsoleSettings } from './console/admin-console';
 export { ChangeEvents } from './service/change-events';
 export { FanoutService, type FanoutServiceProps } from './service/fanout-service';
 export { Monitoring } from './service/monitoring';

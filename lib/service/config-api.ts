@@ -74,6 +74,8 @@ export interface ConfigApiProps {
   readonly throttle?: apigwv2.ThrottleSettings;
   /** @default RetentionDays.ONE_MONTH */
   readonly logRetention?: logs.RetentionDays;
+  /** Origins of pages that call the API from a browser (the admin console's distribution): CORS preflights and headers. @default none */
+  readonly corsAllowOrigins?: readonly string[];
 }
 
 /**
@@ -143,6 +145,16 @@ export class ConfigApi extends Construct {
       description: 'Tenant configuration service',
       createDefaultStage: false,
       defaultAuthorizer: authorizer,
+      // Named origins only, never '*'; a page reads ETag (If-Match) and Location from answers.
+      corsPreflight: props.corsAllowOrigins?.length
+        ? {
+            allowOrigins: [...props.corsAllowOrigins],
+            allowMethods: [apigwv2.CorsHttpMethod.GET, apigwv2.CorsHttpMethod.PUT, apigwv2.CorsHttpMethod.POST, apigwv2.CorsHttpMethod.DELETE],
+            allowHeaders: ['authorization', 'content-type', 'if-match', 'if-none-match'],
+            exposeHeaders: ['etag', 'location', 'retry-after'],
+            maxAge: Duration.minutes(10),
+          }
+        : undefined,
     });
     const integration = new HttpLambdaIntegration('ConfigApiHandler', this.handler.function);
     for (const route of CONFIG_API_ROUTES) {

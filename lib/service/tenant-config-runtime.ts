@@ -8,6 +8,7 @@ import { CACHE_NAMESPACE, CACHE_USER_NAME } from '../data/config-cache';
 import type { TenantConfigData } from '../data/tenant-config-data';
 import { ADMIN_GROUP, TENANT_CLAIM } from '../data/tenant-user-pool';
 import type { ServiceSubnets } from '../network/config-network';
+import { AdminConsole } from '../console/admin-console';
 import { CacheConnection } from './cache-connection';
 import { ChangeEvents } from './change-events';
 import { ConfigApi } from './config-api';
@@ -33,6 +34,12 @@ export interface TenantConfigRuntimeProps {
   readonly fanoutDockerfile?: string;
   /** OTLP/HTTP endpoint the fanout exports its spans to (OTEL_EXPORTER_OTLP_ENDPOINT). @default no spans exported */
   readonly otlpEndpoint?: string;
+  /**
+   * The admin console (S3 + CloudFront + a PKCE app client), built from `console/dist`; false for
+   * none. It needs the pool's Cognito domain for its hosted UI, so a brought pool without one gets none.
+   * @default true
+   */
+  readonly console?: boolean;
 }
 
 /**
@@ -46,6 +53,8 @@ export class TenantConfigRuntime extends Construct {
   readonly fanout: FanoutService;
   readonly monitoring: Monitoring;
   readonly storeAccess: StoreAccess;
+  /** Absent with `console: false`, or without a Cognito domain. */
+  readonly console?: AdminConsole;
 
   constructor(scope: Construct, id: string, props: TenantConfigRuntimeProps) {
     super(scope, id);
@@ -78,7 +87,18 @@ export class TenantConfigRuntime extends Construct {
     const issuer = data.users.issuer;
     // The user app client and every service's: API Gateway and the fanout match an access
     // token's `client_id` against this list (client-credentials tokens carry no `aud`).
-    const audience = data.users.acceptedClientIds;
+    const domain = data.users.domain;
+    // Before the API: it takes the console's client id as an audience and its origin for CORS.
+    this.console =
+      (props.console ?? true) && domain
+        ? new AdminConsole(this, 'Console', {
+            name: prefix,
+            userPool: data.users.userPool,
+            authDomain: domain,
+            apiDomainName: config.domainName && config.certificateArn ? config.domainName : undefined,
+          })
+        : undefined;
+    const audience = [...data.users.acceptedClientIds, ...(this.console ? [this.console.client.userPoolClientId] : [])];
 
     this.api = new ConfigApi(this, 'ConfigApi', {
       name: prefix,
@@ -98,7 +118,9 @@ export class TenantConfigRuntime extends Construct {
       pageTokenSecretName: `tenant-config/${config.stage}/page-token`,
       domain: config.domainName && config.certificateArn ? { name: config.domainName, certificateArn: config.certificateArn } : undefined,
       logRetention,
+      corsAllowOrigins: this.console ? [this.console.origin] : undefined,
     });
+    this.console?.publish({ apiUrl: this.api.url });
 
     this.changes = new ChangeEvents(this, 'ChangeEvents', {
       name: prefix,

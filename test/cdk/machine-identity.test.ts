@@ -174,11 +174,14 @@ describe('machine identity', () => {
             { 'Fn::ImportValue': Match.stringLikeRegexp('UsersUserPoolServiceClient') },
             { 'Fn::ImportValue': Match.stringLikeRegexp('ServiceBillingClient') },
             { 'Fn::ImportValue': Match.stringLikeRegexp('ServiceReportsEuClient') },
+            { Ref: Match.stringLikeRegexp('^ConsoleClient') },
           ],
         }),
       });
       plain.templates.service.hasResourceProperties('AWS::ApiGatewayV2::Authorizer', {
-        JwtConfiguration: Match.objectLike({ Audience: [{ 'Fn::ImportValue': Match.stringLikeRegexp('UsersUserPoolServiceClient') }] }),
+        JwtConfiguration: Match.objectLike({
+          Audience: [{ 'Fn::ImportValue': Match.stringLikeRegexp('UsersUserPoolServiceClient') }, { Ref: Match.stringLikeRegexp('^ConsoleClient') }],
+        }),
       });
     });
 
@@ -198,6 +201,8 @@ describe('machine identity', () => {
                       { 'Fn::ImportValue': Match.stringLikeRegexp('ServiceBillingClient') },
                       ',',
                       { 'Fn::ImportValue': Match.stringLikeRegexp('ServiceReportsEuClient') },
+                      ',',
+                      { Ref: Match.stringLikeRegexp('^ConsoleClient') },
                     ],
                   ],
                 },
