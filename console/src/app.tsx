@@ -35,9 +35,10 @@ export function App() {
   }, []);
 
   const api = useMemo(() => (config ? new HttpClient(config.apiUrl, () => who?.token) : undefined), [config, who]);
+  const events = useMemo(() => (config?.eventsUrl ? new HttpClient(config.eventsUrl, () => who?.token) : api), [config, who, api]);
 
   if (error) return <ProblemAlert error={error} label="The console could not start" />;
-  if (!config || !api) return <p class="loading">Loading…</p>;
+  if (!config || !api || !events) return <p class="loading">Loading…</p>;
   if (!who) return <LoginView config={config} onSignIn={(token) => setWho(saveSession(token))} />;
 
   const signOut = () => {
@@ -46,7 +47,7 @@ export function App() {
     if (config.auth.kind === 'cognito') location.assign(logoutUrl(config.auth));
   };
   return (
-    <SessionContext.Provider value={{ who, api }}>
+    <SessionContext.Provider value={{ who, api, events }}>
       <Shell who={who} onSignOut={signOut} />
     </SessionContext.Provider>
   );

@@ -16,6 +16,8 @@ export type AuthConfig =
 export interface ConsoleConfig {
   /** The HTTP API's base URL; '' for the page's own origin. */
   readonly apiUrl: string;
+  /** Where `GET /v1/events` is served, when not by the API's origin (on AWS: the fanout's load balancer). @default apiUrl */
+  readonly eventsUrl?: string;
   readonly auth: AuthConfig;
 }
 

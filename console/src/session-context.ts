@@ -7,6 +7,8 @@ import type { Identity } from './auth/identity';
 export interface Session {
   readonly who: Identity;
   readonly api: HttpClient;
+  /** The client for `GET /v1/events`: the API's, unless config.json names another origin. */
+  readonly events: HttpClient;
 }
 
 export const SessionContext = createContext<Session | undefined>(undefined);

@@ -22,7 +22,7 @@ interface Arrival {
 const KEEP = 200;
 
 export function LiveView() {
-  const { api, who } = useSession();
+  const { events, who } = useSession();
   const [tenants, setTenants] = useState(isOperator(who) ? '*' : '');
   const [prefix, setPrefix] = useState('');
   const [request, setRequest] = useState({ tenants: isOperator(who) ? '*' : '', prefix: '' });
@@ -53,9 +53,9 @@ export function LiveView() {
         setArrivals((a) => [{ seq: seq++, at: new Date(), item }, ...a].slice(0, KEEP));
       }
     };
-    const stream = followEvents(api, { query, onFrame, onStatus: (s, detail) => setStatus({ status: s, detail }), onFatal: setFatal });
+    const stream = followEvents(events, { query, onFrame, onStatus: (s, detail) => setStatus({ status: s, detail }), onFatal: setFatal });
     return () => stream.stop();
-  }, [api, request.tenants, request.prefix]);
+  }, [events, request.tenants, request.prefix]);
 
   return (
     <section>
