@@ -128,4 +128,9 @@ export class TenantConfigService extends Construct {
   get fanoutEndpoint(): string {
     return this.runtime.fanout.endpoint;
   }
+
+  /** The URL of `GET /v1/events` (the Watch as server-sent events) on the fanout's load balancer. */
+  get eventsEndpoint(): string {
+    return this.runtime.fanout.eventsEndpoint;
+  }
 }

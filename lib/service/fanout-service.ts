@@ -1,4 +1,4 @@
-import { Duration, IgnoreMode, RemovalPolicy } from 'aws-cdk-lib';
+import { Duration, Fn, IgnoreMode, RemovalPolicy, Token } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import { Platform } from 'aws-cdk-lib/aws-ecr-assets';
@@ -14,6 +14,10 @@ import type { StoreAccess } from './store-access';
 
 /** The gRPC port the fanout listens on (GRPC_PORT). */
 export const FANOUT_GRPC_PORT = 50051;
+/** The port of `GET /v1/events`, the Watch as server-sent events for browsers (EVENTS_PORT). */
+export const FANOUT_EVENTS_PORT = 8081;
+/** The events listener's port when the NLB terminates TLS (443 is the gRPC listener's). */
+export const FANOUT_EVENTS_TLS_PORT = 8443;
 
 export interface FanoutServiceProps {
   /** `tenant-config-<stage>`. */
@@ -34,8 +38,16 @@ export interface FanoutServiceProps {
   readonly vpcCidr: string;
   /** Where the tasks run; they need egress for the Cognito JWKS. */
   readonly taskSubnets: ec2.SubnetSelection;
-  /** A TLS listener on 443 with this certificate, and an internet-facing NLB. @default TCP on 50051, internal NLB */
+  /**
+   * A TLS listener on 443 (gRPC) and one on 8443 (events) with this certificate, and an
+   * internet-facing NLB. @default TCP on 50051 and 8081, internal NLB
+   */
   readonly certificateArn?: string;
+  /**
+   * Origins (`https://host[:port]`) whose pages may read the events endpoint (CORS), e.g. the
+   * admin console's. The fanout refuses anything but plain origins at start. @default none
+   */
+  readonly eventsAllowedOrigins?: readonly string[];
   /** Dockerfile, relative to the repository root. @default 'fanout/Dockerfile' */
   readonly dockerfile?: string;
   /** How long a task drains (sends `reconnect`, waits for streams to close) on SIGTERM. @default 20 s */
@@ -64,7 +76,9 @@ export interface FanoutServiceProps {
 /**
  * The gRPC Watch fanout on ECS Fargate (ARM64, Node.js 24 image built from the repository)
  * behind a Network Load Balancer. gRPC streams are long-lived HTTP/2 connections, so the NLB
- * (layer 4) passes them through untouched; with a certificate it terminates TLS (ALPN h2).
+ * (layer 4) passes them through untouched; with a certificate it terminates TLS (ALPN h2). A
+ * second listener carries `GET /v1/events`, the same Watch as server-sent events for browsers
+ * (HTTP/1.1; TLS on 8443 with the certificate).
  *
  * Zero-downtime: the deregistration delay is longer than the fanout's drain, so a task leaving
  * the target group keeps its streams until it has told every client to reconnect (with its
@@ -76,6 +90,9 @@ export class FanoutService extends Construct {
   readonly loadBalancer: elbv2.NetworkLoadBalancer;
   readonly targetGroup: elbv2.NetworkTargetGroup;
   readonly listenerPort: number;
+  /** The events endpoint's target group: HTTP health checks on `/healthz`. */
+  readonly eventsTargetGroup: elbv2.NetworkTargetGroup;
+  readonly eventsListenerPort: number;
   readonly taskSecurityGroup: ec2.SecurityGroup;
   readonly logGroup: logs.LogGroup;
 
@@ -89,6 +106,14 @@ export class FanoutService extends Construct {
     if (minTasks < 1 || maxTasks < minTasks) throw new Error(`FanoutService: need 1 <= minTasks (${minTasks}) <= maxTasks (${maxTasks})`);
     const tls = props.certificateArn !== undefined;
     this.listenerPort = tls ? 443 : FANOUT_GRPC_PORT;
+    this.eventsListenerPort = tls ? FANOUT_EVENTS_TLS_PORT : FANOUT_EVENTS_PORT;
+    const origins = props.eventsAllowedOrigins ?? [];
+    // Unresolved tokens (a distribution's domain) are checked by the fanout at start instead.
+    for (const origin of origins) {
+      if (!Token.isUnresolved(origin) && !/^https?:\/\/[A-Za-z0-9.-]+(:[0-9]{1,5})?$/.test(origin)) {
+        throw new Error(`FanoutService: eventsAllowedOrigins must be origins such as https://console.example.com, got '${origin}'`);
+      }
+    }
 
     this.cluster = new ecs.Cluster(this, 'Cluster', {
       vpc: props.vpc,
@@ -115,12 +140,17 @@ export class FanoutService extends Construct {
       image,
       essential: true,
       readonlyRootFilesystem: true,
-      portMappings: [{ containerPort: FANOUT_GRPC_PORT, protocol: ecs.Protocol.TCP, name: 'grpc' }],
+      portMappings: [
+        { containerPort: FANOUT_GRPC_PORT, protocol: ecs.Protocol.TCP, name: 'grpc' },
+        { containerPort: FANOUT_EVENTS_PORT, protocol: ecs.Protocol.TCP, name: 'events' },
+      ],
       logging: ecs.LogDrivers.awsLogs({ logGroup: this.logGroup, streamPrefix: 'fanout', mode: ecs.AwsLogDriverMode.NON_BLOCKING }),
       stopTimeout: grace,
       environment: {
         NODE_ENV: 'production',
         GRPC_PORT: String(FANOUT_GRPC_PORT),
+        EVENTS_PORT: String(FANOUT_EVENTS_PORT),
+        ...(origins.length > 0 ? { EVENTS_ALLOWED_ORIGINS: Fn.join(',', [...origins]) } : {}),
         TABLE_NAME: props.tableName,
         SSM_ROOT: props.ssmRoot,
         STAGE: props.stage,
@@ -151,23 +181,35 @@ export class FanoutService extends Construct {
 
     const lbSecurityGroup = new ec2.SecurityGroup(this, 'LoadBalancerGroup', {
       vpc: props.vpc,
-      description: tls ? 'Fanout NLB: gRPC over TLS from anywhere' : 'Fanout NLB: gRPC from inside the VPC',
+      description: tls ? 'Fanout NLB: gRPC and events over TLS from anywhere' : 'Fanout NLB: gRPC and events from inside the VPC',
       allowAllOutbound: false,
     });
     if (tls) {
       lbSecurityGroup.addIngressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(this.listenerPort), 'gRPC over TLS (clients authenticate with a Cognito token)');
-      acknowledge(lbSecurityGroup, 'AwsSolutions-EC23', 'Public gRPC endpoint: TLS 1.2+ only, and every stream needs a valid Cognito access token.');
+      lbSecurityGroup.addIngressRule(
+        ec2.Peer.anyIpv4(),
+        ec2.Port.tcp(this.eventsListenerPort),
+        'Events (SSE) over TLS for browsers (Cognito token in the header)',
+      );
+      acknowledge(
+        lbSecurityGroup,
+        'AwsSolutions-EC23',
+        'Public gRPC and events endpoints: TLS 1.2+ only, and every stream needs a valid Cognito access token.',
+      );
     } else {
       lbSecurityGroup.addIngressRule(ec2.Peer.ipv4(props.vpcCidr), ec2.Port.tcp(this.listenerPort), 'gRPC from the VPC');
+      lbSecurityGroup.addIngressRule(ec2.Peer.ipv4(props.vpcCidr), ec2.Port.tcp(this.eventsListenerPort), 'Events (SSE) from the VPC');
       acknowledgeVpcCidrIngress(lbSecurityGroup, props.vpcCidr);
     }
     this.taskSecurityGroup = new ec2.SecurityGroup(this, 'TaskGroup', {
       vpc: props.vpc,
-      description: 'Fanout tasks: gRPC from the NLB only',
+      description: 'Fanout tasks: gRPC and events from the NLB only',
       allowAllOutbound: true,
     });
     this.taskSecurityGroup.addIngressRule(lbSecurityGroup, ec2.Port.tcp(FANOUT_GRPC_PORT), 'gRPC and health checks from the NLB');
     lbSecurityGroup.addEgressRule(this.taskSecurityGroup, ec2.Port.tcp(FANOUT_GRPC_PORT), 'to the fanout tasks');
+    this.taskSecurityGroup.addIngressRule(lbSecurityGroup, ec2.Port.tcp(FANOUT_EVENTS_PORT), 'events (SSE) and their health checks from the NLB');
+    lbSecurityGroup.addEgressRule(this.taskSecurityGroup, ec2.Port.tcp(FANOUT_EVENTS_PORT), 'to the fanout tasks (events)');
 
     this.service = new ecs.FargateService(this, 'Service', {
       cluster: this.cluster,
@@ -208,6 +250,27 @@ export class FanoutService extends Construct {
       },
     });
     this.targetGroup.addTarget(this.service.loadBalancerTarget({ containerName: 'fanout', containerPort: FANOUT_GRPC_PORT }));
+    // The events drain like the Watch (same service, same `reconnect`), so the same delay; the
+    // health check asks /healthz, which turns 503 the moment a drain begins.
+    this.eventsTargetGroup = new elbv2.NetworkTargetGroup(this, 'EventsTargets', {
+      vpc: props.vpc,
+      port: FANOUT_EVENTS_PORT,
+      protocol: elbv2.Protocol.TCP,
+      targetType: elbv2.TargetType.IP,
+      deregistrationDelay: grace,
+      connectionTermination: false,
+      healthCheck: {
+        protocol: elbv2.Protocol.HTTP,
+        port: String(FANOUT_EVENTS_PORT),
+        path: '/healthz',
+        healthyHttpCodes: '200',
+        interval: Duration.seconds(10),
+        timeout: Duration.seconds(5),
+        healthyThresholdCount: 2,
+        unhealthyThresholdCount: 2,
+      },
+    });
+    this.eventsTargetGroup.addTarget(this.service.loadBalancerTarget({ containerName: 'fanout', containerPort: FANOUT_EVENTS_PORT }));
     if (tls) {
       this.loadBalancer.addListener('Tls', {
         port: 443,
@@ -217,6 +280,15 @@ export class FanoutService extends Construct {
         // gRPC is HTTP/2: negotiate h2 at the TLS layer the NLB terminates.
         alpnPolicy: elbv2.AlpnPolicy.HTTP2_ONLY,
         defaultTargetGroups: [this.targetGroup],
+      });
+      this.loadBalancer.addListener('EventsTls', {
+        port: FANOUT_EVENTS_TLS_PORT,
+        protocol: elbv2.Protocol.TLS,
+        certificates: [elbv2.ListenerCertificate.fromArn(props.certificateArn!)],
+        sslPolicy: elbv2.SslPolicy.RECOMMENDED_TLS,
+        // The events server speaks HTTP/1.1 (server-sent events), which every browser negotiates.
+        alpnPolicy: elbv2.AlpnPolicy.HTTP1_ONLY,
+        defaultTargetGroups: [this.eventsTargetGroup],
       });
       const accessLogs = new s3.Bucket(this, 'AccessLogs', {
         encryption: s3.BucketEncryption.S3_MANAGED,
@@ -230,6 +302,7 @@ export class FanoutService extends Construct {
       this.loadBalancer.logAccessLogs(accessLogs, 'fanout-nlb');
     } else {
       this.loadBalancer.addListener('Tcp', { port: FANOUT_GRPC_PORT, protocol: elbv2.Protocol.TCP, defaultTargetGroups: [this.targetGroup] });
+      this.loadBalancer.addListener('EventsTcp', { port: FANOUT_EVENTS_PORT, protocol: elbv2.Protocol.TCP, defaultTargetGroups: [this.eventsTargetGroup] });
       acknowledge(
         this.loadBalancer,
         'AwsSolutions-ELB2',
@@ -266,5 +339,11 @@ export class FanoutService extends Construct {
   /** The gRPC endpoint clients dial: `host:port`. */
   get endpoint(): string {
     return `${this.loadBalancer.loadBalancerDnsName}:${this.listenerPort}`;
+  }
+
+  /** The URL of `GET /v1/events` (https with a certificate; plain http inside the VPC otherwise). */
+  get eventsEndpoint(): string {
+    const scheme = this.listenerPort === 443 ? 'https' : 'http';
+    return `${scheme}://${this.loadBalancer.loadBalancerDnsName}:${this.eventsListenerPort}/v1/events`;
   }
 }

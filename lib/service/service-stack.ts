@@ -61,5 +61,6 @@ export class ServiceStack extends Stack {
 
     new CfnOutput(this, 'ApiUrl', { value: this.api.url });
     new CfnOutput(this, 'FanoutEndpoint', { value: this.fanout.endpoint });
+    new CfnOutput(this, 'EventsEndpoint', { value: this.fanout.eventsEndpoint });
   }
 }

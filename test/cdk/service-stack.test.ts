@@ -208,12 +208,13 @@ describe('service stack', () => {
         ContainerDefinitions: [
           Match.objectLike({
             Image: { 'Fn::Sub': Match.stringLikeRegexp('container-assets') },
-            PortMappings: [Match.objectLike({ ContainerPort: 50051, Protocol: 'tcp' })],
+            PortMappings: [Match.objectLike({ ContainerPort: 50051, Protocol: 'tcp' }), Match.objectLike({ ContainerPort: 8081, Protocol: 'tcp' })],
             ReadonlyRootFilesystem: true,
             StopTimeout: 30,
             LogConfiguration: Match.objectLike({ LogDriver: 'awslogs' }),
             Environment: Match.arrayWith([
               { Name: 'GRPC_PORT', Value: '50051' },
+              { Name: 'EVENTS_PORT', Value: '8081' },
               { Name: 'JWT_ISSUER', Value: Match.anyValue() },
               { Name: 'JWT_AUDIENCE', Value: { 'Fn::ImportValue': Match.stringLikeRegexp('ServiceClient') } },
               { Name: 'DRAIN_DEADLINE_MS', Value: '20000' },
@@ -252,6 +253,7 @@ describe('service stack', () => {
     it('is an internal TCP load balancer without a certificate, and a public TLS (h2) one with it', () => {
       template.hasResourceProperties('AWS::ElasticLoadBalancingV2::LoadBalancer', { Type: 'network', Scheme: 'internal' });
       template.hasResourceProperties('AWS::ElasticLoadBalancingV2::Listener', { Protocol: 'TCP', Port: 50051 });
+      template.hasResourceProperties('AWS::ElasticLoadBalancingV2::Listener', { Protocol: 'TCP', Port: 8081 });
       const secure = tls.templates.service;
       secure.hasResourceProperties('AWS::ElasticLoadBalancingV2::LoadBalancer', {
         Type: 'network',
@@ -265,20 +267,43 @@ describe('service stack', () => {
         AlpnPolicy: ['HTTP2Only'],
         SslPolicy: Match.stringLikeRegexp('TLS13'),
       });
-      secure.resourceCountIs('AWS::ElasticLoadBalancingV2::Listener', 1);
+      // The events (SSE) listener: HTTP/1.1 over TLS on 8443, for browsers.
+      secure.hasResourceProperties('AWS::ElasticLoadBalancingV2::Listener', {
+        Protocol: 'TLS',
+        Port: 8443,
+        Certificates: [{ CertificateArn: CERTIFICATE_ARN }],
+        AlpnPolicy: ['HTTP1Only'],
+        SslPolicy: Match.stringLikeRegexp('TLS13'),
+      });
+      secure.resourceCountIs('AWS::ElasticLoadBalancingV2::Listener', 2);
     });
 
-    it('lets only the load balancer reach the tasks, on the gRPC port', () => {
+    it('lets only the load balancer reach the tasks, on the gRPC and events ports', () => {
       const lbGroup = idOf(template, 'AWS::EC2::SecurityGroup', 'FanoutLoadBalancerGroup');
-      template.hasResourceProperties('AWS::EC2::SecurityGroupIngress', {
-        GroupId: { 'Fn::GetAtt': [idOf(template, 'AWS::EC2::SecurityGroup', 'FanoutTaskGroup'), 'GroupId'] },
-        SourceSecurityGroupId: { 'Fn::GetAtt': [lbGroup, 'GroupId'] },
-        FromPort: 50051,
-        ToPort: 50051,
-      });
+      for (const port of [50051, 8081]) {
+        template.hasResourceProperties('AWS::EC2::SecurityGroupIngress', {
+          GroupId: { 'Fn::GetAtt': [idOf(template, 'AWS::EC2::SecurityGroup', 'FanoutTaskGroup'), 'GroupId'] },
+          SourceSecurityGroupId: { 'Fn::GetAtt': [lbGroup, 'GroupId'] },
+          FromPort: port,
+          ToPort: port,
+        });
+      }
       template.hasResourceProperties('AWS::EC2::SecurityGroup', {
-        SecurityGroupIngress: [Match.objectLike({ CidrIp: '10.40.0.0/16', FromPort: 50051 })],
+        SecurityGroupIngress: [Match.objectLike({ CidrIp: '10.40.0.0/16', FromPort: 50051 }), Match.objectLike({ CidrIp: '10.40.0.0/16', FromPort: 8081 })],
       });
+    });
+
+    it('serves the events (SSE) through a target group of their own, health-checked on /healthz, and outputs their URL', () => {
+      const groups = resourcesOf(template, 'AWS::ElasticLoadBalancingV2::TargetGroup').map(([, g]) => g.Properties!);
+      const events = groups.find((g) => g.Port === 8081)!;
+      const grpc = groups.find((g) => g.Port === 50051)!;
+      expect(events).toMatchObject({ Protocol: 'TCP', TargetType: 'ip', HealthCheckProtocol: 'HTTP', HealthCheckPort: '8081', HealthCheckPath: '/healthz' });
+      // Drained like the Watch: the same deregistration delay.
+      expect(events.TargetGroupAttributes).toEqual(grpc.TargetGroupAttributes);
+      template.hasOutput('EventsEndpoint', {
+        Value: { 'Fn::Join': ['', ['http://', { 'Fn::GetAtt': [Match.stringLikeRegexp('^FanoutLoadBalancer'), 'DNSName'] }, ':8081/v1/events']] },
+      });
+      tls.templates.service.hasOutput('EventsEndpoint', { Value: { 'Fn::Join': ['', ['https://', Match.anyValue(), ':8443/v1/events']] } });
     });
 
     it('scales on CPU and on open streams per task', () => {
