@@ -153,6 +153,8 @@ export class TenantConfigRuntime extends Construct {
       vpcCidr: props.vpcCidr ?? props.vpc.vpcCidrBlock,
       taskSubnets: subnets.fanout,
       certificateArn: config.certificateArn,
+      // The console's pages read the live events from the fanout's own origin.
+      eventsAllowedOrigins: this.console ? [this.console.origin] : undefined,
       dockerfile: props.fanoutDockerfile,
       minTasks: 2,
       otlpEndpoint: props.otlpEndpoint,
