@@ -1,8 +1,8 @@
 import type { ConfigBackend, Page } from './backend-port';
 import { authorize, authorizeOperation, mayRead, type TenantAccess } from './access-policy';
-import { InvalidRequestError, NotFoundError } from './errors';
+import { ConflictError, InvalidRequestError, NotFoundError, ValueTooLargeError } from './errors';
 import { MAX_COMMENT_LENGTH, type ConfigItem, type ExpectedVersion, type HistoryEntry, type JsonValue, type PutResult } from './item';
-import { parseKey, parseKeyPrefix, type KeyPrefix } from './key';
+import { parseKey, parseKeyPrefix, type ConfigKey, type KeyPrefix } from './key';
 import { isLayerOwner, layerName, layerOfOwner, layerOwner, resolveEffective, type EffectiveItem, type Layer, type Source } from './layers';
 import { LayerReads, type LayerSettings, type TenantContext } from './layer-reads';
 import { directReader, type ItemReader } from './item-reader';
@@ -10,7 +10,8 @@ import type { ListPosition, PageTokenCodec } from './page-token';
 import type { Principal } from './principal';
 import type { TagRouter } from './tag-router';
 import type { TenantAttributes } from './tenant-attributes';
-import { checkValue } from './value-policy';
+import { refuseRolloutShape, rolloutOf } from './rollout-value';
+import { checkValue, valueBytes } from './value-policy';
 
 export const DEFAULT_PAGE_LIMIT = 50;
 export const MAX_PAGE_LIMIT = 100;
@@ -71,7 +72,7 @@ export class ConfigService {
     }
     const { layers } = context ?? (await this.contextOf(access));
     const items = await Promise.all(layers.map((l) => this.layers!.item(access.caller, l, backend, key)));
-    const effective = resolveEffective(undefined, layers, (l) => items[layers.indexOf(l)]);
+    const effective = resolveEffective(undefined, layers, (l) => items[layers.indexOf(l)], access.tenant);
     if (!effective) throw new NotFoundError(`key '${key.raw}' does not exist`);
     return effective;
   }
@@ -108,7 +109,7 @@ export class ConfigService {
     const defaultsOfTag = (index: number, backend: ConfigBackend): Promise<EffectiveItem[]> => {
       let read = defaultsByTag.get(index);
       if (!read) {
-        read = this.defaultsOf(context!, backend, prefixes[index]);
+        read = this.defaultsOf(access, context!, backend, prefixes[index]);
         defaultsByTag.set(index, read);
       }
       return read;
@@ -156,9 +157,17 @@ export class ConfigService {
     const { tag, backend } = this.router.route(key);
     this.authorizeWrite(access, tag);
     checkValue(tag, value);
+    refuseRolloutShape(value);
     checkComment(comment);
     if (this.layers && !isLayerOwner(access.tenant)) await this.contextOf(access, 'write');
-    const result = await backend.put(access.tenant, { key, value, expectedVersion, updatedBy: access.caller.subject, ...(comment ? { comment } : {}) });
+    const expected = isLayerOwner(access.tenant) ? await this.outsideRollout(access, key, backend, expectedVersion) : expectedVersion;
+    const result = await backend.put(access.tenant, {
+      key,
+      value,
+      expectedVersion: expected,
+      updatedBy: access.caller.subject,
+      ...(comment ? { comment } : {}),
+    });
     await this.reader.onWrite?.(access, key.raw, { item: result.item });
     return result;
   }
@@ -167,8 +176,74 @@ export class ConfigService {
     const key = parseKey(keyRaw);
     const { tag, backend } = this.router.route(key);
     this.authorizeWrite(access, tag);
-    const { version } = await backend.delete(access.tenant, { key, expectedVersion, deletedBy: access.caller.subject });
+    const expected = isLayerOwner(access.tenant) ? await this.outsideRollout(access, key, backend, expectedVersion) : expectedVersion;
+    if (expected === 'absent') throw new NotFoundError(`key '${key.raw}' does not exist`);
+    const { version } = await backend.delete(access.tenant, { key, expectedVersion: expected, deletedBy: access.caller.subject });
     await this.reader.onWrite?.(access, key.raw, { deletedVersion: version });
+  }
+
+  /**
+   * A layer's key as stored (no cache, no resolution): what a rollout starts from and compares
+   * and sets on. Checks that the caller may write the key and, when given, the new value.
+   */
+  async layerItemForRollout(access: TenantAccess, keyRaw: string, value?: JsonValue): Promise<ConfigItem | undefined> {
+    const key = parseKey(keyRaw);
+    const { tag, backend } = this.router.route(key);
+    this.authorizeWrite(access, tag);
+    if (value !== undefined) {
+      checkValue(tag, value);
+      refuseRolloutShape(value);
+    }
+    return backend.get(access.tenant, key);
+  }
+
+  /**
+   * The rollout driver's write of a layer's key (core/rollout-service.ts): the rollout's shape,
+   * or a final value, or no value (undefined: the layer held none before). Compare-and-set on
+   * the version the driver read; the size limit holds for the shape as for any value.
+   */
+  async writeRolloutStep(
+    access: TenantAccess,
+    keyRaw: string,
+    value: JsonValue | undefined,
+    options: { expectedVersion: number | 'absent'; comment: string },
+  ): Promise<void> {
+    const key = parseKey(keyRaw);
+    const { tag, backend } = this.router.route(key);
+    this.authorizeWrite(access, tag);
+    if (value === undefined) {
+      if (options.expectedVersion === 'absent') return;
+      const { version } = await backend.delete(access.tenant, { key, expectedVersion: options.expectedVersion, deletedBy: access.caller.subject });
+      await this.reader.onWrite?.(access, key.raw, { deletedVersion: version });
+      return;
+    }
+    const bytes = valueBytes(value);
+    if (bytes > tag.maxValueBytes) {
+      throw new ValueTooLargeError(
+        `a rollout holds the old and the new value together: ${bytes} bytes, and tag '${tag.name}' allows at most ${tag.maxValueBytes}`,
+      );
+    }
+    const { item } = await backend.put(access.tenant, {
+      key,
+      value,
+      expectedVersion: options.expectedVersion,
+      updatedBy: access.caller.subject,
+      comment: options.comment.slice(0, MAX_COMMENT_LENGTH),
+    });
+    await this.reader.onWrite?.(access, key.raw, { item });
+  }
+
+  /** A layer's key under a running rollout is the rollout's to change (409); else the version to compare and set on. */
+  private async outsideRollout(access: TenantAccess, key: ConfigKey, backend: ConfigBackend, expected: ExpectedVersion): Promise<ExpectedVersion> {
+    const current = await backend.get(access.tenant, key);
+    const rollout = rolloutOf(current?.value);
+    if (rollout) {
+      throw new ConflictError(
+        `key '${key.raw}' of ${sourceOfOwner(access)} is being rolled out (rollout ${rollout.id}): roll it back (POST /v1/rollouts/${rollout.id}/rollback) or let it complete first`,
+      );
+    }
+    if (expected !== undefined) return expected;
+    return current ? current.version : 'absent';
   }
 
   async history(access: TenantAccess, keyRaw: string, limit = DEFAULT_HISTORY_LIMIT): Promise<readonly HistoryEntry[]> {
@@ -203,14 +278,22 @@ export class ConfigService {
 
   /** The layer keys whose effective value a tenant without its own would get, in (after, upper]; upper undefined = no bound. */
   /** The winning default of every key under the prefix for a tenant without its own values (its layers read in parallel). */
-  private async defaultsOf(context: TenantContext, backend: ConfigBackend, prefix: KeyPrefix): Promise<EffectiveItem[]> {
+  private async defaultsOf(access: TenantAccess, context: TenantContext, backend: ConfigBackend, prefix: KeyPrefix): Promise<EffectiveItem[]> {
     const listings = await Promise.all(context.layers.map((layer) => this.layers!.listing(layer, backend, prefix)));
-    const winners = new Map<string, EffectiveItem>();
-    // Highest layer first: the first to hold a key wins it.
+    const byKey = new Map<string, (ConfigItem | undefined)[]>();
     listings.forEach((items, i) => {
-      for (const item of items) if (!winners.has(item.key)) winners.set(item.key, { ...item, source: layerName(context.layers[i]) });
+      for (const item of items) {
+        let held = byKey.get(item.key);
+        if (!held) byKey.set(item.key, (held = new Array<ConfigItem | undefined>(context.layers.length)));
+        held[i] = item;
+      }
     });
-    return [...winners.values()];
+    const winners: EffectiveItem[] = [];
+    for (const held of byKey.values()) {
+      const winner = resolveEffective(undefined, context.layers, (l) => held[context.layers.indexOf(l)], access.tenant);
+      if (winner) winners.push(winner);
+    }
+    return winners;
   }
 
   private contextOf(access: TenantAccess, action: 'read' | 'write' = 'read'): Promise<TenantContext> {

@@ -11,6 +11,7 @@
  */
 import { InvalidRequestError } from './errors';
 import type { ConfigItem } from './item';
+import { servedItem } from './rollout-value';
 import { SEGMENT_VALUE_PATTERN, ATTRIBUTE_NAME_PATTERN, type Segment, type TenantAttributes, type TenantSchema } from './tenant-attributes';
 import type { TenantId } from './tenant';
 
@@ -85,17 +86,20 @@ export interface EffectiveItem extends ConfigItem {
 
 /**
  * The resolution rule, once: the tenant's own item, else the first layer (in the order given,
- * see {@link defaultLayersOf}) that holds the key, else nothing. `layerItem` looks a key up in
- * one layer; it is called only until a winner is found.
+ * see {@link defaultLayersOf}) that holds the key for this tenant, else nothing. A layer item
+ * under a rollout holds the key for the tenant as its bucket says (core/rollout-value.ts).
+ * `layerItem` looks a key up in one layer; it is called only until a winner is found.
  */
 export function resolveEffective(
   own: ConfigItem | undefined,
   layers: readonly Layer[],
   layerItem: (layer: Layer) => ConfigItem | undefined,
+  tenant: string,
 ): EffectiveItem | undefined {
   if (own) return { ...own, source: 'tenant' };
   for (const layer of layers) {
-    const item = layerItem(layer);
+    const held = layerItem(layer);
+    const item = held && servedItem(held, tenant);
     if (item) return { ...item, source: layerName(layer) };
   }
   return undefined;

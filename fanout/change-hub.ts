@@ -22,6 +22,7 @@ import type { WatchEvent } from '../proto/generated/tenantconfig/v1/WatchEvent';
 import type { FanoutMetrics } from './metrics';
 import type { GenericLogger } from '../core/logger';
 import { isLayerOwner } from '../core/layers';
+import type { ConfigItem } from '../core/item';
 import { ATTRIBUTES_KEY } from '../core/tenant-registry';
 import type { AttributesChange, FanoutLayers } from './fanout-layers';
 
@@ -38,6 +39,8 @@ export interface HubChange {
   layerMessages?: Map<string, WatchEvent>;
   /** A change of a layer: what it means for each distinct list of layers, worked out once (fanout/watch-stream.ts). */
   layerOutcomes?: Map<readonly unknown[], unknown>;
+  /** A change of a layer, live: the layer's item it replaced (absent when read from the log while catching up). */
+  previousLayerItem?: { readonly item?: ConfigItem };
   /** A change of the tenant's attributes: its layers before and after. */
   attributes?: AttributesChange;
 }
@@ -175,8 +178,8 @@ export class ChangeHub {
 
   private dispatchLayer(event: ChangeEvent, cursor: ParsedCursor): void {
     if (!this.layers) return;
-    this.layers.applyLayerEvent(event);
-    const change: HubChange = { event, cursor, layerMessages: new Map(), layerOutcomes: new Map() };
+    const { previous } = this.layers.applyLayerEvent(event);
+    const change: HubChange = { event, cursor, layerMessages: new Map(), layerOutcomes: new Map(), previousLayerItem: { item: previous } };
     for (const s of [...this.everyStream]) {
       try {
         s.onChange(change);

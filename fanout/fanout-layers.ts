@@ -6,11 +6,13 @@
  * a stream works out, in memory, what one default change means for each of its tenants: one log
  * entry reaches every affected stream with no read per tenant.
  */
+import { rolloutBucket } from '../core/bucket';
 import type { ChangeEvent } from '../core/change-log';
 import type { ConfigItem } from '../core/item';
 import { parseKeyPrefix } from '../core/key';
 import { defaultLayersOf, layerName, layerOwner, PLATFORM, resolveEffective, segmentLayer, type EffectiveItem, type Layer, type Source } from '../core/layers';
 import type { GenericLogger } from '../core/logger';
+import { rolloutOf } from '../core/rollout-value';
 import type { TagRouter } from '../core/tag-router';
 import type { TenantAttributes, TenantSchema } from '../core/tenant-attributes';
 import type { TenantId } from '../core/tenant';
@@ -87,11 +89,11 @@ export class FanoutLayers {
     );
   }
 
-  /** A layer's change from the log: applied when newer than what is held. */
-  applyLayerEvent(event: ChangeEvent): void {
+  /** A layer's change from the log: applied when newer than what is held. Returns the item it replaced (what the streams compare with under a rollout). */
+  applyLayerEvent(event: ChangeEvent): { readonly previous?: ConfigItem } {
     if (!this.layers.has(event.tenant)) {
       this.deps.logger?.warn('change of a layer the schema does not define: ignored', { owner: event.tenant, key: event.key });
-      return;
+      return {};
     }
     let item: ConfigItem | undefined;
     if (!event.deleted) {
@@ -99,10 +101,12 @@ export class FanoutLayers {
         item = { key: event.key, value: JSON.parse(event.valueJson ?? 'null'), version: event.version, updatedAt: event.updatedAt, updatedBy: event.updatedBy };
       } catch {
         this.deps.logger?.error('layer change with a value that is not JSON: ignored', { owner: event.tenant, key: event.key });
-        return;
+        return {};
       }
     }
+    const previous = this.layers.get(event.tenant)?.items.get(event.key);
     this.offer(event.tenant, event.key, event.version, item);
+    return { previous };
   }
 
   item(layer: Layer, key: string): ConfigItem | undefined {
@@ -130,9 +134,27 @@ export class FanoutLayers {
     return undefined;
   }
 
-  /** The winning default of a key for a tenant with these layers (its own value left aside). */
-  effective(layers: readonly Layer[], key: string): EffectiveItem | undefined {
-    return resolveEffective(undefined, layers, (l) => this.item(l, key));
+  /**
+   * The winning default of a key for a tenant with these layers (its own value left aside).
+   * `replaced` puts another item in one layer's place: what the tenant saw before a change.
+   */
+  effective(layers: readonly Layer[], key: string, tenant: string, replaced?: { layer: Layer; item: ConfigItem | undefined }): EffectiveItem | undefined {
+    const replacedOwner = replaced && layerOwner(replaced.layer);
+    const itemOf = replaced ? (l: Layer) => (layerOwner(l) === replacedOwner ? replaced.item : this.item(l, key)) : (l: Layer) => this.item(l, key);
+    return resolveEffective(undefined, layers, itemOf, tenant);
+  }
+
+  /**
+   * The tenant's rollout bucket for the key when one of these layers holds it under a rollout,
+   * else -1: tenants with the same layers and bucket see the same value, so a change is
+   * resolved once per (layers, bucket) and never once per tenant.
+   */
+  rolloutBucketOf(layers: readonly Layer[], key: string, tenant: string): number {
+    for (const layer of layers) {
+      const item = this.item(layer, key);
+      if (item && rolloutOf(item.value)) return rolloutBucket(key, tenant);
+    }
+    return -1;
   }
 
   /** The tenant's layers, highest first; platform only until its attributes are known. */

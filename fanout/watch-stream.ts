@@ -64,6 +64,8 @@ import type { GenericLogger } from '../core/logger';
 import { isLayerOwner, layerName, layerOfOwner, type EffectiveItem, type Layer, type Source } from '../core/layers';
 import type { TenantId } from '../core/tenant';
 import { ATTRIBUTES_KEY } from '../core/tenant-registry';
+import type { JsonValue } from '../core/item';
+import { ROLLOUT_FIELD, rolloutOf } from '../core/rollout-value';
 import type { FanoutLayers } from './fanout-layers';
 import type { WatchEvent } from '../proto/generated/tenantconfig/v1/WatchEvent';
 
@@ -400,7 +402,7 @@ export class WatchStream implements HubSubscriber {
     const items: WireItem[] = [];
     for (const key of layers.keysOf(tenantLayers)) {
       if (own.has(key) || !this.matches(key) || !this.mayReadKey(key)) continue;
-      const effective = layers.effective(tenantLayers, key);
+      const effective = layers.effective(tenantLayers, key, tenant);
       if (effective) items.push(wireItem(effective, tenant, effective.source));
     }
     return items;
@@ -431,7 +433,7 @@ export class WatchStream implements HubSubscriber {
       const tenantLayers = layers.layersOf(tenant);
       for (const key of layers.keysOf(tenantLayers)) {
         if (own.has(key) || !this.matches(key) || !this.mayReadKey(key)) continue;
-        const effective = layers.effective(tenantLayers, key);
+        const effective = layers.effective(tenantLayers, key, tenant);
         const deleted = effective ? undefined : layers.deletedIn(tenantLayers, key);
         if (!effective && !deleted) continue;
         await this.sender.waitForRoom();
@@ -528,7 +530,7 @@ export class WatchStream implements HubSubscriber {
       if (event.deleted) {
         own.delete(event.key);
         // The tenant's own value is gone: what it sees now is the default, if one holds the key.
-        const fallback = layers.effective(layers.layersOf(event.tenant), event.key);
+        const fallback = layers.effective(layers.layersOf(event.tenant), event.key, event.tenant);
         if (fallback) {
           const build = (at: string) =>
             effectiveChangeEvent(event.tenant, event.key, at, fallback, { version: 0, source: 'tenant', updatedAt: '', updatedBy: '' });
@@ -557,19 +559,30 @@ export class WatchStream implements HubSubscriber {
     const source = layerName(layer);
     const selection = this.selection;
     const tenants: Iterable<string> = selection.kind === 'one' ? [selection.tenant] : selection.kind === 'list' ? selection.tenants : this.ownKeys.keys();
-    const outcomes = (change.layerOutcomes ??= new Map()) as Map<readonly Layer[], DefaultOutcome>;
+    const outcomes = (change.layerOutcomes ??= new Map()) as Map<readonly Layer[], Map<number, DefaultOutcome>>;
+    const previous = change.previousLayerItem;
+    // Under a rollout (before or after this change) a tenant whose value stays the same is sent nothing: a wave moves only its new tenants.
+    const rolloutChange = previous !== undefined && (rolloutOf(previous.item?.value) !== undefined || (!event.deleted && isRolloutJson(event.valueJson)));
     const messages: WatchEvent[] = [];
     for (const tenant of tenants) {
       if (this.ownKeys.get(tenant)?.has(event.key)) continue;
       const tenantLayers = layers.layersOf(tenant);
-      // Tenants with the same segments share their list of layers: the change is resolved once for all of them.
-      let outcome = outcomes.get(tenantLayers);
+      // Tenants with the same segments (and, under a rollout, the same bucket) see the same: the change is resolved once for all of them.
+      let byBucket = outcomes.get(tenantLayers);
+      if (!byBucket) outcomes.set(tenantLayers, (byBucket = new Map()));
+      const bucket = layers.rolloutBucketOf(tenantLayers, event.key, tenant);
+      let outcome = byBucket.get(bucket);
       if (!outcome) {
         const rank = layers.rankOf(tenantLayers, source);
-        const effective = rank < 0 ? undefined : layers.effective(tenantLayers, event.key);
-        const affected = rank >= 0 && !(effective && layers.rankOf(tenantLayers, effective.source) < rank);
-        outcome = { affected, effective, valueJson: effective ? JSON.stringify(effective.value) : '' };
-        outcomes.set(tenantLayers, outcome);
+        const effective = rank < 0 ? undefined : layers.effective(tenantLayers, event.key, tenant);
+        let affected = rank >= 0 && !(effective && layers.rankOf(tenantLayers, effective.source) < rank);
+        const valueJson = effective ? JSON.stringify(effective.value) : '';
+        if (affected && rolloutChange) {
+          const before = layers.effective(tenantLayers, event.key, tenant, { layer, item: previous.item });
+          affected = before?.source !== effective?.source || (before ? JSON.stringify(before.value) : '') !== valueJson;
+        }
+        outcome = { affected, effective, valueJson };
+        byBucket.set(bucket, outcome);
       }
       if (!outcome.affected) continue;
       const cursor = this.cursor();
@@ -596,8 +609,8 @@ export class WatchStream implements HubSubscriber {
     const own = this.ownKeys.get(tenant);
     for (const key of layers.keysOf([...moved.before, ...moved.after])) {
       if (own?.has(key) || !this.matches(key) || !this.mayReadKey(key)) continue;
-      const before = layers.effective(moved.before, key);
-      const after = layers.effective(moved.after, key);
+      const before = layers.effective(moved.before, key, tenant);
+      const after = layers.effective(moved.after, key, tenant);
       if (!before && !after) continue;
       if (before && after && before.source === after.source && before.version === after.version) continue;
       const gone = {
@@ -724,6 +737,16 @@ export class WatchStream implements HubSubscriber {
 }
 
 const versionKey = (tenant: string, key: string): string => `${tenant}\n${key}`;
+
+/** Whether a change's value JSON is a rollout's shape (core/rollout-value.ts); cheap for the common plain value. */
+function isRolloutJson(valueJson: string | undefined): boolean {
+  if (!valueJson || !valueJson.includes(ROLLOUT_FIELD)) return false;
+  try {
+    return rolloutOf(JSON.parse(valueJson) as JsonValue) !== undefined;
+  } catch {
+    return false;
+  }
+}
 
 /** What one default change means for tenants with one list of layers. */
 interface DefaultOutcome {
