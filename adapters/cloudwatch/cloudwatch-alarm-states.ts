@@ -1,4 +1,4 @@
-import { CloudWatchClient, DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch';
+import { DescribeAlarmsCommand, type CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import type { AlarmState } from '../../core/rollout';
 import type { AlarmStates } from '../../core/rollout-store';
 import { translateSdkError } from '../sdk-errors';
