@@ -43,7 +43,14 @@ function runtimeImports(): Set<string> {
 
 describe('package.json', () => {
   it('lists as dependencies exactly what the runtime code imports', () => {
-    expect(Object.keys(manifest.dependencies).sort()).toEqual([...runtimeImports()].sort());
+    // The SDK's optional peers (the OpenFeature SDK its provider plugs into) are the user's to install: dev dependencies here.
+    const client = JSON.parse(readFileSync(join(ROOT, 'packages/client/package.json'), 'utf8')) as {
+      peerDependenciesMeta?: Record<string, { optional?: boolean }>;
+    };
+    const optionalPeers = Object.entries(client.peerDependenciesMeta ?? {}).flatMap(([name, meta]) => (meta.optional ? [name] : []));
+    for (const peer of optionalPeers) expect(manifest.devDependencies[peer]).toBeDefined();
+    const imported = [...runtimeImports()].filter((name) => !optionalPeers.includes(name));
+    expect(Object.keys(manifest.dependencies).sort()).toEqual(imported.sort());
   });
 
   it.each(['aws-cdk-lib', 'constructs', 'dynalite', 'tsx', 'aws-cdk'])('keeps %s out of the runtime dependencies', (name) => {
