@@ -216,7 +216,13 @@ describe('service stack', () => {
               { Name: 'GRPC_PORT', Value: '50051' },
               { Name: 'EVENTS_PORT', Value: '8081' },
               { Name: 'JWT_ISSUER', Value: Match.anyValue() },
-              { Name: 'JWT_AUDIENCE', Value: { 'Fn::ImportValue': Match.stringLikeRegexp('ServiceClient') } },
+              // The user client and the admin console's.
+              {
+                Name: 'JWT_AUDIENCE',
+                Value: {
+                  'Fn::Join': ['', [{ 'Fn::ImportValue': Match.stringLikeRegexp('ServiceClient') }, ',', { Ref: Match.stringLikeRegexp('^ConsoleClient') }]],
+                },
+              },
               { Name: 'DRAIN_DEADLINE_MS', Value: '20000' },
               { Name: 'CACHE_REDIS_PASSWORD_PARAMETER', Value: '/aws/reference/secretsmanager/tenant-config/dev/cache-auth' },
             ]),
