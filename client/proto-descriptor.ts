@@ -37,6 +37,10 @@ export const CONFIG_PROTO_DESCRIPTOR = {
                   type: 'string',
                   id: 4,
                 },
+                include_attributes: {
+                  type: 'bool',
+                  id: 5,
+                },
               },
             },
             WatchEvent: {

@@ -6,6 +6,7 @@ export interface WatchRequest {
   'resume_cursor'?: (string);
   'paged_snapshots'?: (boolean);
   'tenants'?: (string)[];
+  'include_attributes'?: (boolean);
 }
 
 export interface WatchRequest__Output {
@@ -13,4 +14,5 @@ export interface WatchRequest__Output {
   'resume_cursor': (string);
   'paged_snapshots': (boolean);
   'tenants': (string)[];
+  'include_attributes': (boolean);
 }
