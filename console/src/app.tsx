@@ -34,6 +34,19 @@ export function App() {
       .catch(setError);
   }, []);
 
+  // The token's expiry ends the session: the next call would be a 401 anyway.
+  useEffect(() => {
+    if (!who) return;
+    const timer = setTimeout(
+      () => {
+        clearSession();
+        setWho(undefined);
+      },
+      Math.max(0, who.expiresAt * 1000 - Date.now()),
+    );
+    return () => clearTimeout(timer);
+  }, [who]);
+
   const api = useMemo(() => (config ? new HttpClient(config.apiUrl, () => who?.token) : undefined), [config, who]);
   const events = useMemo(() => (config?.eventsUrl ? new HttpClient(config.eventsUrl, () => who?.token) : api), [config, who, api]);
 
@@ -53,26 +66,41 @@ export function App() {
   );
 }
 
+type Section = 'tenants' | 'keys' | 'layers' | 'rollouts' | 'live';
+
 interface NavEntry {
   readonly label: string;
   readonly href: string;
-  readonly views: readonly Route['view'][];
+  readonly sections: readonly Section[];
 }
 
 function navFor(who: Identity): NavEntry[] {
   const entries: NavEntry[] = [];
-  if (isOperator(who)) entries.push({ label: 'Tenants', href: links.tenants(), views: ['tenants', 'home'] });
-  if (who.tenant) entries.push({ label: 'Keys', href: links.keys(who.tenant), views: ['keys', 'key', 'home'] });
-  entries.push({ label: 'Defaults & segments', href: links.layers(), views: ['layers'] });
-  if (isOperator(who)) entries.push({ label: 'Rollouts', href: links.rollouts(), views: ['rollouts'] });
-  entries.push({ label: 'Live', href: links.live(), views: ['live'] });
+  // An operator reaches a tenant's keys from the registry, so they belong to Tenants.
+  if (isOperator(who)) entries.push({ label: 'Tenants', href: links.tenants(), sections: ['tenants', 'keys'] });
+  if (who.tenant) entries.push({ label: 'Keys', href: links.keys(who.tenant), sections: ['keys'] });
+  entries.push({ label: 'Defaults & segments', href: links.layers(), sections: ['layers'] });
+  if (isOperator(who)) entries.push({ label: 'Rollouts', href: links.rollouts(), sections: ['rollouts'] });
+  entries.push({ label: 'Live', href: links.live(), sections: ['live'] });
   return entries;
+}
+
+function sectionOf(route: Route, who: Identity): Section {
+  switch (route.view) {
+    case 'home':
+      return who.tenant ? 'keys' : isOperator(who) ? 'tenants' : 'layers';
+    case 'key':
+      return route.scope.kind === 'platform' || route.scope.kind === 'segment' ? 'layers' : 'keys';
+    default:
+      return route.view;
+  }
 }
 
 function Shell({ who, onSignOut }: { who: Identity; onSignOut: () => void }) {
   const route = useRoute();
   const nav = navFor(who);
-  const current = nav.find((n) => n.views.includes(route.view)) ?? nav[0];
+  const section = sectionOf(route, who);
+  const current = nav.find((n) => n.sections.includes(section));
   return (
     <div class="shell">
       <a class="skip-link" href="#main">

@@ -24,6 +24,7 @@ export class ApiError extends Error {
 
 /** What the page shows for a failure: the problem's detail as the API said it. */
 export function describeError(e: unknown): string {
+  if (e instanceof ApiError && e.status === 401) return 'Your sign-in is no longer accepted (expired or revoked): sign out and sign in again.';
   if (e instanceof ApiError) {
     const title = e.problem?.title ?? `HTTP ${e.status}`;
     return e.problem?.detail ? `${title}: ${e.problem.detail}` : title;
