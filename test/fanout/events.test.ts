@@ -4,9 +4,10 @@
  * cursors as ids, resume by `Last-Event-ID` or `?cursor=`, a trimmed cursor answered with a
  * fresh snapshot, heartbeats, the problems of a refused stream, CORS, and drain.
  */
+import { request, type IncomingMessage } from 'node:http';
 import { SCOPES } from '../../core/principal';
 import { SseRecorder } from '../support/sse-client';
-import { harnessPerSuite, type FanoutHarness } from './harness';
+import { harnessPerSuite, sleep, waitFor, type FanoutHarness } from './harness';
 
 const ORIGIN = 'https://console.example.com';
 
@@ -212,4 +213,46 @@ describe('events endpoint on drain', () => {
     }
     await expect(fetch(`${h.eventsUrl}/healthz`)).rejects.toThrow();
   });
+});
+
+describe('events endpoint with a consumer that stops reading', () => {
+  let h: FanoutHarness;
+  harnessPerSuite({ watch: { maxQueueEvents: 64, heartbeatIntervalMs: 60_000 }, events: { endGraceMs: 200 } }, (x) => (h = x));
+
+  it('cuts it off once a whole queue is waiting (write() backpressure), closes its connection, and the others keep receiving', async () => {
+    // Arrange: a raw HTTP client that stops reading after the snapshot.
+    const token = h.token('stuck');
+    let stuck: IncomingMessage | undefined;
+    const closed = new Promise<void>((resolve) => {
+      const req = request(`${h.eventsUrl}/v1/events`, { agent: false, headers: { authorization: `Bearer ${token}` } }, (res) => {
+        stuck = res;
+        res.once('data', () => res.pause());
+        res.on('error', () => resolve());
+        res.once('close', () => resolve());
+      });
+      req.on('error', () => resolve());
+      req.end();
+    });
+    const normal = new SseRecorder(`${h.eventsUrl}/v1/events`, { token });
+    await normal.until((r) => r.snapshotDone);
+    const padding = 'x'.repeat(64 * 1024);
+    const total = 300;
+
+    // Act: far more than the kernel's socket buffers and the queue hold.
+    for (let i = 0; i < total; i++) {
+      await h.writer.put('stuck', `tenantconfig:k${i % 10}`, { i, padding });
+      await new Promise((r) => setImmediate(r));
+    }
+    await normal.until((r) => r.changes.length === total, 20_000, 'every change at the normal consumer');
+    await waitFor(() => h.metrics.slowConsumersCut === 1, 'the cut-off');
+    // Past the grace the server has dropped the connection; reading again, the client learns it.
+    await sleep(400);
+    stuck!.resume();
+    await closed;
+    normal.cancel();
+
+    // Assert
+    expect(h.metrics.slowConsumersCut).toBe(1);
+    expect(normal.changes.map((c) => (c.value as { i: number }).i)).toEqual(Array.from({ length: total }, (_, i) => i));
+  }, 60_000);
 });
