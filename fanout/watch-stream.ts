@@ -50,6 +50,8 @@ import { byKey, openTenantsSnapshot, type SnapshotSource, type TenantDirectory, 
 import { follows, shardsOf, type TenantSelection } from './tenant-selection';
 import { StreamSender, type WatchCall } from './stream-sender';
 import {
+  attributesChangeEvent,
+  attributesWireItem,
   changeEvent,
   effectiveChangeEvent,
   heartbeatEvent,
@@ -65,6 +67,7 @@ import { isLayerOwner, layerName, layerOfOwner, type EffectiveItem, type Layer, 
 import type { TenantId } from '../core/tenant';
 import { ATTRIBUTES_KEY } from '../core/tenant-registry';
 import type { JsonValue } from '../core/item';
+import { rolloutBucket } from '../core/bucket';
 import { ROLLOUT_FIELD, rolloutOf } from '../core/rollout-value';
 import type { FanoutLayers } from './fanout-layers';
 import type { WatchEvent } from '../proto/generated/tenantconfig/v1/WatchEvent';
@@ -145,6 +148,12 @@ export interface WatchStart {
   readonly pagedSnapshot?: boolean;
   /** The setup's trace, when tracing is on: the snapshot and the catch-up become its phases. */
   readonly trace?: WatchSetupTrace;
+  /**
+   * `WatchRequest.include_attributes`: each followed tenant's registry attributes as an
+   * `@attributes` item in the snapshot and a change of that key whenever they change. Needs the
+   * process's layers (which hold them); without, none are sent.
+   */
+  readonly includeAttributes?: boolean;
 }
 
 /** Items asked of the source for the first page, before their size is known: few, as they are held until sent. */
@@ -184,6 +193,13 @@ export class WatchStream implements HubSubscriber {
   /** Aborted when the stream ends for any reason: stops the snapshot reader. */
   private readonly abort = new AbortController();
   private pagedSnapshot = false;
+  private includeAttributes = false;
+  /**
+   * With layers: per tenant, the registry version of the attributes its snapshot was worked out
+   * with (the process's memory, which may trail the log heads the snapshot was taken at). A change
+   * of attributes newer than that is delivered even when its cursor is at or before the heads.
+   */
+  private readonly attributesSeen = new Map<string, number>();
   private snapshotItemsRead = 0;
   private snapshotReads = 0;
   private snapshotPagesSent = 0;
@@ -230,6 +246,7 @@ export class WatchStream implements HubSubscriber {
     this.mayReadTag = start.mayReadTag;
     this.reader = start.principal;
     this.pagedSnapshot = start.pagedSnapshot === true;
+    this.includeAttributes = start.includeAttributes === true;
     this.opened = true;
     this.deps.metrics.streamOpened();
     this.armTokenExpiry(start.expiresAtMs);
@@ -400,6 +417,10 @@ export class WatchStream implements HubSubscriber {
     const own = this.own(tenant);
     const tenantLayers = layers.layersOf(tenant);
     const items: WireItem[] = [];
+    const held = layers.attributesOf(tenant);
+    this.attributesSeen.set(tenant, held?.version ?? 0);
+    // Not a configuration key: no prefix or tag selects it, only the request's opt-in.
+    if (this.includeAttributes && held?.registered) items.push(attributesWireItem(tenant, held));
     for (const key of layers.keysOf(tenantLayers)) {
       if (own.has(key) || !this.matches(key) || !this.mayReadKey(key)) continue;
       const effective = layers.effective(tenantLayers, key, tenant);
@@ -431,6 +452,13 @@ export class WatchStream implements HubSubscriber {
     const layers = this.deps.layers!;
     for (const [tenant, own] of this.ownKeys) {
       const tenantLayers = layers.layersOf(tenant);
+      // The attributes as held now: a client drops them when it holds that version already.
+      const held = this.includeAttributes ? layers.attributesOf(tenant) : undefined;
+      if (held && (held.registered || held.version > 0)) {
+        await this.sender.waitForRoom();
+        if (this.isEnded) return;
+        this.offer(attributesChangeEvent(tenant, this.cursor(), { ...held, attributes: held.registered ? held.attributes : undefined }));
+      }
       for (const key of layers.keysOf(tenantLayers)) {
         if (own.has(key) || !this.matches(key) || !this.mayReadKey(key)) continue;
         const effective = layers.effective(tenantLayers, key, tenant);
@@ -516,10 +544,15 @@ export class WatchStream implements HubSubscriber {
       this.onGap();
       return;
     }
-    if (!this.isAfterLast(cursor)) return;
+    if (!this.isAfterLast(cursor)) {
+      // The snapshot's attributes came from memory, which may trail the heads it was taken at: a newer change still counts.
+      const seen = event.key === ATTRIBUTES_KEY ? this.attributesSeen.get(event.tenant) : undefined;
+      if (seen !== undefined && event.version > seen) this.deliverAttributes(change, true);
+      return;
+    }
     this.last.set(cursor.shard, cursor);
     if (event.key === ATTRIBUTES_KEY) {
-      this.deliverAttributes(change);
+      this.deliverAttributes(change, false);
       return;
     }
     if (!this.matches(event.key) || !this.mayReadKey(event.key)) return;
@@ -570,7 +603,8 @@ export class WatchStream implements HubSubscriber {
       // Tenants with the same segments (and, under a rollout, the same bucket) see the same: the change is resolved once for all of them.
       let byBucket = outcomes.get(tenantLayers);
       if (!byBucket) outcomes.set(tenantLayers, (byBucket = new Map()));
-      const bucket = layers.rolloutBucketOf(tenantLayers, event.key, tenant);
+      // A change into or out of a rollout: what the tenant saw before depends on its bucket too, even when no layer holds a rollout now.
+      const bucket = rolloutChange ? rolloutBucket(event.key, tenant) : layers.rolloutBucketOf(tenantLayers, event.key, tenant);
       let outcome = byBucket.get(bucket);
       if (!outcome) {
         const rank = layers.rankOf(tenantLayers, source);
@@ -599,13 +633,23 @@ export class WatchStream implements HubSubscriber {
     else if (messages.length > 1) this.offerExpansion(messages);
   }
 
-  /** A tenant's attributes changed: the effective values that differ between its old and new segments. */
-  private deliverAttributes(change: HubChange): void {
+  /**
+   * A tenant's attributes changed: the new attributes (to a stream that asked for them), then the
+   * effective values that differ between its old and new segments. `late`: a change at or before
+   * the stream's position that its snapshot did not reflect yet.
+   */
+  private deliverAttributes(change: HubChange, late: boolean): void {
     const layers = this.deps.layers;
     const moved = change.attributes;
+    const { tenant } = change.event;
+    const seen = this.attributesSeen.get(tenant);
+    if (seen !== undefined) {
+      if (change.event.version <= seen) return;
+      this.attributesSeen.set(tenant, change.event.version);
+    }
+    if (this.includeAttributes && layers) this.offerAttributes(change, late);
     // From the log while catching up there is no "before": the defaults are sent again after the catch-up.
     if (!layers || !moved) return;
-    const { tenant } = change.event;
     const own = this.ownKeys.get(tenant);
     for (const key of layers.keysOf([...moved.before, ...moved.after])) {
       if (own?.has(key) || !this.matches(key) || !this.mayReadKey(key)) continue;
@@ -621,6 +665,28 @@ export class WatchStream implements HubSubscriber {
       };
       this.offer(effectiveChangeEvent(tenant, key, this.cursor(), after, gone));
     }
+  }
+
+  /** The `@attributes` change of a log entry; streams of one tenant at the entry's own cursor share one message. */
+  private offerAttributes(change: HubChange, late: boolean): void {
+    const { event } = change;
+    let attributes: Readonly<Record<string, string>> | undefined;
+    if (!event.deleted) {
+      // The hub has usually parsed it already (into the layers); the entry's value is `{attributes, offboarded}`.
+      const held = this.deps.layers?.attributesOf(event.tenant);
+      if (held && held.version === event.version) {
+        attributes = held.attributes;
+      } else {
+        try {
+          attributes = (JSON.parse(event.valueJson ?? '{}') as { attributes?: Record<string, string> }).attributes ?? {};
+        } catch {
+          return;
+        }
+      }
+    }
+    const build = (cursor: string) =>
+      attributesChangeEvent(event.tenant, cursor, { attributes, version: event.version, updatedAt: event.updatedAt, updatedBy: event.updatedBy });
+    this.offer(this.setId === undefined && !late ? (change.attributesMessage ??= build(event.cursor)) : build(this.cursor()));
   }
 
   private coveredBySnapshot(event: ChangeEvent): boolean {

@@ -41,6 +41,9 @@ import { startLocalChangeEvents, type LocalChangeEvents } from './events';
 import { consoleSite } from './console-site';
 import { eventsProxy } from './events-proxy';
 import { startHttpFront, type HttpFront } from './http-front';
+import { alarmsSite } from './alarms-site';
+import { LocalAlarms } from './local-alarms';
+import { startRolloutTimer, type RolloutTimer } from './rollout-timer';
 import { createJwtAuthorizer } from './jwt-authorizer';
 import { startLocalCache, type LocalCacheMode, type LocalRedis, type LocalRedisOptions } from './local-cache';
 import { startLocalParameterStore, type LocalParameterStore } from './parameter-store';
@@ -94,6 +97,8 @@ export interface LocalSystemOptions {
   readonly eventsPort?: number;
   /** The fanout's Watch settings (tests shorten the heartbeat). @default DEFAULT_WATCH_SETTINGS */
   readonly fanoutWatch?: Partial<WatchServiceSettings>;
+  /** How often the local rollout driver ticks (local/rollout-timer.ts). @default 250 */
+  readonly rolloutTickMs?: number;
   /** Port of the advertised DynamoDB endpoint (the stream proxy; dynalite sits behind it). @default 0 (a free port) */
   readonly dynamodbPort?: number;
   /** @default 0 (a free port) */
@@ -154,6 +159,10 @@ export interface LocalSystem {
   /** The change log the cache appends to and the fanout follows (tests count its entries). */
   readonly changeLog: ChangeLog;
   readonly fanout: FanoutServer;
+  /** The local alarms rollouts watch (`PUT /local/alarms/{name}` sets them). */
+  readonly alarms: LocalAlarms;
+  /** The local rollout driver; `tickNow()` runs a step at once (tests). */
+  readonly rollouts: RolloutTimer;
   /** Stops every server, in reverse order of start, and removes endpoints.json. Idempotent. */
   stop(): Promise<void>;
 }
@@ -260,8 +269,11 @@ export async function startLocalSystem(options: LocalSystemOptions = {}): Promis
     const clients = { dynamodb: dynamodbClient, ssm: ssmClient } satisfies AwsClients;
     const reader = new CachedItemReader(local.cache, { ...readerPoliciesFromRegistry(registry), logger });
     const backends = buildConfigBackends(environment, clients, registry);
-    const deps = buildConfigApiDeps({ env: environment, clients, logger, registry, reader, backends });
+    const alarms = new LocalAlarms();
+    const deps = buildConfigApiDeps({ env: environment, clients, logger, registry, reader, backends, alarms });
     const handler = createHandler(deps);
+    const rollouts = startRolloutTimer(deps.rollouts!, alarms, { intervalMs: options.rolloutTickMs, logger: new Logger({ serviceName: 'rollout-driver' }) });
+    stops.push(() => rollouts.stop());
 
     const front: HttpFront = await startHttpFront({
       handler,
@@ -270,7 +282,7 @@ export async function startLocalSystem(options: LocalSystemOptions = {}): Promis
       host,
       port: options.port ?? DEFAULT_HTTP_PORT,
       publicDocuments: { [JWKS_PATH]: signer.jwks },
-      sites: [consoleSite({ distDir: options.consoleDir ?? CONSOLE_DIST, signer }), eventsProxy(() => fanoutEvents.url)],
+      sites: [alarmsSite(alarms), consoleSite({ distDir: options.consoleDir ?? CONSOLE_DIST, signer }), eventsProxy(() => fanoutEvents.url)],
     });
     stops.push(() => front.close());
     // Set once the fanout listens: until then the front's /v1/events answers 503.
@@ -318,7 +330,7 @@ export async function startLocalSystem(options: LocalSystemOptions = {}): Promis
     const cache: LocalCacheStatus = { kind: local.kind, reader, refreshes, redis: local.redis };
 
     let stopping: Promise<void> | undefined;
-    return { endpoints, dir, endpointsFile, signer, cache, changeLog: local.changeLog, fanout, stop: () => (stopping ??= stopAll()) };
+    return { endpoints, dir, endpointsFile, signer, cache, changeLog: local.changeLog, fanout, alarms, rollouts, stop: () => (stopping ??= stopAll()) };
   } catch (e) {
     await stopAll();
     throw e;

@@ -7,6 +7,8 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { APIGatewayProxyEventV2WithJWTAuthorizer, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { ConfigService, MAX_PAGE_LIMIT, type ReadLayer } from '../../core/config-service';
+import { percentOf, type Rollout } from '../../core/rollout';
+import { MAX_ROLLOUT_PAGE_LIMIT, type RolloutService } from '../../core/rollout-service';
 import { InvalidRequestError, NotFoundError, PreconditionFailedError } from '../../core/errors';
 import type { ConfigItem, ExpectedVersion, HistoryEntry } from '../../core/item';
 import { parseKey } from '../../core/key';
@@ -24,7 +26,17 @@ import type { TenantId } from '../../core/tenant';
 import { EdgeProblem, problemFromError } from '../shared/problem';
 import { verifiedClaims } from '../shared/verified-claims';
 import { formatEtag, noneMatchHolds, parseIfMatch, parseIfNoneMatch } from './etag';
-import { header, MAX_REQUEST_BODY_BYTES, parseLimit, readFlagContext, readPutBody, readQuery, readRestoreBody, readTenantBody } from './request';
+import {
+  header,
+  MAX_REQUEST_BODY_BYTES,
+  parseLimit,
+  readFlagContext,
+  readPutBody,
+  readQuery,
+  readRestoreBody,
+  readRolloutBody,
+  readTenantBody,
+} from './request';
 import { matchRoute, type MatchedRoute, type RouteName } from './routes';
 
 /** Seconds a caller should wait before repeating a DELETE of a tenant whose offboarding is still running (202). */
@@ -40,6 +52,8 @@ export interface ConfigApiDeps {
   readonly tenants?: TenantService;
   /** The attribute schema segments are parsed with (`/v1/segments/{segment}`). @default TenantSchema.default() */
   readonly tenantSchema?: TenantSchema;
+  /** The rollouts' use cases (`/v1/rollouts...`). Without it those routes are 404. */
+  readonly rollouts?: RolloutService;
   /** What `DELETE /v1/tenants/{tenantId}` offboards with. Without it that route is 404. */
   readonly offboarding?: OffboardingDependencies & {
     /** How long one DELETE works before it answers 202; below API Gateway's 29 s. @default 20000 */
@@ -123,6 +137,17 @@ function readLayer(call: Call): ReadLayer {
 
 /** The tenant a registry route names; the router guarantees one on those routes. */
 const tenantOf = (call: Call): TenantId => call.route.tenant as TenantId;
+
+function rolloutsOf(deps: ConfigApiDeps): RolloutService {
+  if (!deps.rollouts) throw new EdgeProblem('route-not-found', 'this deployment does not serve rollouts');
+  return deps.rollouts;
+}
+
+/** A rollout as the API shows it: the record with its current percent, without the store's bookkeeping. */
+const rolloutBody = (r: Rollout) => {
+  const { revision: _revision, settled: _settled, ...shown } = r;
+  return { ...shown, percent: percentOf(r) };
+};
 
 function tenantsOf(deps: ConfigApiDeps): TenantService {
   if (!deps.tenants) throw new EdgeProblem('route-not-found', 'this deployment does not serve the tenant registry');
@@ -218,6 +243,35 @@ const ROUTES: Readonly<Record<RouteName, (call: Call) => Promise<ConfigApiResult
     return json(200, result);
   },
 
+  async startRollout(call) {
+    const { event, deps, principal } = call;
+    readQuery(event, []);
+    // Who may start a rollout is known before the body is read.
+    authorizeOperation(principal, 'starting a rollout');
+    const body = readRolloutBody(event, deps.maxBodyBytes ?? MAX_REQUEST_BODY_BYTES);
+    const rollout = await rolloutsOf(deps).start(principal, body);
+    return json(201, rolloutBody(rollout), { location: `${call.route.basePath}/v1/rollouts/${rollout.id}` });
+  },
+
+  async listRollouts(call) {
+    const query = readQuery(call.event, ['limit', 'nextToken']);
+    const page = await rolloutsOf(call.deps).list(call.principal, { limit: parseLimit(query.limit, MAX_ROLLOUT_PAGE_LIMIT), nextToken: query.nextToken });
+    const items = page.items.map(rolloutBody);
+    return json(200, page.nextToken ? { items, nextToken: page.nextToken } : { items });
+  },
+
+  async getRollout(call) {
+    readQuery(call.event, []);
+    return json(200, rolloutBody(await rolloutsOf(call.deps).get(call.principal, call.route.rolloutId ?? '')));
+  },
+
+  async commandRollout(call) {
+    readQuery(call.event, []);
+    if (call.event.body) throw new InvalidRequestError(`POST /v1/rollouts/{rolloutId}/${call.route.command} takes no body`);
+    const rollout = await rolloutsOf(call.deps).command(call.principal, call.route.rolloutId ?? '', call.route.command!);
+    return json(200, rolloutBody(rollout));
+  },
+
   async getTenant(call) {
     readQuery(call.event, []);
     const condition = parseIfNoneMatch(header(call.event.headers, 'if-none-match'));
@@ -305,6 +359,7 @@ function accessFor(principal: Principal, route: MatchedRoute, schema: TenantSche
       return { access: ConfigService.layerAccess(principal, layer), source: layerName(layer) };
     }
     case 'registry':
+    case 'rollouts':
       return { access: { caller: principal, tenant: (route.tenant ?? '') as TenantId }, source: 'tenant' };
   }
 }

@@ -166,6 +166,15 @@ export function readTenantBody(event: Pick<APIGatewayProxyEventV2, 'body' | 'isB
   return readJsonObject(event, { limit, shape: 'expected a JSON object {"attributes": {...}}', allowed: ['attributes'] });
 }
 
+/** `POST /v1/rollouts`: the members are checked by the use case (core/rollout.ts parseRolloutSpec). */
+export function readRolloutBody(event: Pick<APIGatewayProxyEventV2, 'body' | 'isBase64Encoded'>, limit = MAX_REQUEST_BODY_BYTES): Record<string, unknown> {
+  return readJsonObject(event, {
+    limit,
+    shape: 'expected {"key", "layer", "value", "waves"?, "bakeSeconds"?, "alarm"?}',
+    allowed: ['key', 'layer', 'value', 'waves', 'bakeSeconds', 'alarm'],
+  });
+}
+
 /**
  * Query parameters of a route. Unknown names are refused, so a typo (`prefx=`) is a 400
  * rather than a silently different listing. HTTP API joins repeated names with commas,

@@ -8,15 +8,17 @@
  * - `tenant`: a tenant named by the path, the twins of `own` under `/v1/tenants/{tenantId}`;
  * - `platform`: the platform defaults (`/v1/defaults/{key}`);
  * - `segment`: a segment's defaults (`/v1/segments/{segment}/{key}`, `{segment}` = `plan=gold`);
- * - `registry`: the tenant registry (`/v1/tenants`, `/v1/tenants/{tenantId}`).
+ * - `registry`: the tenant registry (`/v1/tenants`, `/v1/tenants/{tenantId}`);
+ * - `rollouts`: staged rollouts of defaults (`/v1/rollouts`, `/v1/rollouts/{rolloutId}`,
+ *   `POST /v1/rollouts/{rolloutId}/{command}` with command pause, resume or rollback).
  *
  * Two rules keep the greedy `{key+}` from swallowing other routes:
  * - History of a layer lives under `/v1/history/`, named like the item's own path without its
  *   `/v1`: `/v1/history/defaults/{key}`, `/v1/history/segments/{segment}/{key}`. A key always
  *   starts with `<tag>:` and a tag has no `/`, so `defaults/...` and `segments/...` are never
  *   keys of `/v1/history/{key+}`; the longer literal route wins, as in API Gateway.
- * - Restore is `POST <item path>/restore`. POST is the only method of restore and no other route
- *   takes POST, so the route `POST /v1/config/{key+}` (and its twins and the layers') is restore
+ * - Restore is `POST <item path>/restore`. POST is the only method of restore and no other key route
+ *   takes POST (the rollouts' POSTs are under `/v1/rollouts`, never a key path), so the route `POST /v1/config/{key+}` (and its twins and the layers') is restore
  *   whenever its path ends in `/restore`, and the suffix is stripped to get the key; any other
  *   POST path is a 404. A key may itself end in `/restore` (`tenantconfig:a/restore`): GET, PUT
  *   and DELETE name it as usual, and it is restored with `POST .../tenantconfig:a/restore/restore`.
@@ -39,9 +41,13 @@ export type RouteName =
   | 'putTenant'
   | 'deleteTenant'
   | 'listTenants'
-  | 'evaluateFlag';
+  | 'evaluateFlag'
+  | 'startRollout'
+  | 'listRollouts'
+  | 'getRollout'
+  | 'commandRollout';
 type Method = 'GET' | 'PUT' | 'DELETE' | 'POST';
-export type RouteFamily = 'own' | 'tenant' | 'platform' | 'segment' | 'registry';
+export type RouteFamily = 'own' | 'tenant' | 'platform' | 'segment' | 'registry' | 'rollouts';
 
 interface RouteTemplate {
   /** As written in the API Gateway route key. */
@@ -79,7 +85,14 @@ export const ROUTE_TEMPLATES: readonly RouteTemplate[] = [
   { path: '/v1/history/segments/{segment}/{key+}', methods: { GET: 'getHistory' }, family: 'segment' },
   { path: '/v1/tenants', methods: { GET: 'listTenants' }, family: 'registry' },
   { path: TENANT_PREFIX, methods: { GET: 'getTenant', PUT: 'putTenant', DELETE: 'deleteTenant' }, family: 'registry' },
+  { path: '/v1/rollouts', methods: { GET: 'listRollouts', POST: 'startRollout' }, family: 'rollouts' },
+  { path: '/v1/rollouts/{rolloutId}', methods: { GET: 'getRollout' }, family: 'rollouts' },
+  { path: '/v1/rollouts/{rolloutId}/{command}', methods: { POST: 'commandRollout' }, family: 'rollouts' },
 ];
+
+/** The commands of `POST /v1/rollouts/{rolloutId}/{command}`. */
+export const ROLLOUT_COMMANDS = ['pause', 'resume', 'rollback'] as const;
+export type RolloutCommandName = (typeof ROLLOUT_COMMANDS)[number];
 
 /** The route keys the HTTP API declares, all behind the JWT authorizer (the local front keeps the same list). */
 export const ROUTE_KEYS: readonly string[] = ROUTE_TEMPLATES.flatMap((t) => Object.keys(t.methods).map((m) => `${m} ${t.path}`));
@@ -97,6 +110,10 @@ export interface MatchedRoute {
   readonly tenant?: TenantId;
   /** The raw `{segment}` of a segment route (`plan=gold`), decoded once; parsed by the handler against the schema. */
   readonly segment?: string;
+  /** The `{rolloutId}` of a rollout route, decoded once (the use case checks its syntax: 404 when malformed). */
+  readonly rolloutId?: string;
+  /** The command of `POST /v1/rollouts/{rolloutId}/{command}`. */
+  readonly command?: RolloutCommandName;
   /**
    * The path prefix of this route's items, for building Location: `/v1/config`,
    * `/v1/tenants/<id>/config`, `/v1/defaults`, `/v1/segments/<segment>` or `/v1/tenants`.
@@ -187,7 +204,7 @@ export function matchRoute(event: RouteEvent): MatchedRoute {
     const found = templateForPath(path);
     if (!found) {
       throw notFound(
-        `no route for ${printablePath(path)}: the API serves /v1/config, /v1/history/{key}, /v1/defaults, /v1/segments/{segment}, /v1/tenants and the twins under /v1/tenants/{tenantId}`,
+        `no route for ${printablePath(path)}: the API serves /v1/config, /v1/history/{key}, /v1/defaults, /v1/segments/{segment}, /v1/tenants, /v1/rollouts and the twins under /v1/tenants/{tenantId}`,
       );
     }
     ({ template, match } = found);
@@ -219,6 +236,15 @@ export function matchRoute(event: RouteEvent): MatchedRoute {
   const key = rawKey === undefined ? undefined : keyFromPath(rawKey, gatewayKey);
   const tenant = match.params.tenantId === undefined ? undefined : tenantFromPath(match.params.tenantId, gateway?.tenantId);
   const segment = match.params.segment === undefined ? undefined : segmentFromPath(match.params.segment, gateway?.segment);
+  const rolloutId = match.params.rolloutId === undefined ? undefined : segmentFromPath(match.params.rolloutId, gateway?.rolloutId);
+  let command: RolloutCommandName | undefined;
+  if (name === 'commandRollout') {
+    const raw = segmentFromPath(match.params.command ?? '', gateway?.command);
+    if (!(ROLLOUT_COMMANDS as readonly string[]).includes(raw)) {
+      throw notFound(`POST /v1/rollouts/{rolloutId}/{command} takes the command ${ROLLOUT_COMMANDS.join(', ')}`);
+    }
+    command = raw as RolloutCommandName;
+  }
   return {
     name,
     family: template.family,
@@ -227,6 +253,8 @@ export function matchRoute(event: RouteEvent): MatchedRoute {
     basePath,
     ...(tenant !== undefined ? { tenant } : {}),
     ...(segment !== undefined ? { segment } : {}),
+    ...(rolloutId !== undefined ? { rolloutId } : {}),
+    ...(command !== undefined ? { command } : {}),
     itemsPath: itemsPathOf(template.family, tenant, segment),
   };
 }
@@ -243,6 +271,8 @@ function itemsPathOf(family: RouteFamily, tenant: TenantId | undefined, segment:
       return `/v1/segments/${segment}`;
     case 'registry':
       return '/v1/tenants';
+    case 'rollouts':
+      return '/v1/rollouts';
   }
 }
 

@@ -22,6 +22,11 @@ import { DynamoDbTenantRegistry } from '../../adapters/dynamodb/dynamodb-tenant-
 import { TenantSchema } from '../../core/tenant-attributes';
 import type { TenantRegistry } from '../../core/tenant-registry';
 import { TenantService } from '../../core/tenant-service';
+import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import { CloudWatchAlarmStates } from '../../adapters/cloudwatch/cloudwatch-alarm-states';
+import { DynamoDbRolloutStore } from '../../adapters/dynamodb/dynamodb-rollout-store';
+import { RolloutService } from '../../core/rollout-service';
+import type { AlarmStates } from '../../core/rollout-store';
 
 /** SDK clients, injectable so tests and the local runtime can point them at local endpoints. */
 export interface AwsClients {
@@ -53,6 +58,8 @@ export interface ConfigApiDepsOptions {
   readonly tenants?: TenantRegistry;
   /** The tenant attribute schema. @default TenantSchema.default() (registry/tenants.json) */
   readonly tenantSchema?: TenantSchema;
+  /** Where rollouts read their alarms. @default CloudWatch (the standard AWS environment) */
+  readonly alarms?: AlarmStates;
 }
 
 export function buildConfigApiDeps(options: ConfigApiDepsOptions): ConfigApiDeps {
@@ -71,8 +78,31 @@ export function buildConfigApiDeps(options: ConfigApiDepsOptions): ConfigApiDeps
     logger,
     tenants: new TenantService(tenants, schema, pageTokens, options.reader),
     tenantSchema: schema,
+    rollouts: buildRolloutService({ service, schema, dynamodb: clients.dynamodb, tableName: env.tableName, alarms: options.alarms, logger }),
     offboarding: { router, registry: tenants, reader: options.reader },
   };
+}
+
+/**
+ * The rollouts' use cases over the service that writes the layers (so a wave is written like
+ * any default, through the cache): records in the tenant table, alarms from CloudWatch. The
+ * API and the rollout driver (lambda/rollout-driver) build it the same way.
+ */
+export function buildRolloutService(options: {
+  service: ConfigService;
+  schema: TenantSchema;
+  dynamodb: DynamoDBClient;
+  tableName: string;
+  alarms?: AlarmStates;
+  logger?: Logger;
+}): RolloutService {
+  return new RolloutService({
+    store: new DynamoDbRolloutStore({ client: options.dynamodb, tableName: options.tableName }),
+    alarms: options.alarms ?? new CloudWatchAlarmStates(new CloudWatchClient({})),
+    config: options.service,
+    schema: options.schema,
+    logger: options.logger,
+  });
 }
 
 /** Reads PAGE_TOKEN_SECRET_PARAMETER once (decrypted) when the secret is not given directly. */
