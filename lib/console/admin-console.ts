@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { Annotations, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as cloudfront from 'aws-cdk-lib/aws-cloudfront';
 import * as origins from 'aws-cdk-lib/aws-cloudfront-origins';
 import * as cognito from 'aws-cdk-lib/aws-cognito';
@@ -71,6 +71,12 @@ export class AdminConsole extends Construct {
     super(scope, id);
     this.props = props;
     this.built = existsSync(join(props.assetDir ?? DEFAULT_CONSOLE_DIST, 'index.html'));
+    if (!this.built) {
+      Annotations.of(this).addWarningV2(
+        'tenant-config:console-not-built',
+        'console/dist is missing: a placeholder page is deployed; run `npm run build` first.',
+      );
+    }
 
     // Not versioned: every deploy replaces the whole build from source (prune), so an old
     // version is a rebuild away and versions would only grow the bucket.

@@ -4,7 +4,7 @@
  * PKCE app client whose callback is the distribution, and CORS on the API for that origin only.
  */
 import { App, Stack } from 'aws-cdk-lib';
-import { Match, Template } from 'aws-cdk-lib/assertions';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as cognito from 'aws-cdk-lib/aws-cognito';
 import { AdminConsole } from '../../lib/console/admin-console';
 import { synthesize } from './support/synth';
@@ -104,6 +104,7 @@ describe('admin console', () => {
     const console = new AdminConsole(stack, 'Console', { name: 'bare', userPool: pool, authDomain: domain, assetDir: '/nonexistent/console-dist' });
     console.publish({ apiUrl: 'https://api.example.com/' });
     expect(console.built).toBe(false);
+    Annotations.fromStack(stack).hasWarning('/Bare/Console', Match.stringLikeRegexp('npm run build'));
     Template.fromStack(stack).resourceCountIs('Custom::CDKBucketDeployment', 1);
     expect(() => console.publish({ apiUrl: 'https://api.example.com/' })).toThrow(/once/);
   });
