@@ -10,7 +10,7 @@ const event = (routeKey: string, method: string, rawPath: string, extra: { stage
 });
 
 describe('config-api routes', () => {
-  it('declares exactly the route keys of docs/design.md §4.1 and §8.2', () => {
+  it('declares exactly the route keys of docs/design.md §4.1, §8.2 and §8.3', () => {
     expect([...ROUTE_KEYS].sort()).toEqual(
       [
         'GET /v1/config',
@@ -43,8 +43,32 @@ describe('config-api routes', () => {
         'GET /v1/tenants/{tenantId}',
         'PUT /v1/tenants/{tenantId}',
         'DELETE /v1/tenants/{tenantId}',
+        'GET /v1/rollouts',
+        'POST /v1/rollouts',
+        'GET /v1/rollouts/{rolloutId}',
+        'POST /v1/rollouts/{rolloutId}/{command}',
       ].sort(),
     );
+  });
+
+  it('routes the rollouts: the id and the command from the path, an unknown command 404', () => {
+    expect(
+      matchRoute(event('POST /v1/rollouts/{rolloutId}/{command}', 'POST', '/v1/rollouts/r-1/pause', { params: { rolloutId: 'r-1', command: 'pause' } })),
+    ).toMatchObject({
+      name: 'commandRollout',
+      family: 'rollouts',
+      rolloutId: 'r-1',
+      command: 'pause',
+    });
+    expect(matchRoute(event('GET /v1/rollouts/{rolloutId}', 'GET', '/v1/rollouts/r-1', { params: { rolloutId: 'r-1' } }))).toMatchObject({
+      name: 'getRollout',
+      rolloutId: 'r-1',
+    });
+    expect(() =>
+      matchRoute(event('POST /v1/rollouts/{rolloutId}/{command}', 'POST', '/v1/rollouts/r-1/explode', { params: { rolloutId: 'r-1', command: 'explode' } })),
+    ).toThrow(/pause, resume, rollback/);
+    // The same path with another template's parameters is ambiguous, never a different rollout.
+    expect(() => matchRoute(event('GET /v1/rollouts/{rolloutId}', 'GET', '/v1/rollouts/r-1', { params: { rolloutId: 'r-2' } }))).toThrow(/ambiguous/);
   });
 
   it('routes on a declared route key', () => {
