@@ -170,6 +170,18 @@ describeWithBrowser('admin console in Chromium (local system)', () => {
     await expect(arrival.textContent()).resolves.toContain('{"n":42}');
   });
 
+  it('runs under its Content-Security-Policy without a violation or a script error', async () => {
+    const page = await open('operator-alice');
+    const problems: string[] = [];
+    page.on('console', (m) => m.type() === 'error' && /Content.Security.Policy|Refused to/i.test(m.text()) && problems.push(m.text()));
+    page.on('pageerror', (e) => problems.push(e.message));
+    for (const view of ['#/tenants', '#/config/acme', '#/config/acme/key/tenantconfig:plan', '#/layers/plan=gold', '#/rollouts', '#/live']) {
+      await page.goto(`${rig.consoleUrl}${view}`);
+      await page.locator('h2.view-heading').waitFor();
+    }
+    expect(problems).toEqual([]);
+  });
+
   it('moves through the main navigation with the keyboard', async () => {
     const page = await open('operator-alice');
     await page.getByRole('link', { name: 'Tenants' }).focus();
