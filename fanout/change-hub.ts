@@ -43,6 +43,8 @@ export interface HubChange {
   previousLayerItem?: { readonly item?: ConfigItem };
   /** A change of the tenant's attributes: its layers before and after. */
   attributes?: AttributesChange;
+  /** A change of the tenant's attributes: its `@attributes` change, shared by the single-tenant streams that asked for attributes. */
+  attributesMessage?: WatchEvent;
 }
 
 export interface HubSubscriber {

@@ -24,10 +24,25 @@ interface LayerItems {
   readonly deleted: Map<string, number>;
 }
 
-/** What the process keeps of a tenant: its layers (interned) and the registry version they come from. */
+/** What the process keeps of a tenant: its layers (interned) and the registry record they come from. */
 interface TenantEntry {
   readonly layers: readonly Layer[];
   readonly version: number;
+  /** The registry attributes themselves, for streams that asked for them (`WatchRequest.include_attributes`). */
+  readonly attributes: Readonly<TenantAttributes>;
+  /** False when the registry holds no record of the tenant (never registered, or removed). */
+  readonly registered: boolean;
+  readonly updatedAt: string;
+  readonly updatedBy: string;
+}
+
+/** A tenant's registry attributes as the process holds them (see {@link FanoutLayers.attributesOf}). */
+export interface HeldAttributes {
+  readonly attributes: Readonly<TenantAttributes>;
+  readonly version: number;
+  readonly registered: boolean;
+  readonly updatedAt: string;
+  readonly updatedBy: string;
 }
 
 /** A tenant's layers before and after a change of its attributes. */
@@ -173,7 +188,11 @@ export class FanoutLayers {
           const held = this.tenants.get(tenant);
           // A live change read meanwhile is newer than or as new as this read.
           if (held && held.version >= (record?.version ?? 0)) return;
-          this.setTenant(tenant, record?.attributes ?? {}, record?.version ?? 0);
+          this.setTenant(tenant, record?.attributes ?? {}, record?.version ?? 0, {
+            registered: record !== undefined,
+            updatedAt: record?.updatedAt ?? '',
+            updatedBy: record?.updatedBy ?? '',
+          });
         },
         (error: unknown) => {
           this.loading.delete(tenant);
@@ -199,8 +218,13 @@ export class FanoutLayers {
         return undefined;
       }
     }
-    this.setTenant(event.tenant, attributes, event.version);
+    this.setTenant(event.tenant, attributes, event.version, { registered: !event.deleted, updatedAt: event.updatedAt, updatedBy: event.updatedBy });
     return { before, after: this.layersOf(event.tenant) };
+  }
+
+  /** The tenant's registry attributes, once known ({@link ensure}, or a live change); undefined before. */
+  attributesOf(tenant: string): HeldAttributes | undefined {
+    return this.tenants.get(tenant);
   }
 
   /** Where a source stands among these layers (0 = highest), -1 when it is not one of them. */
@@ -213,8 +237,13 @@ export class FanoutLayers {
     return names.indexOf(source);
   }
 
-  private setTenant(tenant: string, attributes: TenantAttributes, version: number): void {
-    this.tenants.set(tenant, { layers: this.internLayers(defaultLayersOf(attributes, this.deps.schema)), version });
+  private setTenant(tenant: string, attributes: TenantAttributes, version: number, record: Pick<TenantEntry, 'registered' | 'updatedAt' | 'updatedBy'>): void {
+    this.tenants.set(tenant, {
+      layers: this.internLayers(defaultLayersOf(attributes, this.deps.schema)),
+      version,
+      attributes: Object.freeze({ ...attributes }),
+      ...record,
+    });
   }
 
   private internLayers(layers: readonly Layer[]): readonly Layer[] {

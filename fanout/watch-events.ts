@@ -2,6 +2,7 @@
 import type { ChangeEvent } from '../core/change-log';
 import type { ConfigItem } from '../core/item';
 import type { EffectiveItem, Source } from '../core/layers';
+import { ATTRIBUTES_KEY } from '../core/tenant-registry';
 import type { Item } from '../proto/generated/tenantconfig/v1/Item';
 import type { WatchEvent } from '../proto/generated/tenantconfig/v1/WatchEvent';
 
@@ -111,6 +112,47 @@ export function effectiveChangeEvent(
           tenant_id: tenant,
           source: deleted.source,
         },
+  };
+}
+
+/** The source of a tenant's `@attributes` item or change (`WatchRequest.include_attributes`). */
+export const ATTRIBUTES_SOURCE = 'registry';
+
+/** A tenant's registry attributes as a snapshot item: key `@attributes`, value the attributes object, version the record's. */
+export function attributesWireItem(
+  tenant: string,
+  held: { attributes: Readonly<Record<string, string>>; version: number; updatedAt: string; updatedBy: string },
+): WireItem {
+  return {
+    key: ATTRIBUTES_KEY,
+    value_json: JSON.stringify(held.attributes),
+    version: held.version,
+    updated_at: held.updatedAt,
+    updated_by: held.updatedBy,
+    tenant_id: tenant,
+    source: ATTRIBUTES_SOURCE,
+  };
+}
+
+/** A change of a tenant's registry attributes; `attributes` undefined: the tenant left the registry (a delete). */
+export function attributesChangeEvent(
+  tenant: string,
+  cursor: string,
+  held: { attributes?: Readonly<Record<string, string>>; version: number; updatedAt: string; updatedBy: string },
+): WatchEvent {
+  return {
+    event: 'change',
+    change: {
+      key: ATTRIBUTES_KEY,
+      value_json: held.attributes ? JSON.stringify(held.attributes) : '',
+      version: held.version,
+      deleted: held.attributes === undefined,
+      cursor,
+      updated_at: held.updatedAt,
+      updated_by: held.updatedBy,
+      tenant_id: tenant,
+      source: ATTRIBUTES_SOURCE,
+    },
   };
 }
 

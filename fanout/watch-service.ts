@@ -217,7 +217,9 @@ export class WatchService {
         }
       };
       call.accepted?.();
-      await stream.run({ principal, tenants, expiresAtMs: watcher.expiresAtMs, prefixes, mayReadTag, resume, pagedSnapshot, trace });
+      // Attributes only of the tenants resolved above: those the principal may follow.
+      const includeAttributes = call.request.include_attributes === true;
+      await stream.run({ principal, tenants, expiresAtMs: watcher.expiresAtMs, prefixes, mayReadTag, resume, pagedSnapshot, trace, includeAttributes });
       trace?.end();
     } catch (error) {
       trace?.end(error);

@@ -27,5 +27,6 @@ export function watchRequestOf(query: URLSearchParams, headers: IncomingHttpHead
   if (cursors.length > 1) throw new InvalidRequestError("'cursor' may be given once");
   const lastEventId = headers['last-event-id'];
   const cursor = (typeof lastEventId === 'string' && lastEventId.trim() !== '' ? lastEventId : (cursors[0] ?? '')).trim();
-  return { tenants, prefixes, resume_cursor: cursor, paged_snapshots: true };
+  // Browsers evaluate no flags: the registry attributes (WatchRequest.include_attributes) are not asked for.
+  return { tenants, prefixes, resume_cursor: cursor, paged_snapshots: true, include_attributes: false };
 }

@@ -260,7 +260,8 @@ export async function startHarness(options: FanoutHarnessOptions = {}): Promise<
       verifier: createJwtVerifier({ issuer: LOCAL_ISSUER, audience: [LOCAL_CLIENT_ID], anyServiceClient: options.anyServiceClient, jwks: signer.jwks }),
       changeLog: options.changeLog ? options.changeLog(store.log) : store.log,
       snapshots: options.snapshots ? options.snapshots(baseSnapshots) : baseSnapshots,
-      tenants: backendTenantDirectory([backend]),
+      // As deployed (fanout/main.ts): with the registry, registered tenants without keys of their own are in a "*" snapshot too.
+      tenants: backendTenantDirectory([backend], options.layers ? tenants : undefined),
       layers,
       registry,
       metrics: metrics as FanoutMetrics,

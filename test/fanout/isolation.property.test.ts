@@ -3,7 +3,9 @@
  * lists, a stream never delivers an item or a change of a tenant the principal may not read,
  * nor of a secret tag it may not read; and every change of a followed tenant and readable tag
  * arrives, in order per key, with the right tenant_id. Real server; both ways in, each scenario
- * through each: a gRPC client, and `GET /v1/events` read as a browser reads it (SSE).
+ * through each: a gRPC client, and `GET /v1/events` read as a browser reads it (SSE). The gRPC
+ * client asks for the tenants' registry attributes (`include_attributes`): it gets those of the
+ * followed tenants only, as registered before and after each move; SSE never gets any.
  */
 import fc from 'fast-check';
 import { SCOPES } from '../../core/principal';
@@ -34,6 +36,10 @@ const scenario = fc
     all: fc.boolean(),
     before: fc.array(write, { maxLength: 8 }),
     live: fc.array(write, { maxLength: 10 }),
+    /** Each tenant's plan in the registry before the stream (null: not registered). */
+    plans: fc.array(fc.option(fc.constantFrom('gold', 'free'), { nil: null }), { minLength: TENANTS, maxLength: TENANTS }),
+    /** Registry changes while the stream is live. */
+    moves: fc.array(fc.record({ tenant: fc.integer({ min: 0, max: TENANTS - 1 }), plan: fc.constantFrom('gold', 'free', 'silver') }), { maxLength: 4 }),
   })
   .map((s) => ({ ...s, all: s.kind !== 'reader' && s.kind !== 'admin' && s.all }));
 
@@ -48,7 +54,7 @@ describe('Watch isolation (property)', () => {
   let h: FanoutHarness;
   let runs = 0;
   beforeAll(async () => {
-    h = await startHarness({ anyServiceClient: true, watch: { heartbeatIntervalMs: 60_000 }, events: {} });
+    h = await startHarness({ anyServiceClient: true, layers: true, watch: { heartbeatIntervalMs: 60_000 }, events: {} });
   });
   afterAll(() => h.close());
 
@@ -76,7 +82,13 @@ describe('Watch isolation (property)', () => {
           await h.writer.put(tenantIds[w.tenant], `${w.tag}:${w.name}`, w.value);
           state.set(`${tenantIds[w.tenant]}/${w.tag}:${w.name}`, w.value);
         }
-        const watch = h.watch(tokenOf[s.kind](), { tenants: requested, paged_snapshots: true });
+        const plans = new Map<string, string>();
+        for (const [i, plan] of s.plans.entries()) {
+          if (plan === null) continue;
+          await h.writer.setAttributes(tenantIds[i], { plan });
+          plans.set(tenantIds[i], plan);
+        }
+        const watch = h.watch(tokenOf[s.kind](), { tenants: requested, paged_snapshots: true, include_attributes: true });
         const query = requested.length > 0 ? `?tenants=${encodeURIComponent(requested.join(','))}` : '';
         const sse = new SseRecorder(`${h.eventsUrl}/v1/events${query}`, { token: tokenOf[s.kind]() });
         await watch.until((r) => r.snapshots.some((p) => !p.more), 5000, 'the snapshot');
@@ -84,6 +96,11 @@ describe('Watch isolation (property)', () => {
 
         // Act: writes to every tenant of the run, then an end marker per followed tenant.
         for (const w of s.live) await h.writer.put(tenantIds[w.tenant], `${w.tag}:${w.name}`, w.value);
+        const moved = new Map<string, string>();
+        for (const m of s.moves) {
+          await h.writer.setAttributes(tenantIds[m.tenant], { plan: m.plan });
+          moved.set(tenantIds[m.tenant], m.plan);
+        }
         for (const t of followed) await h.writer.put(t, 'tenantconfig:zz-end', runs);
         const ended = (seen: Array<{ tenant: string; key: string }>) =>
           [...followed].every((t) => seen.some((c) => c.tenant === t && c.key === 'tenantconfig:zz-end'));
@@ -91,6 +108,30 @@ describe('Watch isolation (property)', () => {
         await sse.until((r) => ended(r.changes.map((c) => ({ tenant: c.tenantId, key: c.key }))), 5000, 'every end marker over SSE');
         watch.cancel();
         sse.cancel();
+
+        // Attributes: the followed tenants' only, over gRPC (asked for); none over SSE (never asked).
+        const ATTRIBUTES = '@attributes';
+        const attributeItems = watch.snapshots.flatMap((p) => p.items).filter((i) => i.key === ATTRIBUTES && ours(i.tenant_id));
+        const attributeChanges = watch.changes.filter((c) => c.key === ATTRIBUTES && ours(c.tenant_id));
+        for (const x of [...attributeItems, ...attributeChanges]) {
+          expect({ tenant: x.tenant_id, followed: followed.has(x.tenant_id) }).toEqual({ tenant: x.tenant_id, followed: true });
+        }
+        expect(attributeItems.map((i) => `${i.tenant_id}=${i.value_json}`).sort()).toEqual(
+          [...plans]
+            .filter(([t]) => followed.has(t))
+            .map(([t, plan]) => `${t}=${JSON.stringify({ plan })}`)
+            .sort(),
+        );
+        const lastChange = new Map(attributeChanges.map((c) => [c.tenant_id, c.value_json]));
+        expect(Object.fromEntries([...lastChange].sort())).toEqual(
+          Object.fromEntries(
+            [...moved]
+              .filter(([t]) => followed.has(t))
+              .map(([t, plan]) => [t, JSON.stringify({ plan })])
+              .sort(),
+          ),
+        );
+        expect([...sse.snapshotItems, ...sse.changes].filter((x) => x.key === ATTRIBUTES)).toEqual([]);
 
         // Assert, for each way in: nothing of another tenant of the run, nor of a tag it may not read.
         const received: Record<string, { items: Seen[]; changes: Seen[] }> = {
@@ -118,8 +159,8 @@ describe('Watch isolation (property)', () => {
           .map((w) => ({ tenant: tenantIds[w.tenant], key: `${w.tag}:${w.name}`, value: w.value }))
           .filter((w) => followed.has(w.tenant) && readable(w.key.split(':')[0]));
         for (const [way, got] of Object.entries(received)) {
-          const items = got.items.filter((i) => ours(i.tenant));
-          const changes = got.changes.filter((c) => ours(c.tenant) && c.key !== 'tenantconfig:zz-end');
+          const items = got.items.filter((i) => ours(i.tenant) && i.key !== '@attributes');
+          const changes = got.changes.filter((c) => ours(c.tenant) && c.key !== 'tenantconfig:zz-end' && c.key !== '@attributes');
           for (const x of [...items, ...changes]) {
             expect({ way, tenant: x.tenant, followed: followed.has(x.tenant) }).toEqual({ way, tenant: x.tenant, followed: true });
             expect({ way, key: x.key, readable: readable(x.key.split(':')[0]) }).toEqual({ way, key: x.key, readable: true });
