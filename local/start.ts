@@ -54,6 +54,8 @@ Tenant configuration service — running locally
   Change events     DynamoDB stream records (Pipe → config-changes bus) and Parameter Store Change events
                     (default bus) → cache-refresh → cache + change log, for writes by any client
   Fanout            gRPC Watch on ${e.grpc} reads the change log (one reader, in-memory fan-out)
+  Rollouts          ${e.http}/v1/rollouts (operators); the driver ticks every 250 ms;
+                    alarms: curl -X PUT ${e.http}/local/alarms/<name> -d '{"state":"ALARM"}'
   Region            ${e.region}
   Endpoints file    ${relative(process.cwd(), system.endpointsFile)}
 
