@@ -70,7 +70,6 @@ export class ConfigClient implements ConfigReader {
   private readonly tenantSet?: TenantSet;
   private readonly follower?: OnDemandFollower;
   private readonly viewHost?: TenantViewHost;
-  private readonly tenantAttributes = new Map<string, Readonly<Record<string, string>>>();
   private userTokenVerifier?: UserTokenVerifier;
   /** False until a first state (stream, HTTP or file) is held: that first state is loaded silently. */
   private stateLoaded = false;
@@ -322,15 +321,16 @@ export class ConfigClient implements ConfigReader {
     return this.tenantSet ? this.applyTenantChange(tenantId as string, change) : this.applyChange(change);
   }
 
-  /** A test double's status. */
   /**
-   * A tenant's registry attributes, for flag rules on `tenant.<name>`. The Watch stream does not
-   * carry them yet (docs/design.md §8.3, "8.3 built: flags"): the test client sets them.
+   * A test double's registry attributes of a tenant, for flag rules on `tenant.<name>` (a live
+   * client gets them from the stream: `WatchRequest.include_attributes`). Multi-tenant clients only:
+   * a single-tenant client evaluates no flags.
    */
   protected applyTenantAttributes(tenantId: string, attributes: Readonly<Record<string, string>>): void {
-    this.tenantAttributes.set(tenantId, Object.freeze({ ...attributes }));
+    this.tenantSet?.setLocalAttributes(tenantId, attributes);
   }
 
+  /** A test double's status. */
   protected forceStatus(status: ConfigClientStatus, reason?: string): void {
     this.tracker.force(status, reason);
   }
@@ -405,17 +405,18 @@ export class ConfigClient implements ConfigReader {
       isLoaded: (id) => tenants.isLoaded(id),
       ready: (id) => (this.closed ? Promise.reject(new ConfigClientClosedError()) : tenants.ready(id)),
       onChange: (id, listener, prefix) => tenants.onChange(id, listener, prefix),
-      attributes: (id) => this.tenantAttributes.get(id) ?? NO_ATTRIBUTES,
+      attributes: (id) => tenants.attributesOf(id) ?? NO_ATTRIBUTES,
+      onAttributesChange: (id, listener) => tenants.onAttributesChange(id, listener),
     };
   }
 
   /** How the connection's news becomes status, state and fallbacks. */
   private watchSink(): WatchSink {
     return {
-      snapshot: (items, tenants) => {
+      snapshot: (items, tenants, attributes) => {
         if (this.tenantSet) {
           this.stateLoaded = true;
-          this.tenantSet.applySnapshot(items, tenants);
+          this.tenantSet.applySnapshot(items, tenants, attributes);
           return;
         }
         this.replaceState(
@@ -428,6 +429,8 @@ export class ConfigClient implements ConfigReader {
         if (this.tenantSet) this.applyTenantChange(tenantId, change);
         else this.applyChange(change);
       },
+      // Kept per tenant beside its keys, for the views' flags; a single-tenant client evaluates no flags.
+      attributes: (update) => this.tenantSet?.applyAttributes(update),
       up: () => {
         // The stream is the truth again: an HTTP load under way would only be thrown away.
         this.poller?.stop();

@@ -135,11 +135,14 @@ export class OnDemandFollower {
           this.tenants.applySnapshot(
             event.items,
             joined.map((e) => e.id),
+            event.attributes,
           );
           this.dropOverflow(new Set(joined));
           this.widen(join);
         } else if (event.kind === 'change' && join.snapshotIn) {
           this.tenants.applyChange(event.tenantId, event.change);
+        } else if (event.kind === 'attributes' && join.snapshotIn) {
+          this.tenants.applyAttributes(event.update);
         }
       },
       ended: (status) => this.sideEnded(join, status),

@@ -17,6 +17,8 @@ export interface TenantViewHost {
   onChange(tenantId: string, listener: ChangeListener, prefix?: string): () => void;
   /** The tenant's registry attributes (`tenant.<name>` in flag rules); `{}` when the client holds none. */
   attributes(tenantId: string): Readonly<Record<string, string>>;
+  /** Listens to changes of the tenant's registry attributes. */
+  onAttributesChange(tenantId: string, listener: (attributes: Readonly<Record<string, string>>) => void): () => void;
 }
 
 export class TenantView implements ConfigReader {
@@ -83,6 +85,21 @@ export class TenantView implements ConfigReader {
    */
   onChange<T = unknown>(listener: ChangeListener<T>, filter: { prefix?: string } = {}): () => void {
     return this.host.onChange(this.tenantId, listener as ChangeListener, filter.prefix);
+  }
+
+  /**
+   * The tenant's registry attributes (`{"plan": "gold", ...}`), as the stream delivers them: what
+   * flag rules on `tenant.<name>` read. Not configuration keys: never in `keys`, `get` or `onChange`.
+   * `{}` for a tenant not registered, or not loaded yet.
+   */
+  get attributes(): Readonly<Record<string, string>> {
+    this.host.used(this.tenantId);
+    return this.host.attributes(this.tenantId);
+  }
+
+  /** Calls `listener` whenever the tenant's registry attributes change (flag answers on `tenant.*` may then change). Returns the unsubscribe function. */
+  onAttributesChange(listener: (attributes: Readonly<Record<string, string>>) => void): () => void {
+    return this.host.onAttributesChange(this.tenantId, listener);
   }
 
   /**

@@ -2,7 +2,9 @@
  * One Watch call: opens it with the token, decodes the wire events (JSON values, oneof) into
  * what the client applies, and reports its end once, through the call's `status`. It asks for
  * paged snapshots (no single message has to hold a big tenant) and hands on a snapshot only once
- * its last page is in, as one whole state.
+ * its last page is in, as one whole state. It also asks for the tenants' registry attributes
+ * (`include_attributes`): their `@attributes` items and changes are decoded apart from the keys,
+ * so they never reach a store of configuration.
  */
 import * as grpc from '@grpc/grpc-js';
 import type { ConfigWatchClient } from '../proto/generated/tenantconfig/v1/ConfigWatch';
@@ -19,9 +21,27 @@ export interface TenantItem {
   readonly item: ClientItem;
 }
 
+/** The key the service sends a tenant's registry attributes under (not a configuration key: tags start with a letter). */
+export const ATTRIBUTES_KEY = '@attributes';
+
+/** A tenant's registry attributes as the stream sends them; `attributes` absent: the tenant left the registry. */
+export interface TenantAttributesUpdate {
+  readonly tenantId: string;
+  readonly attributes?: Readonly<Record<string, string>>;
+  readonly version: number;
+}
+
 export type DecodedEvent =
-  | { readonly kind: 'snapshot'; readonly items: TenantItem[]; readonly cursor: string; readonly reason: SnapshotReason }
+  | {
+      readonly kind: 'snapshot';
+      readonly items: TenantItem[];
+      /** The registry attributes of the snapshot's tenants that have any (a tenant without: none). */
+      readonly attributes: TenantAttributesUpdate[];
+      readonly cursor: string;
+      readonly reason: SnapshotReason;
+    }
   | { readonly kind: 'change'; readonly change: IncomingChange; readonly tenantId: string; readonly cursor: string }
+  | { readonly kind: 'attributes'; readonly update: TenantAttributesUpdate; readonly cursor: string }
   /** A heartbeat, or a change that could not be decoded: either way only the cursor moves. */
   | { readonly kind: 'cursor'; readonly cursor: string }
   | { readonly kind: 'reconnect'; readonly reason: string };
@@ -50,12 +70,20 @@ export function openWatch(client: ConfigWatchClient, params: WatchRequestParams,
   const metadata = new grpc.Metadata();
   metadata.set('authorization', `Bearer ${params.token}`);
   const call = client.Watch(
-    { prefixes: [...params.prefixes], resume_cursor: params.resumeCursor ?? '', paged_snapshots: true, tenants: [...(params.tenants ?? [])] },
+    {
+      prefixes: [...params.prefixes],
+      resume_cursor: params.resumeCursor ?? '',
+      paged_snapshots: true,
+      tenants: [...(params.tenants ?? [])],
+      // One small item per tenant, for flag rules on tenant.<attribute>; a server that predates the field ignores it.
+      include_attributes: true,
+    },
     metadata,
   );
   let accepted = false;
   /** Items of the pages of a snapshot received so far; the state is replaced only by the whole. */
   let pages: TenantItem[] = [];
+  let pageAttributes: TenantAttributesUpdate[] = [];
   const accept = (): void => {
     if (accepted) return;
     accepted = true;
@@ -67,12 +95,15 @@ export function openWatch(client: ConfigWatchClient, params: WatchRequestParams,
     const decoded = decodeEvent(event, logger);
     if (decoded?.kind === 'snapshot' && event.snapshot?.more) {
       pages.push(...decoded.items);
+      pageAttributes.push(...decoded.attributes);
       return;
     }
-    if (decoded?.kind === 'snapshot' && pages.length > 0) {
+    if (decoded?.kind === 'snapshot' && (pages.length > 0 || pageAttributes.length > 0)) {
       const items = pages.concat(decoded.items);
+      const attributes = pageAttributes.concat(decoded.attributes);
       pages = [];
-      handlers.event({ ...decoded, items });
+      pageAttributes = [];
+      handlers.event({ ...decoded, items, attributes });
       return;
     }
     if (decoded) handlers.event(decoded);
@@ -108,17 +139,45 @@ function decodeItem(item: Item__Output, logger: ConfigClientLogger): TenantItem 
   };
 }
 
+/** An `@attributes` value: an object of strings, else undefined (logged, ignored). */
+function decodeAttributes(valueJson: string, tenantId: string, logger: ConfigClientLogger): Readonly<Record<string, string>> | undefined {
+  const parsed = parseJson(valueJson, ATTRIBUTES_KEY, logger);
+  if (!parsed.ok) return undefined;
+  const value = parsed.value;
+  if (value === null || typeof value !== 'object' || Array.isArray(value) || Object.values(value).some((v) => typeof v !== 'string')) {
+    logger.error('config-client: the service sent tenant attributes that are not an object of strings; ignored', { tenantId });
+    return undefined;
+  }
+  return Object.freeze({ ...(value as Record<string, string>) });
+}
+
 export function decodeEvent(event: WatchEvent__Output, logger: ConfigClientLogger): DecodedEvent | undefined {
   switch (event.event) {
     case 'snapshot': {
       const snapshot = event.snapshot;
       if (!snapshot) return undefined;
-      const items = snapshot.items.map((i) => decodeItem(i, logger)).filter((i): i is TenantItem => i !== undefined);
-      return { kind: 'snapshot', items, cursor: snapshot.cursor, reason: snapshot.reason };
+      const attributes: TenantAttributesUpdate[] = [];
+      const items: TenantItem[] = [];
+      for (const raw of snapshot.items) {
+        if (raw.key === ATTRIBUTES_KEY) {
+          const decoded = decodeAttributes(raw.value_json, raw.tenant_id, logger);
+          if (decoded) attributes.push({ tenantId: raw.tenant_id, attributes: decoded, version: Number(raw.version) });
+          continue;
+        }
+        const item = decodeItem(raw, logger);
+        if (item) items.push(item);
+      }
+      return { kind: 'snapshot', items, attributes, cursor: snapshot.cursor, reason: snapshot.reason };
     }
     case 'change': {
       const c = event.change;
       if (!c) return undefined;
+      if (c.key === ATTRIBUTES_KEY) {
+        const update = { tenantId: c.tenant_id, version: Number(c.version) };
+        if (c.deleted) return { kind: 'attributes', cursor: c.cursor, update };
+        const attributes = decodeAttributes(c.value_json, c.tenant_id, logger);
+        return attributes ? { kind: 'attributes', cursor: c.cursor, update: { ...update, attributes } } : { kind: 'cursor', cursor: c.cursor };
+      }
       if (c.deleted) {
         return {
           kind: 'change',

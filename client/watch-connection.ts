@@ -17,7 +17,7 @@ import { ConfigClientAuthError, ConfigClientPermissionError } from './errors';
 import type { ResolvedOptions } from './options';
 import { errorMessage, fetchToken } from './token';
 import type { ReconnectEvent } from './types';
-import { openWatch, type DecodedEvent, type TenantItem, type WatchCall } from './watch-call';
+import { openWatch, type DecodedEvent, type TenantAttributesUpdate, type TenantItem, type WatchCall } from './watch-call';
 
 const CHANNEL_OPTIONS: grpc.ChannelOptions = {
   // Pings on the open stream notice a dead peer within ~80 s, and keep an NLB (350 s idle
@@ -36,9 +36,11 @@ export interface WatchSink {
    * A snapshot arrived: it replaces the state held of the tenants the request named (`tenants`;
    * empty for the token's own, `*` for all). The cursor is already updated.
    */
-  snapshot(items: readonly TenantItem[], tenants: readonly string[]): void;
+  snapshot(items: readonly TenantItem[], tenants: readonly string[], attributes: readonly TenantAttributesUpdate[]): void;
   /** A change arrived, in log order. */
   change(change: IncomingChange, tenantId: string): void;
+  /** A tenant's registry attributes changed (kept apart from its keys). */
+  attributes(update: TenantAttributesUpdate): void;
   /** The stream is up and its state applied (a snapshot, or a resume the server accepted). */
   up(): void;
   /** The stream that was up is gone. Whether that is an outage comes next (`interrupted`, `attemptFailed`), or not at all for a planned reconnect. */
@@ -356,12 +358,16 @@ export class WatchConnection {
         }
         // A snapshot without a cursor (an empty log) leaves nothing to resume from: the next attempt asks for a snapshot.
         this.cursorHeld = event.cursor || undefined;
-        this.sink.snapshot(event.items, attempt.tenants);
+        this.sink.snapshot(event.items, attempt.tenants, event.attributes);
         this.goLive();
         this.reissued(attempt);
         return;
       case 'change':
         this.sink.change(event.change, event.tenantId);
+        if (event.cursor) this.cursorHeld = event.cursor;
+        return;
+      case 'attributes':
+        this.sink.attributes(event.update);
         if (event.cursor) this.cursorHeld = event.cursor;
         return;
       case 'cursor':

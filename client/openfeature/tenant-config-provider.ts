@@ -3,7 +3,8 @@
  * evaluated in process from the client's live copy, by the same evaluator as the API, so a flag
  * costs no request. Status follows the client's first state (the SDK answers PROVIDER_NOT_READY
  * until `initialize` resolves), and a change of a `flags:` key emits ConfigurationChanged with the
- * flag in `flagsChanged`. Works on a multi-tenant client (the tenant comes from the evaluation
+ * flag in `flagsChanged` (and a change of the tenant's registry attributes, which rules on
+ * `tenant.<name>` read, emits it without `flagsChanged`: any flag may answer otherwise). Works on a multi-tenant client (the tenant comes from the evaluation
  * context's `tenantId`) or on one tenant's view.
  *
  * It reaches the client by its shape, never `instanceof`: this entry is bundled apart from the
@@ -33,6 +34,8 @@ export interface FlagView {
   readonly tenantId: string;
   flagDetails<T>(name: string, fallback: T, context?: FlagEvaluationContext, expectedType?: FlagValueType): FlagDetails<T>;
   onChange(listener: ChangeListener, filter?: { prefix?: string }): () => void;
+  /** The tenant's registry attributes changed: rules on `tenant.<name>` may answer otherwise (absent on an older view). */
+  onAttributesChange?(listener: () => void): () => void;
   ready(): Promise<unknown>;
 }
 
@@ -144,6 +147,12 @@ export class TenantConfigProvider implements Provider {
       },
       { prefix: 'flags:' },
     );
-    this.watched.set(view.tenantId, unsubscribe);
+    const unsubscribeAttributes = view.onAttributesChange?.(() => {
+      this.events.emit(ProviderEvents.ConfigurationChanged, { metadata: { tenantId: view.tenantId, attributesChanged: true } });
+    });
+    this.watched.set(view.tenantId, () => {
+      unsubscribe();
+      unsubscribeAttributes?.();
+    });
   }
 }
