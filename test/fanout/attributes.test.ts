@@ -4,6 +4,7 @@
  * change of that key whenever they change; a stream that does not ask gets neither, and no
  * stream ever gets another tenant's. Real server, real gRPC clients, in-memory stores.
  */
+import type { ChangeLog } from '../../core/change-log';
 import { harnessPerSuite, type FanoutHarness, type WatchRecorder } from './harness';
 
 const ATTRIBUTES = '@attributes';
@@ -108,5 +109,60 @@ describe('Watch with include_attributes', () => {
     expect(resumed.snapshots).toEqual([]);
     expect(new Set(attributeChanges(resumed).map((c) => c.value_json))).toEqual(new Set(['{"plan":"free"}']));
     resumed.cancel();
+  });
+});
+
+describe('Watch with include_attributes while the hub trails the log', () => {
+  /** While `held`, the hub's batches wait here: the log's head is ahead of what the process's memory holds. */
+  let held = false;
+  const waiting: Array<() => void> = [];
+  let harness: FanoutHarness;
+  harnessPerSuite(
+    {
+      layers: true,
+      changeLog: (inner) =>
+        new Proxy(inner, {
+          get(target, property) {
+            if (property === 'follow') {
+              const follow: ChangeLog['follow'] = (start, onBatch, options) =>
+                target.follow(
+                  start,
+                  (events) => {
+                    if (!held) return onBatch(events);
+                    waiting.push(() => void onBatch(events));
+                  },
+                  options,
+                );
+              return follow;
+            }
+            const value: unknown = Reflect.get(target, property, target);
+            return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+          },
+        }),
+    },
+    (started) => (harness = started),
+  );
+  const h = () => harness;
+
+  it('a change the snapshot’s attributes (from memory) predate reaches the stream, though its cursor is before the snapshot’s', async () => {
+    // Arrange: the process knows acme as gold
+    await h().writer.setAttributes('attr-race', { plan: 'gold' });
+    const first = h().watch(h().token('attr-race'), { include_attributes: true });
+    await first.until(live);
+    first.cancel();
+    held = true;
+    await h().writer.setAttributes('attr-race', { plan: 'pro' });
+
+    // Act: a snapshot taken at a head past the change, while the memory still says gold
+    const r = h().watch(h().token('attr-race'), { include_attributes: true });
+    await r.until(live);
+    held = false;
+    for (const release of waiting.splice(0)) release();
+    await r.until((x) => attributeChanges(x).length > 0);
+
+    // Assert
+    expect(attributeItems(r).map((i) => value(i.value_json))).toEqual([{ plan: 'gold' }]);
+    expect(attributeChanges(r).map((c) => [value(c.value_json), c.version])).toEqual([[{ plan: 'pro' }, 2]]);
+    r.cancel();
   });
 });
