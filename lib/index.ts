@@ -9,6 +9,7 @@ export { TenantConfigRuntime, type TenantConfigRuntimeProps } from './service/te
 export {
   ConfigNetwork,
   ConfigVpcEndpoints,
+  DEFAULT_INTERFACE_ENDPOINTS,
   serviceSubnetsOf,
   type ConfigNetworkProps,
   type ConfigVpcEndpointsProps,
@@ -31,6 +32,7 @@ export { AdminConsole, type AdminConsoleProps, type AdminConsoleSettings } from 
 export { ChangeEvents } from './service/change-events';
 export { FanoutService, type FanoutServiceProps } from './service/fanout-service';
 export { Monitoring } from './service/monitoring';
+export { RolloutDriver, type RolloutDriverProps } from './service/rollout-driver';
 export { StoreAccess } from './service/store-access';
 export { ServiceFunction, type ServiceFunctionProps } from './common/service-function';
 export { readStageConfig, StageConfigError, type StageConfig } from './config/stage-config';

@@ -15,8 +15,7 @@ export interface ConfigNetworkProps {
   readonly maxAzs?: number;
   /**
    * Interface endpoints in the isolated subnets, for the Lambdas that have no route out.
-   * @default SSM only: Parameter Store, and the secrets too, which the runtime reads through
-   * Parameter Store's `/aws/reference/secretsmanager/…` references
+   * @default DEFAULT_INTERFACE_ENDPOINTS
    */
   readonly interfaceEndpoints?: readonly ec2.InterfaceVpcEndpointAwsService[];
   /** @default RetentionDays.ONE_MONTH */
@@ -24,6 +23,17 @@ export interface ConfigNetworkProps {
   /** @default '10.40.0.0/16' */
   readonly cidr?: string;
 }
+
+/**
+ * What the functions in isolated subnets call besides the gateway services: SSM (Parameter
+ * Store, and the secrets too, which the runtime reads through Parameter Store's
+ * `/aws/reference/secretsmanager/…` references) and CloudWatch's `monitoring` API (the rollout
+ * driver and the config-api read alarm states with DescribeAlarms).
+ */
+export const DEFAULT_INTERFACE_ENDPOINTS: readonly ec2.InterfaceVpcEndpointAwsService[] = [
+  ec2.InterfaceVpcEndpointAwsService.SSM,
+  ec2.InterfaceVpcEndpointAwsService.CLOUDWATCH_MONITORING,
+];
 
 /**
  * The VPC and its paths to AWS services.
@@ -75,7 +85,7 @@ export class ConfigNetwork extends Construct {
       },
     });
 
-    const endpoints = props.interfaceEndpoints ?? [ec2.InterfaceVpcEndpointAwsService.SSM];
+    const endpoints = props.interfaceEndpoints ?? DEFAULT_INTERFACE_ENDPOINTS;
     for (const service of endpoints) {
       // Private DNS makes the regional service name resolve here for every subnet of the VPC.
       const endpoint = this.vpc.addInterfaceEndpoint(endpointId(service), {
@@ -128,7 +138,7 @@ export interface ConfigVpcEndpointsProps {
   readonly cidr?: string;
   /** Subnets of the interface endpoints' network interfaces. @default serviceSubnetsOf(vpc).functions */
   readonly subnets?: ec2.SubnetSelection;
-  /** @default SSM only, as {@link ConfigNetworkProps.interfaceEndpoints} */
+  /** @default DEFAULT_INTERFACE_ENDPOINTS, as {@link ConfigNetworkProps.interfaceEndpoints} */
   readonly interfaceEndpoints?: readonly ec2.InterfaceVpcEndpointAwsService[];
   /** Add the DynamoDB and S3 gateway endpoints. Turn off if the VPC already has them (a route table takes one per service). @default true */
   readonly gatewayEndpoints?: boolean;
@@ -136,8 +146,8 @@ export interface ConfigVpcEndpointsProps {
 
 /**
  * The endpoints the service needs, added to a VPC it did not build: gateway endpoints for
- * DynamoDB and S3 (free; table traffic and image layers stay off the NAT) and the SSM interface
- * endpoint, which functions in isolated subnets need to reach Parameter Store and the secrets.
+ * DynamoDB and S3 (free; table traffic and image layers stay off the NAT) and the interface
+ * endpoints functions in isolated subnets need (DEFAULT_INTERFACE_ENDPOINTS).
  */
 export class ConfigVpcEndpoints extends Construct {
   constructor(scope: Construct, id: string, props: ConfigVpcEndpointsProps) {
@@ -148,7 +158,7 @@ export class ConfigVpcEndpoints extends Construct {
       new ec2.GatewayVpcEndpoint(this, 'S3', { vpc, service: ec2.GatewayVpcEndpointAwsService.S3 });
     }
     const subnets = props.subnets ?? serviceSubnetsOf(vpc).functions;
-    for (const service of props.interfaceEndpoints ?? [ec2.InterfaceVpcEndpointAwsService.SSM]) {
+    for (const service of props.interfaceEndpoints ?? DEFAULT_INTERFACE_ENDPOINTS) {
       const endpoint = new ec2.InterfaceVpcEndpoint(this, endpointId(service), { vpc, service, subnets, privateDnsEnabled: true, open: false });
       const cidr = props.cidr ?? vpc.vpcCidrBlock;
       endpoint.connections.allowFrom(ec2.Peer.ipv4(cidr), ec2.Port.tcp(443), 'HTTPS from inside the VPC');

@@ -42,6 +42,10 @@ export const CONFIG_API_ROUTES: ReadonlyArray<{ readonly path: string; readonly 
   // The tenant registry (operators only); DELETE offboards.
   { path: '/v1/tenants', methods: [GET] },
   { path: '/v1/tenants/{tenantId}', methods: [GET, PUT, DELETE] },
+  // Staged rollouts of defaults (operators only): start and list, read, pause|resume|rollback.
+  { path: '/v1/rollouts', methods: [GET, POST] },
+  { path: '/v1/rollouts/{rolloutId}', methods: [GET] },
+  { path: '/v1/rollouts/{rolloutId}/{command}', methods: [POST] },
 ];
 
 export interface ConfigApiProps {

@@ -7,7 +7,7 @@ import { acknowledge, acknowledgeWildcardResource, WILDCARD_RESOURCE } from '../
 import type { StoreNeeds } from '../config/tag-registry-data';
 
 /** The components that touch the configuration stores. */
-export type StoreConsumer = 'config-api' | 'cache-refresh' | 'fanout';
+export type StoreConsumer = 'config-api' | 'cache-refresh' | 'fanout' | 'rollout-driver';
 
 /**
  * What each component does with each kind of store, as the runtime code calls them
@@ -25,6 +25,8 @@ interface ConsumerProfile {
   readonly parameterTableActions: readonly string[];
   /** What it asks of the SecureString key when some Parameter Store tag is secret. */
   readonly parameterKeyActions: readonly string[];
+  /** On the tenant table whatever the registry holds: the rollout records (`_rollouts` partition). */
+  readonly rolloutActions: readonly string[];
 }
 
 const TABLE_READ = ['dynamodb:GetItem', 'dynamodb:Query'];
@@ -33,6 +35,8 @@ const TABLE_WRITE = ['dynamodb:PutItem', 'dynamodb:DeleteItem'];
 const INDEX_FILL = ['dynamodb:BatchWriteItem'];
 const KEY_DECRYPT = ['kms:Decrypt'];
 const KEY_ENCRYPT = ['kms:Encrypt', 'kms:GenerateDataKey'];
+/** Read, create and compare-and-set one record; list them (adapters/dynamodb/dynamodb-rollout-store.ts). */
+const ROLLOUT_RECORDS = ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query'];
 
 export const CONSUMER_PROFILES: Readonly<Record<StoreConsumer, ConsumerProfile>> = {
   // Reads, lists, writes, deletes and history of its tenant's keys.
@@ -41,6 +45,7 @@ export const CONSUMER_PROFILES: Readonly<Record<StoreConsumer, ConsumerProfile>>
     ssmActions: ['ssm:GetParameter', 'ssm:GetParameters', 'ssm:GetParametersByPath', 'ssm:GetParameterHistory', 'ssm:PutParameter', 'ssm:DeleteParameter'],
     parameterTableActions: [...TABLE_READ, ...TABLE_WRITE, ...INDEX_FILL],
     parameterKeyActions: [...KEY_DECRYPT, ...KEY_ENCRYPT],
+    rolloutActions: ROLLOUT_RECORDS,
   },
   // DynamoDB changes arrive with their new image: only Parameter Store changes are read back.
   'cache-refresh': {
@@ -48,6 +53,7 @@ export const CONSUMER_PROFILES: Readonly<Record<StoreConsumer, ConsumerProfile>>
     ssmActions: ['ssm:GetParameter'],
     parameterTableActions: [],
     parameterKeyActions: KEY_DECRYPT,
+    rolloutActions: [],
   },
   // Snapshots: reads and listings only (a listing before the config-api's first one walks instead of indexing).
   // A Watch of every tenant ('*') finds the tenants holding data with a Scan of the partition keys.
@@ -56,6 +62,16 @@ export const CONSUMER_PROFILES: Readonly<Record<StoreConsumer, ConsumerProfile>>
     ssmActions: ['ssm:GetParameter', 'ssm:GetParameters', 'ssm:GetParametersByPath'],
     parameterTableActions: TABLE_READ,
     parameterKeyActions: KEY_DECRYPT,
+    rolloutActions: [],
+  },
+  // Each wave writes (or, rolling back to nothing, deletes) one layer key, as an operator's PUT of a default does,
+  // and reads the tenant registry through ConfigService; it never lists keys, reads history or indexes a tenant.
+  'rollout-driver': {
+    dynamodbActions: [...TABLE_READ, ...TABLE_WRITE],
+    ssmActions: ['ssm:GetParameter', 'ssm:PutParameter', 'ssm:DeleteParameter'],
+    parameterTableActions: [...TABLE_READ, ...TABLE_WRITE],
+    parameterKeyActions: [...KEY_DECRYPT, ...KEY_ENCRYPT],
+    rolloutActions: ROLLOUT_RECORDS,
   },
 };
 
@@ -69,7 +85,11 @@ export interface StoreGrant {
 export function storeGrants(consumer: StoreConsumer, needs: StoreNeeds): StoreGrant[] {
   const profile = CONSUMER_PROFILES[consumer];
   const usesSsm = needs.ssmTags.length > 0;
-  const tableActions = [...(needs.dynamodbTags.length > 0 ? profile.dynamodbActions : []), ...(usesSsm ? profile.parameterTableActions : [])];
+  const tableActions = [
+    ...(needs.dynamodbTags.length > 0 ? profile.dynamodbActions : []),
+    ...(usesSsm ? profile.parameterTableActions : []),
+    ...profile.rolloutActions,
+  ];
   const grants: StoreGrant[] = [];
   const uniqueTableActions = [...new Set(tableActions)];
   if (uniqueTableActions.length > 0) {

@@ -14,6 +14,7 @@ import { ChangeEvents } from './change-events';
 import { ConfigApi } from './config-api';
 import { FanoutService } from './fanout-service';
 import { Monitoring } from './monitoring';
+import { grantDescribeAlarms, RolloutDriver } from './rollout-driver';
 import { StoreAccess } from './store-access';
 
 export interface TenantConfigRuntimeProps {
@@ -52,6 +53,7 @@ export class TenantConfigRuntime extends Construct {
   readonly changes: ChangeEvents;
   readonly fanout: FanoutService;
   readonly monitoring: Monitoring;
+  readonly rollouts: RolloutDriver;
   readonly storeAccess: StoreAccess;
   /** Absent with `console: false`, or without a Cognito domain. */
   readonly console?: AdminConsole;
@@ -121,6 +123,21 @@ export class TenantConfigRuntime extends Construct {
       corsAllowOrigins: this.console ? [this.console.origin] : undefined,
     });
     this.console?.publish({ apiUrl: this.api.url });
+    // Starting a rollout that names an alarm checks that the alarm exists.
+    grantDescribeAlarms(this.api.handler.role);
+
+    this.rollouts = new RolloutDriver(this, 'Rollouts', {
+      name: prefix,
+      stage: config.stage,
+      ssmRoot: config.ssmRoot,
+      tableName: data.tenantTable.table.tableName,
+      parameterKeyId: needs.secretParameters ? data.parameters.key.keyArn : undefined,
+      storeAccess: this.storeAccess,
+      cache,
+      vpc: props.vpc,
+      vpcSubnets: subnets.functions,
+      logRetention,
+    });
 
     this.changes = new ChangeEvents(this, 'ChangeEvents', {
       name: prefix,
@@ -168,6 +185,7 @@ export class TenantConfigRuntime extends Construct {
       functions: {
         ConfigApi: this.api.handler.function,
         CacheRefresh: this.changes.refresh.function,
+        RolloutDriver: this.rollouts.handler.function,
         PreTokenGeneration: data.users.preTokenGeneration.function,
       },
       deadLetterQueues: {

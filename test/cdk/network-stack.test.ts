@@ -30,17 +30,19 @@ describe('network stack', () => {
     }
   });
 
-  it('gives the isolated subnets one private-DNS interface endpoint, SSM (secrets are read through its references), reachable from the VPC only', () => {
+  it('gives the isolated subnets two private-DNS interface endpoints, SSM (secrets are read through its references) and CloudWatch monitoring (alarm states), reachable from the VPC only', () => {
     const interfaces = resourcesOf(dev.templates.network, 'AWS::EC2::VPCEndpoint').filter(([, e]) => e.Properties?.VpcEndpointType === 'Interface');
-    expect(interfaces).toHaveLength(1);
-    dev.templates.network.hasResourceProperties('AWS::EC2::VPCEndpoint', {
-      VpcEndpointType: 'Interface',
-      PrivateDnsEnabled: true,
-      ServiceName: Match.objectLike({ 'Fn::Join': ['', Match.arrayWith(['.ssm'])] }),
-      SubnetIds: Match.arrayWith([{ Ref: Match.stringLikeRegexp('isolatedSubnet') }]),
-    });
+    expect(interfaces).toHaveLength(2);
+    for (const service of ['.ssm', '.monitoring']) {
+      dev.templates.network.hasResourceProperties('AWS::EC2::VPCEndpoint', {
+        VpcEndpointType: 'Interface',
+        PrivateDnsEnabled: true,
+        ServiceName: Match.objectLike({ 'Fn::Join': ['', Match.arrayWith([service])] }),
+        SubnetIds: Match.arrayWith([{ Ref: Match.stringLikeRegexp('isolatedSubnet') }]),
+      });
+    }
     const endpointGroups = resourcesOf(dev.templates.network, 'AWS::EC2::SecurityGroup').filter(([id]) => id.includes('Endpoint'));
-    expect(endpointGroups).toHaveLength(1);
+    expect(endpointGroups).toHaveLength(2);
     for (const [, group] of endpointGroups) {
       expect(group.Properties?.SecurityGroupIngress).toEqual([
         expect.objectContaining({ CidrIp: '10.40.0.0/16', FromPort: 443, ToPort: 443, IpProtocol: 'tcp' }),

@@ -10,7 +10,13 @@ import { actionsOfRole, resourcesOf, statementsOfRole, synthesize } from './supp
 /** The Pipe's filter for tenant registry rows (registry/event-patterns.json): a tenant's attributes refresh its @attributes entry. */
 const REGISTRY_FILTER = JSON.stringify({ dynamodb: { Keys: { tenantId: { S: ['_registry'] } } } });
 
-const ROLES = { api: 'ConfigApiHandlerRole', refresh: 'ChangeEventsCacheRefreshRole', fanout: 'FanoutTaskTaskRole' } as const;
+const ROLES = { api: 'ConfigApiHandlerRole', refresh: 'ChangeEventsCacheRefreshRole', fanout: 'FanoutTaskTaskRole', driver: 'RolloutsHandlerRole' } as const;
+
+/** The change path's rules (the rollout driver's schedule and alarm rules are its own). */
+const changeRulesOf = (template: Template) =>
+  resourcesOf(template, 'AWS::Events::Rule')
+    .filter(([id]) => id.startsWith('ChangeEvents'))
+    .map(([, r]) => r.Properties!.EventPattern as { source: string[] });
 
 const registry = (tags: TagRegistryDocument['tags']): TagRegistryDocument => ({ tags });
 
@@ -18,12 +24,27 @@ describe('grants derived from the tag registry', () => {
   describe('storeGrants (the rules, as data)', () => {
     it('grants nothing on a store no tag uses', () => {
       const onlyDynamo = storeNeeds(registry({ plans: { backend: 'dynamodb', secret: false } }));
-      for (const consumer of ['config-api', 'cache-refresh', 'fanout'] as const) {
+      for (const consumer of ['config-api', 'cache-refresh', 'fanout', 'rollout-driver'] as const) {
         expect(storeGrants(consumer, onlyDynamo).map((g) => g.store)).not.toContain('parameters');
       }
       const onlySsm = storeNeeds(registry({ settings: { backend: 'ssm', secret: false } }));
       expect(storeGrants('fanout', onlySsm).map((g) => g.store)).toEqual(['table', 'tableKey', 'parameters', 'parameterMetadata']);
       expect(storeGrants('cache-refresh', onlySsm).map((g) => g.store)).toEqual(['parameters', 'parameterMetadata']);
+    });
+
+    it('gives the rollout driver what one layer write or delete needs, never listings, history or index fills', () => {
+      const both = storeNeeds(registry({ plans: { backend: 'dynamodb', secret: false }, settings: { backend: 'ssm', secret: true } }));
+      const grants = Object.fromEntries(storeGrants('rollout-driver', both).map((g) => [g.store, g.actions]));
+      expect([...grants.table].sort()).toEqual(['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query']);
+      expect(grants.parameters).toEqual(['ssm:GetParameter', 'ssm:PutParameter', 'ssm:DeleteParameter']);
+      expect(grants.parameterKey).toEqual(['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey']);
+      // The rollout records are in the tenant table whatever the registry holds; the cache refresh and the fanout never read them.
+      const onlySsm = storeNeeds(registry({ settings: { backend: 'ssm', secret: false } }));
+      for (const consumer of ['config-api', 'rollout-driver'] as const) {
+        expect(storeGrants(consumer, onlySsm).find((g) => g.store === 'table')?.actions).toEqual(
+          expect.arrayContaining(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query']),
+        );
+      }
     });
 
     it('gives the config-api the lease and key-index rows of the table, and the fanout the index reads, when only Parameter Store tags exist', () => {
@@ -87,7 +108,7 @@ describe('grants derived from the tag registry', () => {
           .filter((a) => a.startsWith('dynamodb:'))
           .sort(),
       ).toEqual(['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:Scan']);
-      const rules = resourcesOf(dynamoOnly, 'AWS::Events::Rule').map(([, r]) => r.Properties!.EventPattern as { source: string[] });
+      const rules = changeRulesOf(dynamoOnly);
       expect(rules.map((p) => p.source)).toEqual([['tenantconfig.pipe']]);
       dynamoOnly.hasResourceProperties('AWS::Pipes::Pipe', {
         SourceParameters: Match.objectLike({
@@ -98,7 +119,7 @@ describe('grants derived from the tag registry', () => {
 
     it('a Parameter Store-only registry: no Pipe, no table rule, table access only for leases and the key index', () => {
       ssmOnly.resourceCountIs('AWS::Pipes::Pipe', 0);
-      const rules = resourcesOf(ssmOnly, 'AWS::Events::Rule').map(([, r]) => r.Properties!.EventPattern as { source: string[] });
+      const rules = changeRulesOf(ssmOnly);
       expect(rules.map((p) => p.source)).toEqual([['aws.ssm']]);
       expect(
         actionsOfRole(ssmOnly, ROLES.api)
@@ -111,6 +132,19 @@ describe('grants derived from the tag registry', () => {
           .sort(),
       ).toEqual(['dynamodb:GetItem', 'dynamodb:Query']);
       expect(actionsOfRole(ssmOnly, ROLES.refresh).filter((a) => a.startsWith('dynamodb:'))).toEqual([]);
+      expect(
+        // (ssm:GetParameter appears twice: the tenant parameters, and the cache password's reference)
+        [...new Set(actionsOfRole(ssmOnly, ROLES.driver).filter((a) => a.startsWith('dynamodb:') || a.startsWith('ssm:')))].sort(),
+      ).toEqual([
+        'dynamodb:DeleteItem',
+        'dynamodb:GetItem',
+        'dynamodb:PutItem',
+        'dynamodb:Query',
+        'ssm:DeleteParameter',
+        'ssm:DescribeParameters',
+        'ssm:GetParameter',
+        'ssm:PutParameter',
+      ]);
       for (const role of Object.values(ROLES)) expect(statementsOfRole(ssmOnly, role).map((s) => s.Sid)).not.toContain('SecureStringKey');
       const api = resourcesOf(ssmOnly, 'AWS::Lambda::Function').find(([id]) => id.startsWith('ConfigApiHandlerFunction'))![1];
       expect((api.Properties!.Environment as { Variables: Record<string, unknown> }).Variables.SSM_KMS_KEY_ID).toBeUndefined();

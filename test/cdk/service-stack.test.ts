@@ -358,6 +358,7 @@ describe('service stack', () => {
       'ec2:AssignPrivateIpAddresses',
       'ec2:UnassignPrivateIpAddresses',
       'ssm:DescribeParameters',
+      'cloudwatch:DescribeAlarms',
       'ecr:GetAuthorizationToken',
       // Active tracing (X-Ray has no resource-level permissions for sending segments).
       'xray:PutTraceSegments',
@@ -491,8 +492,8 @@ describe('service stack', () => {
 
     it('alarms on errors and throttles of every function', () => {
       const byMetric = (name: string) => metricsOfAlarms().filter((a) => a.Namespace === 'AWS/Lambda' && a.MetricName === name);
-      expect(byMetric('Errors')).toHaveLength(3);
-      expect(byMetric('Throttles')).toHaveLength(3);
+      expect(byMetric('Errors')).toHaveLength(4);
+      expect(byMetric('Throttles')).toHaveLength(4);
     });
 
     it('alarms on refresh lag, API 5xx and unhealthy fanout hosts, all to the alarm topic', () => {
