@@ -138,6 +138,12 @@ function readLayer(call: Call): ReadLayer {
 /** The tenant a registry route names; the router guarantees one on those routes. */
 const tenantOf = (call: Call): TenantId => call.route.tenant as TenantId;
 
+/** A page of a listing as every list route answers it: `items`, and `nextToken` when more follow. */
+function pageBody<T, B>(page: { readonly items: readonly T[]; readonly nextToken?: string }, body: (item: T) => B): { items: B[]; nextToken?: string } {
+  const items = page.items.map((item) => body(item));
+  return page.nextToken ? { items, nextToken: page.nextToken } : { items };
+}
+
 function rolloutsOf(deps: ConfigApiDeps): RolloutService {
   if (!deps.rollouts) throw new EdgeProblem('route-not-found', 'this deployment does not serve rollouts');
   return deps.rollouts;
@@ -179,8 +185,10 @@ const ROUTES: Readonly<Record<RouteName, (call: Call) => Promise<ConfigApiResult
       limit: parseLimit(query.limit, MAX_PAGE_LIMIT),
       nextToken: query.nextToken,
     });
-    const items = page.items.map((i) => itemBody(i, i.source));
-    return json(200, page.nextToken ? { items, nextToken: page.nextToken } : { items });
+    return json(
+      200,
+      pageBody(page, (i) => itemBody(i, i.source)),
+    );
   },
 
   async putItem(call) {
@@ -256,8 +264,7 @@ const ROUTES: Readonly<Record<RouteName, (call: Call) => Promise<ConfigApiResult
   async listRollouts(call) {
     const query = readQuery(call.event, ['limit', 'nextToken']);
     const page = await rolloutsOf(call.deps).list(call.principal, { limit: parseLimit(query.limit, MAX_ROLLOUT_PAGE_LIMIT), nextToken: query.nextToken });
-    const items = page.items.map(rolloutBody);
-    return json(200, page.nextToken ? { items, nextToken: page.nextToken } : { items });
+    return json(200, pageBody(page, rolloutBody));
   },
 
   async getRollout(call) {
@@ -307,8 +314,7 @@ const ROUTES: Readonly<Record<RouteName, (call: Call) => Promise<ConfigApiResult
   async listTenants(call) {
     const query = readQuery(call.event, ['limit', 'nextToken']);
     const page = await tenantsOf(call.deps).list(call.principal, { limit: parseLimit(query.limit, MAX_TENANT_PAGE_LIMIT), nextToken: query.nextToken });
-    const items = page.items.map(tenantBody);
-    return json(200, page.nextToken ? { items, nextToken: page.nextToken } : { items });
+    return json(200, pageBody(page, tenantBody));
   },
 
   async deleteTenant(call) {
