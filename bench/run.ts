@@ -17,6 +17,7 @@ import { runListing } from './listing';
 import { runMultitenant } from './multitenant';
 import { runPropagation } from './propagation';
 import { runReadPath } from './read-path';
+import { runRollouts } from './rollouts';
 import { runStaleness } from './staleness';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -41,6 +42,7 @@ const BENCHMARKS: Record<string, () => Promise<BenchmarkOutcome>> = {
   listing: runListing,
   multitenant: runMultitenant,
   layers: runLayers,
+  rollouts: runRollouts,
   cli: runCliBench,
   'client-package': runClientPackage,
   flags: runFlags,
