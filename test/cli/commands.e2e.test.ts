@@ -178,7 +178,7 @@ describe('tenant-config against the local system', () => {
       const help = await cli(['--help']);
       expect(help.code).toBe(0);
       expect(help.stdout).toMatch(/Exit codes: 0 ok, 1 error, 2 usage, 3 not found, 4 conflict/);
-      expect(help.stdout).toMatch(/not in the API yet: no rollouts command/);
+      expect(help.stdout).toMatch(/rollout\|rollouts +staged rollouts/);
 
       const reader = await cli(['--profile', 'reader', 'put', 'tenantconfig:x', '1']);
       expect(reader.code).toBe(1);
@@ -332,6 +332,107 @@ describe('tenant-config against the local system', () => {
       expect(off.json()).toMatchObject({ tenantId: 'globex', state: 'complete', deletedKeys: 1 });
       expect((await op(['get', 'tenantconfig:ops', '--tenant', 'globex'])).code).toBe(3);
       expect((await op(['tenants', 'rm', 'globex'])).stdout).toMatch(/offboarded globex/);
+    },
+    TIMEOUT,
+  );
+
+  it(
+    'rollout start, ls, get, pause, resume, then an ALARM rolls it back; a finished rollout refuses (exit 4), an unknown one is 3, a reader 1',
+    async () => {
+      const setAlarm = (name: string, state: string) =>
+        fetch(`${system.endpoints.http}/local/alarms/${name}`, {
+          method: 'PUT',
+          body: JSON.stringify({ state }),
+          headers: { 'content-type': 'application/json' },
+        });
+      const until = async (id: string, state: string) => {
+        const deadline = Date.now() + 10_000;
+        for (;;) {
+          const res = await op(['rollout', 'get', id, '--output', 'json']);
+          if (res.json().state === state || Date.now() > deadline) return res.json();
+          await new Promise((r) => setTimeout(r, 200));
+        }
+      };
+
+      const started = await op([
+        'rollout',
+        'start',
+        'tenantconfig:cli-rollout',
+        '{"flow":"new"}',
+        '--layer',
+        'platform',
+        '--waves',
+        '10,100',
+        '--bake',
+        '3600',
+        '--alarm',
+        'cli-errors',
+        '--output',
+        'json',
+      ]);
+      expect(started.code).toBe(0);
+      const id = started.json().id as string;
+      expect(started.json()).toMatchObject({
+        key: 'tenantconfig:cli-rollout',
+        layer: 'platform',
+        state: 'in_progress',
+        wave: 0,
+        percent: 10,
+        alarm: 'cli-errors',
+      });
+
+      const text = await op(['rollout', 'get', id]);
+      expect(text.code).toBe(0);
+      expect(text.stdout).toMatch(new RegExp(`^${id}  tenantconfig:cli-rollout in platform: in progress, wave 1/2 \\(10%\\)`));
+      const ls = await op(['rollout', 'ls', '--output', 'json']);
+      expect(ls.code).toBe(0);
+      expect(ls.json().items[0]).toMatchObject({ id, state: 'in_progress' });
+      expect((await op(['rollout', 'ls'])).stdout).toMatch(
+        new RegExp(`${id}  tenantconfig:cli-rollout  platform  in_progress  wave 1/2 \\(10%\\)  alarm cli-errors`),
+      );
+
+      expect((await op(['rollout', 'pause', id, '--output', 'json'])).json()).toMatchObject({ state: 'paused' });
+      expect((await op(['rollout', 'resume', id, '--output', 'json'])).json()).toMatchObject({ state: 'in_progress' });
+
+      expect((await setAlarm('cli-errors', 'ALARM')).status).toBe(200);
+      const rolledBack = await until(id, 'rolled_back');
+      expect(rolledBack).toMatchObject({ state: 'rolled_back', percent: 0 });
+      expect(rolledBack.events.map((e: { action: string; by: string }) => `${e.action} by ${e.by}`)).toEqual([
+        'started by alice',
+        'paused by alice',
+        'resumed by alice',
+        'rolled_back by alarm:cli-errors',
+      ]);
+
+      const refused = await op(['rollout', 'pause', id]);
+      expect(refused.code).toBe(4);
+      expect(refused.stderr).toMatch(/\(409\)/);
+      expect((await op(['rollout', 'rollback', id])).code).toBe(0); // already rolled back: answered as it is
+
+      // A segment default with bake 0 runs through its waves on the local timer.
+      const fast = await op([
+        'rollout',
+        'start',
+        'tenantconfig:cli-fast',
+        '1',
+        '--layer',
+        'segment:plan=gold',
+        '--waves',
+        '50,100',
+        '--bake',
+        '0',
+        '--output',
+        'json',
+      ]);
+      expect(fast.code).toBe(0);
+      expect(await until(fast.json().id, 'complete')).toMatchObject({ state: 'complete', percent: 100, layer: 'segment:plan=gold' });
+
+      expect((await op(['rollout', 'get', 'r-000000000-00000000'])).code).toBe(3);
+      expect((await op(['rollout', 'start', 'tenantconfig:x', '1', '--layer', 'platform', '--waves', '10,50'])).code).toBe(1); // 400: the last wave must be 100
+      const reader = await cli(['--profile', 'reader', 'rollout', 'ls']);
+      expect(reader.code).toBe(1);
+      expect(reader.stderr).toMatch(/Forbidden \(403\)/);
+      await setAlarm('cli-errors', 'OK');
     },
     TIMEOUT,
   );

@@ -182,4 +182,99 @@ describe('tenant-config argument parsing', () => {
     expect(h.err()).toBe('offboarding acme: in_progress, 10 keys deleted so far (round 1)\noffboarding acme: in_progress, 20 keys deleted so far (round 2)\n');
     expect(h.out()).toBe('offboarded acme: 25 keys deleted\n');
   });
+
+  describe('rollout', () => {
+    const rollout = {
+      id: 'r-00mb2x1a0-1a2b3c4d',
+      key: 'tenantconfig:checkout',
+      layer: 'segment:plan=gold',
+      value: { flow: 'new' },
+      previous: { value: { flow: 'old' } },
+      state: 'in_progress',
+      wave: 1,
+      percent: 10,
+      waves: [1, 10, 100],
+      bakeSeconds: 300,
+      alarm: 'checkout-errors',
+      events: [
+        { at: '2026-12-01T10:00:00.000Z', by: 'alice', action: 'started', wave: 0, percent: 1 },
+        { at: '2026-12-01T10:05:00.000Z', by: 'rollout', action: 'wave', wave: 1, percent: 10 },
+      ],
+    };
+
+    it('start sends the spec as the API takes it, leaving unset waves and bake to the API', async () => {
+      const h = harness(() => ({ status: 201, body: rollout }));
+      const argv = ['rollout', 'start', 'tenantconfig:checkout', '{"flow":"new"}', '--layer', 'segment:plan=gold'];
+      expect(await h.run(...argv, '--waves', '1,10,100', '--bake', '0', '--alarm', 'checkout-errors')).toBe(0);
+      expect(await h.run(...argv)).toBe(0);
+      expect(await h.run('rollout', 'start', 'tenantconfig:checkout', '--file', '/dev/null', '--layer', 'platform')).toBe(2); // not JSON
+      expect(h.calls).toEqual([
+        {
+          method: 'POST',
+          path: '/v1/rollouts',
+          body: {
+            key: 'tenantconfig:checkout',
+            layer: 'segment:plan=gold',
+            value: { flow: 'new' },
+            waves: [1, 10, 100],
+            bakeSeconds: 0,
+            alarm: 'checkout-errors',
+          },
+          headers: undefined,
+        },
+        {
+          method: 'POST',
+          path: '/v1/rollouts',
+          body: { key: 'tenantconfig:checkout', layer: 'segment:plan=gold', value: { flow: 'new' } },
+          headers: undefined,
+        },
+      ]);
+      expect(h.out()).toMatch(/^started r-00mb2x1a0-1a2b3c4d {2}tenantconfig:checkout in segment:plan=gold: in progress, wave 2\/3 \(10%\)/);
+      expect(h.out()).toMatch(/rolled back when alarm checkout-errors is in ALARM/);
+    });
+
+    it.each([
+      [['--layer', 'tenant'], /--layer must be platform or segment/],
+      [['--layer', 'segment:gold'], /not a segment/],
+      [['--layer', 'platform', '--waves', '1;100'], /--waves must be percentages/],
+      [['--layer', 'platform', '--bake', '-1'], /--bake must be a whole number/],
+      [[], /--layer/],
+    ])('start %j is a usage error (exit 2), nothing sent', async (extra, message) => {
+      const h = harness();
+      expect(await h.run('rollout', 'start', 'tenantconfig:checkout', '1', ...(extra as string[]))).toBe(2);
+      expect(h.calls).toEqual([]);
+      expect(h.err()).toMatch(message);
+    });
+
+    it('ls, get and the commands map to their routes; --output json prints the API body', async () => {
+      const h = harness((c) => ({ body: c.method === 'LIST' ? [rollout] : rollout }));
+      for (const argv of [['ls'], ['get', rollout.id], ['pause', rollout.id], ['resume', rollout.id], ['rollback', rollout.id]]) {
+        expect(await h.run('rollout', ...argv)).toBe(0);
+      }
+      expect(h.calls.map((c) => `${c.method} ${c.path}`)).toEqual([
+        'LIST /v1/rollouts',
+        `GET /v1/rollouts/${rollout.id}`,
+        `POST /v1/rollouts/${rollout.id}/pause`,
+        `POST /v1/rollouts/${rollout.id}/resume`,
+        `POST /v1/rollouts/${rollout.id}/rollback`,
+      ]);
+      expect(h.out()).toMatch(
+        /r-00mb2x1a0-1a2b3c4d {2}tenantconfig:checkout {2}segment:plan=gold {2}in_progress {2}wave 2\/3 \(10%\) {2}alarm checkout-errors\n/,
+      );
+      expect(h.out()).toMatch(/2026-12-01T10:05:00.000Z {2}wave +by rollout {2}wave 2 \(10%\)/);
+      expect(h.out()).toMatch(/waves 1%, 10%, 100%, bake 300s/);
+
+      const j = harness(() => ({ body: rollout }));
+      expect(await j.run('rollouts', 'get', rollout.id, '--output', 'json')).toBe(0);
+      expect(JSON.parse(j.out())).toEqual(rollout);
+    });
+
+    it('a command a finished rollout refuses (409) exits 4', async () => {
+      const h = harness(() => {
+        throw new CliError('Conflict (409): rollout is rolled back: it cannot be paused', 4);
+      });
+      expect(await h.run('rollout', 'pause', rollout.id)).toBe(4);
+      expect(h.err()).toBe('tenant-config: Conflict (409): rollout is rolled back: it cannot be paused\n');
+    });
+  });
 });

@@ -1,7 +1,6 @@
 /**
  * The commands of `tenant-config` (docs/design.md §8.4) on commander. {@link run} parses, runs
  * one command and returns its exit code: 0 ok, 1 error, 2 usage, 3 not found, 4 conflict.
- * Rollouts (§8.3) are not built in the API yet, so there is no `rollouts` command.
  */
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
@@ -14,6 +13,7 @@ import { historyPath, itemPath, parseKey, parseTenant, platformLayer, segmentLay
 import { loginClientCredentials, loginCognitoUser, loginLocal } from './login';
 import { compact, describeItem, processIo, table, type Io } from './output';
 import { ask, closePrompts } from './prompt';
+import { describeRollout, rolloutBody, rolloutPath, rolloutRows } from './rollouts';
 import { localDirFor, profileOf, resolveEndpoint, tokenProvider, type GlobalOptions } from './settings';
 import { runWatch } from './watch';
 
@@ -35,8 +35,7 @@ Endpoint: --endpoint, TENANT_CONFIG_ENDPOINT, the profile's (login --endpoint), 
 (found walking up from the working directory). Token: --token, TENANT_CONFIG_TOKEN, or the profile
 saved by login (refreshed when it expires).
 
-Exit codes: 0 ok, 1 error, 2 usage, 3 not found, 4 conflict (412/409).
-Rollouts and flags (docs/design.md §8.3) are not in the API yet: no rollouts command.`;
+Exit codes: 0 ok, 1 error, 2 usage, 3 not found, 4 conflict (412/409).`;
 
 const positiveInt = (name: string) => (value: string) => {
   if (!/^[1-9]\d*$/.test(value)) throw usageError(`${name} must be a positive integer, got '${value}'`);
@@ -385,6 +384,69 @@ function tenantCommands(deps: Deps, program: Command) {
     .action(act(deps, async (r, t: string) => offboard(r, t)));
 }
 
+// --- rollouts ---------------------------------------------------------------------------------
+
+function rolloutCommands(deps: Deps, program: Command) {
+  const rollout = program
+    .command('rollout')
+    .alias('rollouts')
+    .description('staged rollouts of a platform or segment default: waves, bake time, rollback on an alarm (platform operators)');
+  rollout
+    .command('start')
+    .argument('<key>')
+    .argument('[json]', 'the new value as JSON')
+    .description('roll KEY out to its new value in waves of tenants')
+    .option('--file <file>', "read the value from a JSON file ('-': stdin)")
+    .requiredOption('--layer <layer>', 'platform, or segment:<attribute>=<value> (e.g. segment:plan=gold)')
+    .option('--waves <percents>', 'percent of tenants in each wave, the last 100 (API default 1,10,50,100)')
+    .option('--bake <seconds>', 'time each wave runs before the next (API default 300; every minute at most on AWS)')
+    .option('--alarm <name>', 'roll back when this alarm is in ALARM (a CloudWatch alarm on AWS)')
+    .action(
+      act(deps, async (r, key: string, json: string | undefined, o: { file?: string; layer: string; waves?: string; bake?: string; alarm?: string }) => {
+        if ((json === undefined) === (o.file === undefined)) throw usageError('give the value as JSON or with --file F, not both');
+        const value = o.file !== undefined ? parseJsonArg(readFileArg(o.file), o.file) : parseJsonArg(json!, 'the value');
+        const res = await r.api().request('POST', '/v1/rollouts', { body: rolloutBody({ key, value, ...o }) });
+        r.emit(res.body, () => `started ${describeRollout(res.body)}`);
+      }),
+    );
+  rollout
+    .command('ls')
+    .description('rollouts, newest first (every page)')
+    .action(
+      act(deps, async (r) => {
+        const items = await r.api().listAll('/v1/rollouts');
+        r.emit({ items }, () => (items.length === 0 ? 'no rollouts\n' : rolloutRows(items)));
+      }),
+    );
+  rollout
+    .command('get')
+    .argument('<id>')
+    .description('a rollout: its state, live wave and who did what')
+    .action(
+      act(deps, async (r, id: string) => {
+        const res = await r.api().request('GET', rolloutPath(id));
+        r.emit(res.body, () => describeRollout(res.body));
+      }),
+    );
+  const commands = [
+    ['pause', 'hold the live wave (tenants keep what they have)'],
+    ['resume', 'go on; the live wave bakes again from now'],
+    ['rollback', 'every tenant back on the old value'],
+  ] as const;
+  for (const [name, description] of commands) {
+    rollout
+      .command(name)
+      .argument('<id>')
+      .description(`${description}; a finished rollout refuses (409 → exit 4)`)
+      .action(
+        act(deps, async (r, id: string) => {
+          const res = await r.api().request('POST', `${rolloutPath(id)}/${name}`);
+          r.emit(res.body, () => describeRollout(res.body));
+        }),
+      );
+  }
+}
+
 // --- login ------------------------------------------------------------------------------------
 
 interface LoginOptions {
@@ -471,7 +533,7 @@ async function login(r: Runner, o: LoginOptions, env: NodeJS.ProcessEnv) {
 
 export function buildProgram(deps: Deps = defaultDeps): Command {
   const program = new Command('tenant-config')
-    .description('Operate the tenant configuration service: keys, defaults, segments, the tenant registry.')
+    .description('Operate the tenant configuration service: keys, defaults, segments, the tenant registry, rollouts.')
     .option('--endpoint <url>', 'the HTTP API (env TENANT_CONFIG_ENDPOINT)')
     .option('--grpc <host:port>', 'the Watch fanout, for watch (env TENANT_CONFIG_GRPC_ENDPOINT)')
     .option('--token <jwt>', 'an access token (env TENANT_CONFIG_TOKEN)')
@@ -513,6 +575,7 @@ export function buildProgram(deps: Deps = defaultDeps): Command {
   const segments = program.command('segments').description('segment defaults, e.g. segments put plan=gold tenantconfig:limits \'{"max": 10}\'');
   itemCommands(deps, segments, (args) => segmentLayer(args[0]), true, false);
   tenantCommands(deps, program);
+  rolloutCommands(deps, program);
 
   program
     .command('login')
