@@ -23,6 +23,7 @@ const CONFIG_API_TARGET_BYTES = 1024 * 1024;
 const FUNCTIONS = [
   { name: 'config-api', entry: 'lambda/config-api/main.ts', targetBytes: CONFIG_API_TARGET_BYTES },
   { name: 'cache-refresh', entry: 'lambda/cache-refresh/handler.ts' },
+  { name: 'rollout-driver', entry: 'lambda/rollout-driver/handler.ts' },
   { name: 'pre-token-generation', entry: 'lambda/pre-token-generation/handler.ts' },
 ] as const;
 
