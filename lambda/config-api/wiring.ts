@@ -27,6 +27,7 @@ import { CloudWatchAlarmStates } from '../../adapters/cloudwatch/cloudwatch-alar
 import { DynamoDbRolloutStore } from '../../adapters/dynamodb/dynamodb-rollout-store';
 import { RolloutService } from '../../core/rollout-service';
 import type { AlarmStates } from '../../core/rollout-store';
+import type { GenericLogger } from '../../core/logger';
 
 /** SDK clients, injectable so tests and the local runtime can point them at local endpoints. */
 export interface AwsClients {
@@ -94,7 +95,8 @@ export function buildRolloutService(options: {
   dynamodb: DynamoDBClient;
   tableName: string;
   alarms?: AlarmStates;
-  logger?: Logger;
+  logger?: GenericLogger;
+  clock?: () => Date;
 }): RolloutService {
   return new RolloutService({
     store: new DynamoDbRolloutStore({ client: options.dynamodb, tableName: options.tableName }),
@@ -102,6 +104,7 @@ export function buildRolloutService(options: {
     config: options.service,
     schema: options.schema,
     logger: options.logger,
+    clock: options.clock,
   });
 }
 

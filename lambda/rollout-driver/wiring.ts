@@ -10,13 +10,13 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { CloudWatchAlarmStates } from '../../adapters/cloudwatch/cloudwatch-alarm-states';
 import { buildConfigBackends } from '../../adapters/config-backends';
-import { DynamoDbRolloutStore } from '../../adapters/dynamodb/dynamodb-rollout-store';
 import { DynamoDbTenantRegistry } from '../../adapters/dynamodb/dynamodb-tenant-registry';
 import type { ConfigBackend } from '../../core/backend-port';
 import { ConfigService, type ItemReader } from '../../core/config-service';
 import type { GenericLogger } from '../../core/logger';
 import { PageTokenCodec } from '../../core/page-token';
-import { RolloutService } from '../../core/rollout-service';
+import type { RolloutService } from '../../core/rollout-service';
+import { buildRolloutService } from '../config-api/wiring';
 import type { AlarmStates } from '../../core/rollout-store';
 import { TagRegistry, type BackendKind } from '../../core/tag-registry';
 import { TagRouter } from '../../core/tag-router';
@@ -62,11 +62,12 @@ export function buildRolloutDriver(options: RolloutDriverOptions): RolloutServic
   const pageTokens = new PageTokenCodec(randomBytes(24).toString('base64url'));
   const tenants = new DynamoDbTenantRegistry({ client: clients.dynamodb, tableName: env.tableName });
   const config = new ConfigService(router, pageTokens, options.reader, { tenants, schema, requireRegistration: false });
-  return new RolloutService({
-    store: new DynamoDbRolloutStore({ client: clients.dynamodb, tableName: env.tableName }),
-    alarms: options.alarms ?? new CloudWatchAlarmStates(clients.cloudwatch),
-    config,
+  return buildRolloutService({
+    service: config,
     schema,
+    dynamodb: clients.dynamodb,
+    tableName: env.tableName,
+    alarms: options.alarms ?? new CloudWatchAlarmStates(clients.cloudwatch),
     logger: options.logger,
     clock: options.clock,
   });
