@@ -438,6 +438,67 @@ describe('tenant-config against the local system', () => {
   );
 
   it(
+    'flag evaluate: a platform default with a rule on tenant.plan, for a named tenant and for the own tenant; a missing flag exits 3',
+    async () => {
+      const checkout = {
+        enabled: true,
+        variants: [
+          { name: 'beta', value: 'beta-checkout' },
+          { name: 'premium', value: 'premium-checkout' },
+          { name: 'standard', value: 'standard-checkout' },
+        ],
+        defaultVariant: 'standard',
+        rules: [
+          {
+            when: [
+              { attribute: 'tenant.plan', op: 'in', values: ['gold'] },
+              { attribute: 'country', op: 'in', values: ['FR'] },
+            ],
+            serve: { variant: 'beta' },
+          },
+          { when: [{ attribute: 'tenant.plan', op: 'in', values: ['gold'] }], serve: { variant: 'premium' } },
+        ],
+      };
+      expect((await op(['defaults', 'put', 'flags:checkout', JSON.stringify(checkout)])).code).toBe(0);
+      expect((await op(['tenants', 'put', 'acme', '--attr', 'plan=gold'])).code).toBe(0);
+
+      const named = await op(['flag', 'evaluate', 'checkout', '--tenant', 'acme', '--targeting-key', 'u1']);
+      expect({ code: named.code, stderr: named.stderr }).toEqual({ code: 0, stderr: '' });
+      expect(named.stdout).toBe('value    "premium-checkout"\nvariant  premium\nreason   TARGETING_MATCH\n');
+      const svc = await cli(['--profile', 'svc', 'flag', 'evaluate', 'checkout', '--tenant', 'acme', '--context', 'country=FR', '-o', 'json']);
+      expect(svc.json()).toEqual({ value: 'beta-checkout', variant: 'beta', reason: 'TARGETING_MATCH' });
+
+      // acme's own token, no --tenant: its own tenant, its registry attributes.
+      const own = await cli(['flag', 'evaluate', 'checkout', '--targeting-key', 'u1', '--output', 'json']);
+      expect(own.code).toBe(0);
+      expect(own.json()).toEqual({ value: 'premium-checkout', variant: 'premium', reason: 'TARGETING_MATCH' });
+      expect((await cli(['flag', 'evaluate', 'flags:checkout', '--context', 'country=FR'])).stdout).toMatch(/^value {4}"beta-checkout"\nvariant {2}beta\n/);
+
+      // A tenant not on the gold plan falls through to the default variant.
+      expect((await op(['tenants', 'put', 'initech', '--attr', 'plan=free'])).code).toBe(0);
+      expect((await op(['flag', 'evaluate', 'checkout', '--tenant', 'initech', '-o', 'json'])).json()).toEqual({
+        value: 'standard-checkout',
+        variant: 'standard',
+        reason: 'DEFAULT',
+      });
+
+      const missing = await cli(['flag', 'evaluate', 'no-such-flag']);
+      expect(missing.code).toBe(3);
+      expect(missing.stderr).toMatch(/\(404\).*FLAG_NOT_FOUND/);
+      expect((await op(['flag', 'evaluate', 'no-such-flag', '--tenant', 'acme', '-o', 'json'])).code).toBe(3);
+      expect((await cli(['flag', 'evaluate', 'checkout', '--context', 'tenant.plan=free'])).code).toBe(2);
+      expect((await cli(['flag', 'evaluate', 'checkout', '--context', 'country'])).code).toBe(2);
+      const operatorOwn = await op(['flag', 'evaluate', 'checkout']); // an operator has no tenant of its own: 403
+      expect(operatorOwn.code).toBe(1);
+      expect(operatorOwn.stderr).toMatch(/Forbidden \(403\)/);
+      expect((await cli(['flag', 'evaluate', 'checkout', '--tenant', 'initech'])).code).toBe(1); // acme's admin, another tenant: 403
+
+      expect((await op(['defaults', 'rm', 'flags:checkout'])).code).toBe(0);
+    },
+    TIMEOUT,
+  );
+
+  it(
     'logout forgets a profile, then the every profile',
     async () => {
       expect((await cli(['logout', '--profile', 'reader'])).stdout).toMatch(/logged out of profile reader/);

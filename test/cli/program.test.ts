@@ -116,6 +116,7 @@ describe('tenant-config argument parsing', () => {
         'defaults',
         'segments',
         'tenants',
+        'flag',
         'login',
         'logout',
       ]),
@@ -275,6 +276,89 @@ describe('tenant-config argument parsing', () => {
       });
       expect(await h.run('rollout', 'pause', rollout.id)).toBe(4);
       expect(h.err()).toBe('tenant-config: Conflict (409): rollout is rolled back: it cannot be paused\n');
+    });
+  });
+  describe('flag evaluate', () => {
+    const answer = { value: 'premium-checkout', variant: 'premium', reason: 'TARGETING_MATCH' };
+
+    it('maps to GET /v1/flags/{name}/evaluate or the tenant twin, the context as query parameters', async () => {
+      const h = harness(() => ({ body: answer }));
+      const cases: Array<[string[], string]> = [
+        [['checkout'], '/v1/flags/checkout/evaluate'],
+        [['flags:checkout'], '/v1/flags/checkout/evaluate'],
+        [['checkout', '--targeting-key', 'u1'], '/v1/flags/checkout/evaluate?targetingKey=u1'],
+        [['checkout', '--tenant', 'acme', '--targeting-key', 'u1'], '/v1/tenants/acme/flags/checkout/evaluate?targetingKey=u1'],
+        [
+          ['checkout', '--context', 'country=FR', '--targeting-key', 'user 1&2', '--context', 'app.version=3', '--context', 'note=a=b', '--context', 'empty='],
+          '/v1/flags/checkout/evaluate?targetingKey=user%201%262&country=FR&app.version=3&note=a%3Db&empty=',
+        ],
+        [['ui/new-nav'], '/v1/flags/ui/new-nav/evaluate'],
+      ];
+      for (const [args, path] of cases) {
+        h.calls.length = 0;
+        expect({ args, code: await h.run('flag', 'evaluate', ...args) }).toEqual({ args, code: 0 });
+        expect(h.calls).toEqual([{ method: 'GET', path, body: undefined, headers: undefined }]);
+      }
+      expect(await h.run('flags', 'evaluate', 'checkout')).toBe(0);
+    });
+
+    it('prints value, variant and reason, the error code and message when there are some; --output json the API body', async () => {
+      const h = harness(() => ({ body: answer }));
+      expect(await h.run('flag', 'evaluate', 'checkout')).toBe(0);
+      expect(h.out()).toBe('value    "premium-checkout"\nvariant  premium\nreason   TARGETING_MATCH\n');
+
+      const error = { reason: 'ERROR', errorCode: 'TARGETING_KEY_MISSING', errorMessage: 'a split needs a targeting key' };
+      const e = harness(() => ({ body: error }));
+      expect(await e.run('flag', 'evaluate', 'checkout')).toBe(0);
+      expect(e.out()).toBe(
+        "value         (none: the caller's default)\nreason        ERROR\nerrorCode     TARGETING_KEY_MISSING\nerrorMessage  a split needs a targeting key\n",
+      );
+
+      const j = harness(() => ({ body: { value: { limit: 3 }, variant: 'b', reason: 'SPLIT' } }));
+      expect(await j.run('flag', 'evaluate', 'checkout', '-o', 'json')).toBe(0);
+      expect(JSON.parse(j.out())).toEqual({ value: { limit: 3 }, variant: 'b', reason: 'SPLIT' });
+    });
+
+    it('a flag no layer holds (404 FLAG_NOT_FOUND) exits 3', async () => {
+      const h = harness(() => {
+        throw new CliError("Configuration key not found (404): flag 'nope' does not exist (FLAG_NOT_FOUND)", 3);
+      });
+      expect(await h.run('flag', 'evaluate', 'nope')).toBe(3);
+      expect(h.err()).toMatch(/FLAG_NOT_FOUND/);
+    });
+
+    it.each([
+      ['a pair without =', ['--context', 'country'], /--context must be name=value/],
+      ['an empty name', ['--context', '=FR'], /--context must be name=value/],
+      ['a name starting with a digit', ['--context', '1st=x'], /not an attribute name/],
+      ['an empty dotted word', ['--context', 'a..b=x'], /not an attribute name/],
+      ['a name over 64 characters', ['--context', `${'a'.repeat(65)}=x`], /not an attribute name/],
+      ['targetingKey as context', ['--context', 'targetingKey=u1'], /use --targeting-key/],
+      ['tenant', ['--context', 'tenant=acme'], /tenant registry/],
+      ['tenant.plan', ['--context', 'tenant.plan=gold'], /tenant registry/],
+      ['a name twice', ['--context', 'a=1', '--context', 'a=2'], /given twice/],
+      ['a value over 256 characters', ['--context', `a=${'x'.repeat(257)}`], /longer than 256/],
+      ['a targeting key over 256 characters', ['--targeting-key', 'x'.repeat(257)], /--targeting-key is longer than 256/],
+      ['33 attributes', ['--targeting-key', 'u', ...Array.from({ length: 32 }, (_, i) => ['--context', `a${i}=1`]).flat()], /at most 32 context attributes/],
+      ['a bad tenant id', ['--tenant', 'not/a/tenant'], /not a tenant id/],
+    ])('%s is a usage error (exit 2), nothing sent', async (_label, extra, message) => {
+      const h = harness();
+      expect(await h.run('flag', 'evaluate', 'checkout', ...(extra as string[]))).toBe(2);
+      expect(h.err()).toMatch(message);
+      expect(h.calls).toEqual([]);
+    });
+
+    it.each([[''], ['flags:'], ['/x'], ['a b']])('a flag name %j is a usage error', async (name) => {
+      const h = harness();
+      expect(await h.run('flag', 'evaluate', name)).toBe(2);
+      expect(h.err()).toMatch(/not a flag name/);
+      expect(h.calls).toEqual([]);
+    });
+
+    it('a missing name is a usage error', async () => {
+      const h = harness();
+      expect(await h.run('flag', 'evaluate')).toBe(2);
+      expect(h.err()).toMatch(/missing required argument 'name'/);
     });
   });
 });

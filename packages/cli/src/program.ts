@@ -8,6 +8,7 @@ import { Api, closeConnections, type Json } from './api';
 import { credentialsPath, removeProfile, saveProfile, type Credential, type LocalRequest } from './credentials';
 import { CliError, EXIT, usageError, type ExitCode } from './errors';
 import { formatDiff, jsonDiff } from './json-diff';
+import { describeEvaluation, evaluatePath } from './flags';
 import { EXPORT_FORMAT, parseExportFile, planImport, type ExportFile, type PlanAction } from './import-plan';
 import { historyPath, itemPath, parseKey, parseTenant, platformLayer, segmentLayer, tenantLayer, type Layer } from './layers';
 import { loginClientCredentials, loginCognitoUser, loginLocal } from './login';
@@ -447,6 +448,26 @@ function rolloutCommands(deps: Deps, program: Command) {
   }
 }
 
+// --- flags ------------------------------------------------------------------------------------
+
+function flagCommands(deps: Deps, program: Command) {
+  const flag = program.command('flag').alias('flags').description('feature flags (flags: keys) as the API evaluates them for a tenant');
+  flag
+    .command('evaluate')
+    .argument('<name>', 'the flag: checkout for flags:checkout')
+    .description('evaluate NAME for your tenant (or --tenant T): its value, variant and reason; a flag no layer holds exits 3')
+    .option('--targeting-key <key>', 'the targeting key of splits (default: the tenant id)')
+    .option('--context <name=value>', 'an evaluation-context attribute (repeatable): --context country=FR', collect, [])
+    .option('--tenant <id>', 'a named tenant (/v1/tenants/{id}/flags/...: services and operators)')
+    .action(
+      act(deps, async (r, name: string, o: { targetingKey?: string; context: string[]; tenant?: string }) => {
+        const path = evaluatePath({ name, ...o }); // usage errors before the endpoint and token are looked up
+        const res = await r.api().request('GET', path);
+        r.emit(res.body, () => describeEvaluation(res.body));
+      }),
+    );
+}
+
 // --- login ------------------------------------------------------------------------------------
 
 interface LoginOptions {
@@ -533,7 +554,7 @@ async function login(r: Runner, o: LoginOptions, env: NodeJS.ProcessEnv) {
 
 export function buildProgram(deps: Deps = defaultDeps): Command {
   const program = new Command('tenant-config')
-    .description('Operate the tenant configuration service: keys, defaults, segments, the tenant registry, rollouts.')
+    .description('Operate the tenant configuration service: keys, defaults, segments, the tenant registry, rollouts, flags.')
     .option('--endpoint <url>', 'the HTTP API (env TENANT_CONFIG_ENDPOINT)')
     .option('--grpc <host:port>', 'the Watch fanout, for watch (env TENANT_CONFIG_GRPC_ENDPOINT)')
     .option('--token <jwt>', 'an access token (env TENANT_CONFIG_TOKEN)')
@@ -576,6 +597,7 @@ export function buildProgram(deps: Deps = defaultDeps): Command {
   itemCommands(deps, segments, (args) => segmentLayer(args[0]), true, false);
   tenantCommands(deps, program);
   rolloutCommands(deps, program);
+  flagCommands(deps, program);
 
   program
     .command('login')
