@@ -4,6 +4,7 @@ import { Annotations, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as cloudfront from 'aws-cdk-lib/aws-cloudfront';
 import * as origins from 'aws-cdk-lib/aws-cloudfront-origins';
 import * as cognito from 'aws-cdk-lib/aws-cognito';
+import type * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as s3deploy from 'aws-cdk-lib/aws-s3-deployment';
 import { Construct } from 'constructs';
@@ -14,6 +15,28 @@ import { acknowledge, acknowledgeWildcardResource } from '../common/nag';
 export const CONSOLE_PATH = '/console/';
 /** The built console (`npm run build`), relative to this repository's root. */
 export const DEFAULT_CONSOLE_DIST = join(__dirname, '..', '..', 'console', 'dist');
+/** The distribution's behavior for the fanout's server-sent events (see {@link AdminConsole.serveEvents}). */
+export const EVENTS_PATH_PATTERN = '/v1/events*';
+/**
+ * How long CloudFront waits for the next bytes of the event stream. The fanout sends a heartbeat
+ * on an idle stream every 15 s (WATCH_HEARTBEAT_MS), so this leaves three missed ones; within the
+ * default origin response timeout quota (no limit increase needed).
+ */
+export const EVENTS_READ_TIMEOUT = Duration.seconds(60);
+
+/**
+ * A viewer-request function on the page's behavior: a path whose last segment has no dot is a
+ * view of the single-page app (hash routes, so in practice `/`, `/console` and `/console/`), and
+ * gets index.html. Custom error responses would do the same for S3's 403/404 but apply to the
+ * whole distribution, and would turn the event stream's own refusals (403, 404) into the page.
+ */
+export const VIEW_REWRITE_CODE = `function handler(event) {
+  var request = event.request;
+  var last = request.uri.substring(request.uri.lastIndexOf('/') + 1);
+  if (last.indexOf('.') === -1) request.uri = '${CONSOLE_PATH}index.html';
+  return request;
+}
+`;
 
 export interface AdminConsoleProps {
   /** `tenant-config-<stage>`: names the app client. */
@@ -43,7 +66,11 @@ export interface AdminConsoleProps {
 export interface AdminConsoleSettings {
   /** The HTTP API's base URL. */
   readonly apiUrl: string;
-  /** Where `GET /v1/events` is served, when not by the API's own origin. @default apiUrl */
+  /**
+   * The base URL `GET /v1/events` is served under, when not the API's. It must be in the page's
+   * CSP connect-src ('self' is). @default this distribution's origin after {@link
+   * AdminConsole.serveEvents}, else apiUrl
+   */
   readonly eventsUrl?: string;
 }
 
@@ -52,11 +79,13 @@ export interface AdminConsoleSettings {
  * through CloudFront with Origin Access Control and the security headers of
  * registry/console-headers.json (the local front sends the same), and a public Cognito app client
  * for the authorization code flow with PKCE that the page runs itself. The page calls the HTTP
- * API directly (CORS for this distribution's origin, set on the API by the caller).
+ * API directly (CORS for this distribution's origin, set on the API by the caller), and reads the
+ * fanout's server-sent events from its own origin once {@link serveEvents} routes `/v1/events`
+ * to the fanout through a VPC origin.
  *
  * Built in two steps because the API needs the client id (its JWT audience) and the
  * distribution's origin (CORS) before the page can be told the API's URL: construct, then
- * {@link publish} once the API exists.
+ * {@link serveEvents} once the fanout exists and {@link publish} once the API exists.
  */
 export class AdminConsole extends Construct {
   readonly bucket: s3.Bucket;
@@ -65,7 +94,10 @@ export class AdminConsole extends Construct {
   readonly headers: cloudfront.ResponseHeadersPolicy;
   /** Whether the build was found; false deploys the placeholder page. */
   readonly built: boolean;
+  /** Rewrites the page's views to index.html (see {@link VIEW_REWRITE_CODE}). */
+  readonly views: cloudfront.Function;
   private readonly props: AdminConsoleProps;
+  private servesEvents = false;
 
   constructor(scope: Construct, id: string, props: AdminConsoleProps) {
     super(scope, id);
@@ -105,13 +137,10 @@ export class AdminConsole extends Construct {
       },
     });
 
-    // Any path that is not a file is a view of the single-page app. A missing key comes back
-    // 403 from S3 through OAC (no ListBucket), so both errors map to the page.
-    const spa = (httpStatus: number): cloudfront.ErrorResponse => ({
-      httpStatus,
-      responseHttpStatus: 200,
-      responsePagePath: `${CONSOLE_PATH}index.html`,
-      ttl: Duration.seconds(10),
+    this.views = new cloudfront.Function(this, 'Views', {
+      comment: `${props.name} console: views of the page are index.html`,
+      code: cloudfront.FunctionCode.fromInline(VIEW_REWRITE_CODE),
+      runtime: cloudfront.FunctionRuntime.JS_2_0,
     });
     this.distribution = new cloudfront.Distribution(this, 'Distribution', {
       comment: `${props.name} admin console`,
@@ -123,8 +152,8 @@ export class AdminConsole extends Construct {
         cachePolicy: cloudfront.CachePolicy.CACHING_OPTIMIZED,
         responseHeadersPolicy: this.headers,
         compress: true,
+        functionAssociations: [{ function: this.views, eventType: cloudfront.FunctionEventType.VIEWER_REQUEST }],
       },
-      errorResponses: [spa(403), spa(404)],
       httpVersion: cloudfront.HttpVersion.HTTP2_AND_3,
       priceClass: cloudfront.PriceClass.PRICE_CLASS_100,
       minimumProtocolVersion: cloudfront.SecurityPolicyProtocol.TLS_V1_2_2021,
@@ -182,6 +211,38 @@ export class AdminConsole extends Construct {
   }
 
   /**
+   * Serves `GET /v1/events` through this distribution from the fanout's internal NLB (a CloudFront
+   * VPC origin, plain HTTP inside the VPC), so the page reads the stream from its own origin: no
+   * CORS, no certificate for the NLB, and the NLB stays internal. Nothing is cached; the token
+   * (`Authorization`), `Last-Event-ID` and the query go to the fanout as the browser sent them;
+   * nothing is compressed, which could hold frames back. Call once, before {@link publish}.
+   *
+   * VPC origins take an NLB only when it is internal, IPv4, without TLS listeners and with a
+   * security group admitting CloudFront (FanoutService's `cloudFrontEvents` builds one so).
+   */
+  serveEvents(origin: { readonly loadBalancer: elbv2.INetworkLoadBalancer; readonly port: number }): void {
+    if (this.servesEvents) throw new Error('AdminConsole: serveEvents() may be called once');
+    if (this.node.tryFindChild('Deployment')) throw new Error('AdminConsole: serveEvents() must come before publish()');
+    this.servesEvents = true;
+    const fanout = origins.VpcOrigin.withNetworkLoadBalancer(origin.loadBalancer, {
+      httpPort: origin.port,
+      protocolPolicy: cloudfront.OriginProtocolPolicy.HTTP_ONLY,
+      readTimeout: EVENTS_READ_TIMEOUT,
+    });
+    this.distribution.addBehavior(EVENTS_PATH_PATTERN, fanout, {
+      viewerProtocolPolicy: cloudfront.ViewerProtocolPolicy.HTTPS_ONLY,
+      allowedMethods: cloudfront.AllowedMethods.ALLOW_GET_HEAD_OPTIONS,
+      cachedMethods: cloudfront.CachedMethods.CACHE_GET_HEAD,
+      // An origin request policy may not name Authorization; the managed all-viewer ones forward it
+      // (and every other header, cookie and query) when the cache policy caches nothing.
+      cachePolicy: cloudfront.CachePolicy.CACHING_DISABLED,
+      originRequestPolicy: cloudfront.OriginRequestPolicy.ALL_VIEWER_EXCEPT_HOST_HEADER,
+      responseHeadersPolicy: this.headers,
+      compress: false,
+    });
+  }
+
+  /**
    * Deploys the build and the page's `config.json`, and lets the page connect to the API (CSP
    * connect-src). Call once, after the API exists.
    */
@@ -192,9 +253,10 @@ export class AdminConsole extends Construct {
     const build = this.built
       ? s3deploy.Source.asset(this.props.assetDir ?? DEFAULT_CONSOLE_DIST)
       : s3deploy.Source.data('index.html', '<!doctype html><title>Console not built</title><p>Run <code>npm run build</code>, then deploy again.</p>\n');
+    const eventsUrl = settings.eventsUrl ?? (this.servesEvents ? this.origin : undefined);
     const config = s3deploy.Source.jsonData('config.json', {
       apiUrl: settings.apiUrl,
-      ...(settings.eventsUrl ? { eventsUrl: settings.eventsUrl } : {}),
+      ...(eventsUrl ? { eventsUrl } : {}),
       auth: { kind: 'cognito', domain, clientId: this.client.userPoolClientId, region, scopes: ['openid', 'email'] },
     });
     const deployment = new s3deploy.BucketDeployment(this, 'Deployment', {

@@ -7,6 +7,7 @@ import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
+import { cloudFrontOriginFacingPrefixList } from '../common/cloudfront-prefix-list';
 import { acknowledge, acknowledgeVpcCidrIngress, WILDCARD_RESOURCE } from '../common/nag';
 import { METRICS_NAMESPACE, PROJECT_ROOT } from '../common/service-function';
 import type { CacheConnection } from './cache-connection';
@@ -18,6 +19,12 @@ export const FANOUT_GRPC_PORT = 50051;
 export const FANOUT_EVENTS_PORT = 8081;
 /** The events listener's port when the NLB terminates TLS (443 is the gRPC listener's). */
 export const FANOUT_EVENTS_TLS_PORT = 8443;
+
+/** An internal NLB listener (TCP, HTTP/1.1 inside) serving `GET /v1/events`, for a CloudFront VPC origin. */
+export interface FanoutEventsVpcOrigin {
+  readonly loadBalancer: elbv2.INetworkLoadBalancer;
+  readonly port: number;
+}
 
 export interface FanoutServiceProps {
   /** `tenant-config-<stage>`. */
@@ -48,6 +55,15 @@ export interface FanoutServiceProps {
    * admin console's. The fanout refuses anything but plain origins at start. @default none
    */
   readonly eventsAllowedOrigins?: readonly string[];
+  /**
+   * Let a CloudFront distribution (the admin console's) read `GET /v1/events` through a VPC
+   * origin: an internal NLB with a plain TCP events listener whose security group admits
+   * CloudFront's origin-facing prefix list, exposed as {@link FanoutService.eventsVpcOrigin}.
+   * Without a certificate that is the fanout's own internal NLB; with one, whose NLB is
+   * internet-facing and has TLS listeners (VPC origins take neither), a second, internal NLB
+   * for the events alone. @default false
+   */
+  readonly cloudFrontEvents?: boolean;
   /** Dockerfile, relative to the repository root. @default 'fanout/Dockerfile' */
   readonly dockerfile?: string;
   /** How long a task drains (sends `reconnect`, waits for streams to close) on SIGTERM. @default 20 s */
@@ -95,6 +111,8 @@ export class FanoutService extends Construct {
   readonly eventsListenerPort: number;
   readonly taskSecurityGroup: ec2.SecurityGroup;
   readonly logGroup: logs.LogGroup;
+  /** With `cloudFrontEvents`: where a CloudFront VPC origin reaches the events (plain HTTP, inside the VPC). */
+  readonly eventsVpcOrigin?: FanoutEventsVpcOrigin;
 
   constructor(scope: Construct, id: string, props: FanoutServiceProps) {
     super(scope, id);
@@ -211,6 +229,29 @@ export class FanoutService extends Construct {
     this.taskSecurityGroup.addIngressRule(lbSecurityGroup, ec2.Port.tcp(FANOUT_EVENTS_PORT), 'events (SSE) and their health checks from the NLB');
     lbSecurityGroup.addEgressRule(this.taskSecurityGroup, ec2.Port.tcp(FANOUT_EVENTS_PORT), 'to the fanout tasks (events)');
 
+    // CloudFront's VPC origin ENIs connect from the origin-facing prefix list's addresses, not the
+    // VPC's: a group of its own (the prefix list weighs ~55 rules against the per-group quota).
+    const originGroup = props.cloudFrontEvents
+      ? new ec2.SecurityGroup(this, 'EventsOriginGroup', {
+          vpc: props.vpc,
+          description: 'Fanout events (SSE) from CloudFront VPC origins only',
+          allowAllOutbound: false,
+        })
+      : undefined;
+    if (originGroup) {
+      originGroup.addIngressRule(
+        ec2.Peer.prefixList(cloudFrontOriginFacingPrefixList(this)),
+        ec2.Port.tcp(FANOUT_EVENTS_PORT),
+        'Events (SSE) from CloudFront (the admin console distribution, VPC origin)',
+      );
+      originGroup.addEgressRule(this.taskSecurityGroup, ec2.Port.tcp(FANOUT_EVENTS_PORT), 'to the fanout tasks (events)');
+      this.taskSecurityGroup.addIngressRule(
+        originGroup,
+        ec2.Port.tcp(FANOUT_EVENTS_PORT),
+        'events (SSE) and their health checks from the CloudFront origin NLB',
+      );
+    }
+
     this.service = new ecs.FargateService(this, 'Service', {
       cluster: this.cluster,
       taskDefinition,
@@ -230,7 +271,8 @@ export class FanoutService extends Construct {
       vpc: props.vpc,
       internetFacing: tls,
       vpcSubnets: tls ? { subnetType: ec2.SubnetType.PUBLIC } : props.taskSubnets,
-      securityGroups: [lbSecurityGroup],
+      // The origin group only where this NLB is the VPC origin (internal, TCP listeners).
+      securityGroups: originGroup && !tls ? [lbSecurityGroup, originGroup] : [lbSecurityGroup],
       crossZoneEnabled: true,
     });
     this.targetGroup = new elbv2.NetworkTargetGroup(this, 'Targets', {
@@ -252,25 +294,29 @@ export class FanoutService extends Construct {
     this.targetGroup.addTarget(this.service.loadBalancerTarget({ containerName: 'fanout', containerPort: FANOUT_GRPC_PORT }));
     // The events drain like the Watch (same service, same `reconnect`), so the same delay; the
     // health check asks /healthz, which turns 503 the moment a drain begins.
-    this.eventsTargetGroup = new elbv2.NetworkTargetGroup(this, 'EventsTargets', {
-      vpc: props.vpc,
-      port: FANOUT_EVENTS_PORT,
-      protocol: elbv2.Protocol.TCP,
-      targetType: elbv2.TargetType.IP,
-      deregistrationDelay: grace,
-      connectionTermination: false,
-      healthCheck: {
-        protocol: elbv2.Protocol.HTTP,
-        port: String(FANOUT_EVENTS_PORT),
-        path: '/healthz',
-        healthyHttpCodes: '200',
-        interval: Duration.seconds(10),
-        timeout: Duration.seconds(5),
-        healthyThresholdCount: 2,
-        unhealthyThresholdCount: 2,
-      },
-    });
-    this.eventsTargetGroup.addTarget(this.service.loadBalancerTarget({ containerName: 'fanout', containerPort: FANOUT_EVENTS_PORT }));
+    const eventsTargets = (id: string): elbv2.NetworkTargetGroup => {
+      const group = new elbv2.NetworkTargetGroup(this, id, {
+        vpc: props.vpc,
+        port: FANOUT_EVENTS_PORT,
+        protocol: elbv2.Protocol.TCP,
+        targetType: elbv2.TargetType.IP,
+        deregistrationDelay: grace,
+        connectionTermination: false,
+        healthCheck: {
+          protocol: elbv2.Protocol.HTTP,
+          port: String(FANOUT_EVENTS_PORT),
+          path: '/healthz',
+          healthyHttpCodes: '200',
+          interval: Duration.seconds(10),
+          timeout: Duration.seconds(5),
+          healthyThresholdCount: 2,
+          unhealthyThresholdCount: 2,
+        },
+      });
+      group.addTarget(this.service.loadBalancerTarget({ containerName: 'fanout', containerPort: FANOUT_EVENTS_PORT }));
+      return group;
+    };
+    this.eventsTargetGroup = eventsTargets('EventsTargets');
     if (tls) {
       this.loadBalancer.addListener('Tls', {
         port: 443,
@@ -308,6 +354,31 @@ export class FanoutService extends Construct {
         'AwsSolutions-ELB2',
         'NLB access logs are written only for TLS listeners; this stage has no certificate, so its internal listener is TCP.',
       );
+    }
+
+    if (originGroup && !tls) {
+      this.eventsVpcOrigin = { loadBalancer: this.loadBalancer, port: FANOUT_EVENTS_PORT };
+    } else if (originGroup) {
+      // VPC origins refuse an NLB with TLS listeners and need it internal: a second one, TCP on the
+      // events port only, in the tasks' private subnets, with its own target group (one NLB each).
+      const originLoadBalancer = new elbv2.NetworkLoadBalancer(this, 'EventsOriginLoadBalancer', {
+        vpc: props.vpc,
+        internetFacing: false,
+        vpcSubnets: props.taskSubnets,
+        securityGroups: [originGroup],
+        crossZoneEnabled: true,
+      });
+      originLoadBalancer.addListener('EventsTcp', {
+        port: FANOUT_EVENTS_PORT,
+        protocol: elbv2.Protocol.TCP,
+        defaultTargetGroups: [eventsTargets('EventsOriginTargets')],
+      });
+      acknowledge(
+        originLoadBalancer,
+        'AwsSolutions-ELB2',
+        'NLB access logs are written only for TLS listeners; this internal one is the console CloudFront VPC origin (TCP), whose requests CloudFront logs.',
+      );
+      this.eventsVpcOrigin = { loadBalancer: originLoadBalancer, port: FANOUT_EVENTS_PORT };
     }
 
     const scaling = this.service.autoScaleTaskCount({ minCapacity: minTasks, maxCapacity: maxTasks });

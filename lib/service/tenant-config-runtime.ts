@@ -122,7 +122,6 @@ export class TenantConfigRuntime extends Construct {
       logRetention,
       corsAllowOrigins: this.console ? [this.console.origin] : undefined,
     });
-    this.console?.publish({ apiUrl: this.api.url });
     // Starting a rollout that names an alarm checks that the alarm exists.
     grantDescribeAlarms(this.api.handler.role);
 
@@ -170,13 +169,22 @@ export class TenantConfigRuntime extends Construct {
       vpcCidr: props.vpcCidr ?? props.vpc.vpcCidrBlock,
       taskSubnets: subnets.fanout,
       certificateArn: config.certificateArn,
-      // The console's pages read the live events from the fanout's own origin.
+      // The console reads the events from its own distribution (a VPC origin: cloudFrontEvents),
+      // same-origin; its origin stays allowed for CORS, which a page on it needs only if pointed
+      // at the fanout's own endpoint.
+      cloudFrontEvents: this.console !== undefined,
       eventsAllowedOrigins: this.console ? [this.console.origin] : undefined,
       dockerfile: props.fanoutDockerfile,
       minTasks: 2,
       otlpEndpoint: props.otlpEndpoint,
       logRetention,
     });
+
+    if (this.console) {
+      if (this.fanout.eventsVpcOrigin) this.console.serveEvents(this.fanout.eventsVpcOrigin);
+      // config.json's eventsUrl is then the distribution's own origin.
+      this.console.publish({ apiUrl: this.api.url });
+    }
 
     const dlqs = this.changes.deadLetterQueues;
     this.monitoring = new Monitoring(this, 'Monitoring', {

@@ -57,6 +57,8 @@ describe('synthesis', () => {
     // (The admin console's BucketDeployment adds zips of its own: its handler, the AWS CLI layer, the files.)
     const zips = Object.values(manifest.files ?? {}).filter((f) => f.source.packaging === 'zip' && !/Console\/|CDKBucketDeployment/.test(f.displayName ?? ''));
     expect(zips.map((z) => z.displayName).sort()).toEqual([
+      // aws-cdk-lib's prebuilt AwsCustomResource handler (the CloudFront prefix list lookup): nothing bundled.
+      'AWS679f53fac002430cb0da5b7982bd2287/Code',
       'Default/ChangeEvents/CacheRefresh/Function/Code',
       'Default/ConfigApi/Handler/Function/Code',
       'Default/Rollouts/Handler/Function/Code',
