@@ -16,7 +16,7 @@ export type AuthConfig =
 export interface ConsoleConfig {
   /** The HTTP API's base URL; '' for the page's own origin. */
   readonly apiUrl: string;
-  /** Where `GET /v1/events` is served, when not by the API's origin (on AWS: the fanout's load balancer). @default apiUrl */
+  /** Where `GET /v1/events` is served, when not by the API's origin (on AWS: the console's own distribution, which forwards it to the fanout through a VPC origin). @default apiUrl */
   readonly eventsUrl?: string;
   readonly auth: AuthConfig;
 }
