@@ -181,6 +181,9 @@ describeIf('redis-server')('a change log that was lost (cache restart)', () => {
 });
 
 describeIf('redis-server')('zero loss across a deploy (fanout child processes on Redis)', () => {
+  // Each test starts two fanout processes under tsx and rolls between them: ~15 s alone, and more
+  // than the default 30 s while the whole suite shares two cores. The assertions are about loss, not time.
+  jest.setTimeout(90_000);
   let redis: RunningServer;
   let dynalite: RunningServer;
   let dir: string;
