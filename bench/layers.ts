@@ -28,7 +28,8 @@
 import { forkTs, type Child } from './support/child';
 import { LAYERS_KEY, LAYERS_PREFIX, type LayersMode } from './support/layers-server-process';
 import { describeMachine, machineInfo } from './support/machine';
-import { envNumber, log, percentile, round, runAsScript, sleep, table, writeResults } from './support/report';
+import { envNumber, log, round, runAsScript, sleep, table, writeResults } from './support/report';
+import { median, modesFromEnv, openWatchStreams, pooledTimes, roundTimes, runModes, WorstRound, type Arrived } from './support/watch-rounds';
 
 export interface LayersRow {
   readonly mode: string;
@@ -83,27 +84,20 @@ async function runMode(mode: LayersMode, cfg: Settings): Promise<{ row: LayersRo
     });
     const ready = await server.next<{ port: number; tokensFile: string; overriding: number; seeded: Record<string, number> }>('ready', 300_000);
     load = forkTs('bench/support/layers-load-process.ts', { execArgv: ['--max-old-space-size=4096'] });
-    await load.next('ready');
-    const openedAt = Date.now();
-    load.send({
-      type: 'open',
-      target: `127.0.0.1:${ready.port}`,
+    const opened = await openWatchStreams(load, `layers (${mode})`, {
+      port: ready.port,
       tokensFile: ready.tokensFile,
       streams: cfg.streams,
       perChannel: cfg.perChannel,
       key: LAYERS_KEY,
-      prefixes: [LAYERS_PREFIX],
+      prefix: LAYERS_PREFIX,
     });
-    const opened = await load.next<{ streams: number; failed: number; channels: number; snapshotSources: Record<string, number> }>('opened', 600_000);
-    log(
-      `layers (${mode}): ${opened.streams} streams open on ${opened.channels} channels (${opened.failed} failed) in ${((Date.now() - openedAt) / 1000).toFixed(1)} s; snapshots ${JSON.stringify(opened.snapshotSources)}`,
-    );
     server.send({ type: 'stats' });
     const before = await server.next<{ openStreams: number }>('stats');
     await sleep(1000);
     const rounds: Array<Record<string, number>> = [];
     const pooled: number[] = [];
-    const worst = { reached: Number.POSITIVE_INFINITY, expected: 0, wrongly: 0, duplicates: 0, otherChanges: 0, ended: 0 };
+    const worst = new WorstRound();
     let counts = { storeWrites: 0, logEntries: 0, cacheWrites: 0, writesMs: [] as number[] };
     for (let r = 1; r <= cfg.rounds; r++) {
       // Each round a new value (1, 2, …): a new platform default, or a new write into every tenant.
@@ -113,25 +107,12 @@ async function runMode(mode: LayersMode, cfg: Settings): Promise<{ row: LayersRo
       server.send({ type: 'write', value });
       const written = await server.next<{ at: number; doneAt: number; storeWrites: number; logEntries: number; cacheWrites: number }>('written', cfg.timeoutMs);
       load.send({ type: 'await', expect: mode === 'layers' ? 'inheriting' : 'all', timeoutMs: cfg.timeoutMs, quietMs: cfg.quietMs });
-      const arrived = await load.next<{
-        arrivals: number[];
-        expected: number;
-        reached: number;
-        wronglyNotified: number;
-        duplicates: number;
-        otherChanges: number;
-        endedAfterSnapshot: number;
-      }>('arrived', cfg.timeoutMs + cfg.quietMs + 30_000);
+      const arrived = await load.next<Arrived>('arrived', cfg.timeoutMs + cfg.quietMs + 30_000);
       const times = arrived.arrivals.map((t) => t - written.at);
       pooled.push(...times);
       if (r === 1) counts = { storeWrites: written.storeWrites, logEntries: written.logEntries, cacheWrites: written.cacheWrites, writesMs: [] };
       counts.writesMs.push(written.doneAt - written.at);
-      worst.reached = Math.min(worst.reached, arrived.reached);
-      worst.expected = Math.max(worst.expected, arrived.expected);
-      worst.wrongly = Math.max(worst.wrongly, arrived.wronglyNotified);
-      worst.duplicates = Math.max(worst.duplicates, arrived.duplicates);
-      worst.otherChanges = Math.max(worst.otherChanges, arrived.otherChanges);
-      worst.ended = Math.max(worst.ended, arrived.endedAfterSnapshot);
+      worst.add(arrived);
       const summary = {
         round: r,
         storeWrites: written.storeWrites,
@@ -139,10 +120,7 @@ async function runMode(mode: LayersMode, cfg: Settings): Promise<{ row: LayersRo
         cacheWrites: written.cacheWrites,
         reached: arrived.reached,
         expected: arrived.expected,
-        firstMs: round(times.length > 0 ? Math.min(...times) : Number.NaN, 1),
-        p50Ms: round(percentile(times, 50), 1),
-        p99Ms: round(percentile(times, 99), 1),
-        maxMs: round(times.length > 0 ? Math.max(...times) : Number.NaN, 1),
+        ...roundTimes(times),
         wronglyNotified: arrived.wronglyNotified,
         writesMs: round(written.doneAt - written.at, 1),
       };
@@ -157,18 +135,10 @@ async function runMode(mode: LayersMode, cfg: Settings): Promise<{ row: LayersRo
       cacheWrites: counts.cacheWrites,
       streamsReached: worst.reached,
       streamsExpected: worst.expected,
-      p50Ms: round(percentile(pooled, 50), 1),
-      p99Ms: round(percentile(pooled, 99), 1),
-      maxMs: round(pooled.length > 0 ? Math.max(...pooled) : Number.NaN, 1),
-      allReachedMedianMs: round(
-        percentile(
-          rounds.map((x) => x.maxMs),
-          50,
-        ),
-        1,
-      ),
+      ...pooledTimes(pooled),
+      allReachedMedianMs: median(rounds.map((x) => x.maxMs)),
       wronglyNotified: worst.wrongly,
-      writesMs: round(percentile(counts.writesMs, 50), 1),
+      writesMs: median(counts.writesMs),
     };
     log(`layers (${mode}): ${JSON.stringify(row)}`);
     return {
@@ -183,9 +153,7 @@ async function runMode(mode: LayersMode, cfg: Settings): Promise<{ row: LayersRo
         snapshotSources: opened.snapshotSources,
         seeded: ready.seeded,
         rounds,
-        streamsGettingTheKeyMoreThanOnce: worst.duplicates,
-        changesOfOtherKeys: worst.otherChanges,
-        streamsEndedAfterSnapshot: worst.ended,
+        ...worst.detail(),
       },
     };
   } finally {
@@ -207,15 +175,8 @@ export async function runLayers(): Promise<{ rows: LayersRow[]; text: string; re
     gapMs: envNumber('LAYERS_GAP_MS', 500),
     profileDir: process.env.LAYERS_PROFILE?.trim() || undefined,
   };
-  const modes = (process.env.LAYERS_MODES ?? 'layers,per-tenant').split(',').map((m) => m.trim()) as LayersMode[];
-  for (const m of modes) if (!(m in MODE_LABEL)) throw new Error(`LAYERS_MODES: unknown mode '${m}' (known: layers, per-tenant)`);
-  const rows: LayersRow[] = [];
-  const details: Record<string, unknown>[] = [];
-  for (const mode of modes) {
-    const { row, detail } = await runMode(mode, cfg);
-    rows.push(row);
-    details.push(detail);
-  }
+  const modes = modesFromEnv<LayersMode>('LAYERS_MODES', 'layers,per-tenant', MODE_LABEL);
+  const { rows, details } = await runModes(modes, (mode) => runMode(mode, cfg));
   const layers = rows.find((r) => r.mode === MODE_LABEL.layers);
   const targets = layers && {
     storeWrites: { target: 1, measured: layers.storeWrites, met: layers.storeWrites === 1 },

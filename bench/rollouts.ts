@@ -33,7 +33,8 @@
  */
 import { forkTs, type Child } from './support/child';
 import { describeMachine, machineInfo } from './support/machine';
-import { envList, envNumber, log, percentile, round, runAsScript, sleep, table, writeResults } from './support/report';
+import { envList, envNumber, log, round, runAsScript, sleep, table, writeResults } from './support/report';
+import { median, modesFromEnv, openWatchStreams, pooledTimes, roundTimes, runModes, WorstRound, type Arrived as LoadArrived } from './support/watch-rounds';
 import { NEW_VALUE, OLD_VALUE, ROLLOUTS_ALARM, ROLLOUTS_KEY, ROLLOUTS_PREFIX, type RolloutsMode } from './support/rollouts-server-process';
 
 export interface RolloutsRow {
@@ -74,15 +75,8 @@ interface Settings {
   readonly gapMs: number;
 }
 
-interface Arrived {
-  arrivals: number[];
-  expected: number;
-  reached: number;
-  wronglyNotified: number;
+interface Arrived extends LoadArrived {
   wronglyNotifiedOverriding: number;
-  duplicates: number;
-  otherChanges: number;
-  endedAfterSnapshot: number;
 }
 
 interface Alarmed {
@@ -96,8 +90,6 @@ interface Alarmed {
   cacheWrites: number;
   logEntries: number;
 }
-
-const median = (xs: readonly number[]) => round(percentile(xs, 50), 1);
 
 async function runMode(mode: RolloutsMode, cfg: Settings): Promise<{ row: RolloutsRow; detail: Record<string, unknown> }> {
   let server: Child | undefined;
@@ -124,27 +116,21 @@ async function runMode(mode: RolloutsMode, cfg: Settings): Promise<{ row: Rollou
     const fromServer = <T>(type: string, timeoutMs: number) => Promise.race([server!.next<T>(type, timeoutMs), failed]);
     const ready = await fromServer<{ port: number; tokensFile: string; overriding: number; inWave: number; seeded: Record<string, number> }>('ready', 300_000);
     load = forkTs('bench/support/rollouts-load-process.ts', { execArgv: ['--max-old-space-size=4096'] });
-    await load.next('ready');
-    const openedAt = Date.now();
-    load.send({
-      type: 'open',
-      target: `127.0.0.1:${ready.port}`,
+    const opened = await openWatchStreams(load, `rollouts (${mode})`, {
+      port: ready.port,
       tokensFile: ready.tokensFile,
       streams: cfg.streams,
       perChannel: cfg.perChannel,
       key: ROLLOUTS_KEY,
-      prefixes: [ROLLOUTS_PREFIX],
+      prefix: ROLLOUTS_PREFIX,
     });
-    const opened = await load.next<{ streams: number; failed: number; channels: number; snapshotSources: Record<string, number> }>('opened', 600_000);
-    log(
-      `rollouts (${mode}): ${opened.streams} streams open on ${opened.channels} channels (${opened.failed} failed) in ${((Date.now() - openedAt) / 1000).toFixed(1)} s; snapshots ${JSON.stringify(opened.snapshotSources)}`,
-    );
     await sleep(1000);
     const rounds: Array<Record<string, unknown>> = [];
     const pooled: number[] = [];
     const lastStream: number[] = [];
     const written: number[] = [];
-    const worst = { reached: Number.POSITIVE_INFINITY, expected: 0, wrongly: 0, forwardWrongly: 0, duplicates: 0, otherChanges: 0, ended: 0 };
+    const worst = new WorstRound();
+    let forwardWrongly = 0;
     let counts = { storeWrites: 0, recordWrites: 0, cacheWrites: 0, logEntries: 0 };
     for (let r = 1; r <= cfg.rounds; r++) {
       // The first wave goes live, and every in-wave stream has the new value.
@@ -173,13 +159,8 @@ async function runMode(mode: RolloutsMode, cfg: Settings): Promise<{ row: Rollou
       written.push(alarmed.doneAt - alarmed.at);
       if (r === 1)
         counts = { storeWrites: alarmed.storeWrites, recordWrites: alarmed.recordWrites, cacheWrites: alarmed.cacheWrites, logEntries: alarmed.logEntries };
-      worst.reached = Math.min(worst.reached, back.reached);
-      worst.expected = Math.max(worst.expected, back.expected);
-      worst.wrongly = Math.max(worst.wrongly, back.wronglyNotified);
-      worst.forwardWrongly = Math.max(worst.forwardWrongly, forward.wronglyNotified);
-      worst.duplicates = Math.max(worst.duplicates, back.duplicates);
-      worst.otherChanges = Math.max(worst.otherChanges, back.otherChanges);
-      worst.ended = Math.max(worst.ended, back.endedAfterSnapshot);
+      worst.add(back);
+      forwardWrongly = Math.max(forwardWrongly, forward.wronglyNotified);
       const summary = {
         round: r,
         waveStreams: forward.expected,
@@ -195,10 +176,7 @@ async function runMode(mode: RolloutsMode, cfg: Settings): Promise<{ row: Rollou
         alarmToWritesDoneMs: round(alarmed.doneAt - alarmed.at, 1),
         reached: back.reached,
         expected: back.expected,
-        firstMs: round(times.length > 0 ? Math.min(...times) : Number.NaN, 1),
-        p50Ms: round(percentile(times, 50), 1),
-        p99Ms: round(percentile(times, 99), 1),
-        maxMs: round(maxMs, 1),
+        ...roundTimes(times),
         wronglyNotified: back.wronglyNotified,
         wronglyNotifiedOverriding: back.wronglyNotifiedOverriding,
       };
@@ -211,9 +189,7 @@ async function runMode(mode: RolloutsMode, cfg: Settings): Promise<{ row: Rollou
       ...counts,
       streamsReached: worst.reached,
       streamsExpected: worst.expected,
-      p50Ms: round(percentile(pooled, 50), 1),
-      p99Ms: round(percentile(pooled, 99), 1),
-      maxMs: round(pooled.length > 0 ? Math.max(...pooled) : Number.NaN, 1),
+      ...pooledTimes(pooled),
       alarmToLastStreamMedianMs: median(lastStream),
       alarmToWrittenMedianMs: median(written),
       wronglyNotified: worst.wrongly,
@@ -231,10 +207,8 @@ async function runMode(mode: RolloutsMode, cfg: Settings): Promise<{ row: Rollou
         snapshotSources: opened.snapshotSources,
         seeded: ready.seeded,
         rounds,
-        waveWronglyNotifiedWorst: worst.forwardWrongly,
-        streamsGettingTheKeyMoreThanOnce: worst.duplicates,
-        changesOfOtherKeys: worst.otherChanges,
-        streamsEndedAfterSnapshot: worst.ended,
+        waveWronglyNotifiedWorst: forwardWrongly,
+        ...worst.detail(),
       },
     };
   } finally {
@@ -258,15 +232,8 @@ export async function runRollouts(): Promise<{ rows: RolloutsRow[]; text: string
     rounds: Math.max(1, envNumber('ROLLOUTS_ROUNDS', 5)),
     gapMs: envNumber('ROLLOUTS_GAP_MS', 500),
   };
-  const modes = (process.env.ROLLOUTS_MODES ?? 'rollouts,per-tenant').split(',').map((m) => m.trim()) as RolloutsMode[];
-  for (const m of modes) if (!(m in MODE_LABEL)) throw new Error(`ROLLOUTS_MODES: unknown mode '${m}' (known: rollouts, per-tenant)`);
-  const rows: RolloutsRow[] = [];
-  const details: Record<string, unknown>[] = [];
-  for (const mode of modes) {
-    const { row, detail } = await runMode(mode, cfg);
-    rows.push(row);
-    details.push(detail);
-  }
+  const modes = modesFromEnv<RolloutsMode>('ROLLOUTS_MODES', 'rollouts,per-tenant', MODE_LABEL);
+  const { rows, details } = await runModes(modes, (mode) => runMode(mode, cfg));
   const rollout = rows.find((r) => r.mode === MODE_LABEL.rollouts);
   const checks = rollout && {
     storeWrites: { expected: 1, measured: rollout.storeWrites, met: rollout.storeWrites === 1 },

@@ -9,24 +9,14 @@
 import * as grpc from '@grpc/grpc-js';
 import type { ConfigWatchClient } from '../../proto/generated/tenantconfig/v1/ConfigWatch';
 import type { WatchEvent__Output } from '../../proto/generated/tenantconfig/v1/WatchEvent';
-import { loadConfigProto } from '../../proto/load';
+import { openInWaves, WatchChannels } from './watch-streams';
 
 const wallClock = () => performance.timeOrigin + performance.now();
 
-const channels: ConfigWatchClient[] = [];
-const calls: grpc.ClientReadableStream<WatchEvent__Output>[] = [];
+const wire = new WatchChannels();
+const calls = wire.calls;
 const arrivals = new Map<number, { count: number; first: number; last: number }>();
 let streamErrors = 0;
-
-function channelFor(index: number, target: string, perChannel: number): ConfigWatchClient {
-  const c = Math.floor(index / perChannel);
-  while (channels.length <= c) {
-    const { ConfigWatch } = loadConfigProto().tenantconfig.v1;
-    // A private subchannel pool: otherwise grpc-js shares one connection between all clients.
-    channels.push(new ConfigWatch(target, grpc.credentials.createInsecure(), { 'grpc.use_local_subchannel_pool': 1 }));
-  }
-  return channels[c];
-}
 
 function openStream(client: ConfigWatchClient, token: string): Promise<boolean> {
   return new Promise((resolve) => {
@@ -63,15 +53,9 @@ process.on('message', (m: { type: string; target?: string; token?: string; count
   if (m.type === 'open') {
     void (async () => {
       const start = calls.length;
-      let failed = 0;
       // In waves, so the server is not handed 10,000 handshakes in one tick.
-      const wave = 500;
-      for (let i = 0; i < m.count!; i += wave) {
-        const n = Math.min(wave, m.count! - i);
-        const results = await Promise.all(Array.from({ length: n }, (_, j) => openStream(channelFor(start + i + j, m.target!, m.perChannel!), m.token!)));
-        failed += results.filter((ok) => !ok).length;
-      }
-      process.send?.({ type: 'opened', streams: calls.length - streamErrors, failed, channels: channels.length });
+      const failed = await openInWaves(m.count!, (i) => openStream(wire.channelFor(start + i, m.target!, m.perChannel!), m.token!));
+      process.send?.({ type: 'opened', streams: calls.length - streamErrors, failed, channels: wire.channels.length });
     })();
   } else if (m.type === 'await') {
     const deadline = Date.now() + (m.timeoutMs ?? 10_000);
@@ -84,8 +68,7 @@ process.on('message', (m: { type: string; target?: string; token?: string; count
     };
     poll();
   } else if (m.type === 'stop') {
-    for (const call of calls) call.cancel();
-    for (const c of channels) c.close();
+    wire.close();
     process.exit(0);
   }
 });
