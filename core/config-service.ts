@@ -217,12 +217,7 @@ export class ConfigService {
       await this.reader.onWrite?.(access, key.raw, { deletedVersion: version });
       return;
     }
-    const bytes = valueBytes(value);
-    if (bytes > tag.maxValueBytes) {
-      throw new ValueTooLargeError(
-        `a rollout holds the old and the new value together: ${bytes} bytes, and tag '${tag.name}' allows at most ${tag.maxValueBytes}`,
-      );
-    }
+    checkRolloutSize(tag, value);
     const { item } = await backend.put(access.tenant, {
       key,
       value,
@@ -231,6 +226,13 @@ export class ConfigService {
       comment: options.comment.slice(0, MAX_COMMENT_LENGTH),
     });
     await this.reader.onWrite?.(access, key.raw, { item });
+  }
+
+  /** Whether a rollout's shape for this key fits the tag's size limit (413 otherwise), checked before the rollout is stored. */
+  checkRolloutFits(access: TenantAccess, keyRaw: string, shape: JsonValue): void {
+    const { tag } = this.router.route(parseKey(keyRaw));
+    this.authorizeWrite(access, tag);
+    checkRolloutSize(tag, shape);
   }
 
   /** A layer's key under a running rollout is the rollout's to change (409); else the version to compare and set on. */
@@ -303,6 +305,15 @@ export class ConfigService {
   private authorizeWrite(access: TenantAccess, tag: Parameters<typeof authorize>[1]): void {
     if (isLayerOwner(access.tenant)) authorizeOperation(access.caller, 'writing defaults');
     authorize(access, tag, 'write');
+  }
+}
+
+function checkRolloutSize(tag: Parameters<typeof checkValue>[0], value: JsonValue): void {
+  const bytes = valueBytes(value);
+  if (bytes > tag.maxValueBytes) {
+    throw new ValueTooLargeError(
+      `a rollout holds the old and the new value together: ${bytes} bytes, and tag '${tag.name}' allows at most ${tag.maxValueBytes}`,
+    );
   }
 }
 

@@ -80,6 +80,8 @@ export class RolloutService {
       by: caller.subject,
       now,
     });
+    // Refused before anything is stored: a rollout whose shape cannot be written would sit in the store, active, failing every tick.
+    this.deps.config.checkRolloutFits(access, spec.key, layerValueOf({ ...rollout, wave: rollout.waves.length - 1 })!);
     await this.deps.store.create(rollout);
     await this.apply(rollout, layer, current);
     return rollout;
@@ -105,8 +107,9 @@ export class RolloutService {
   async command(caller: Principal, id: string, what: OperatorCommand): Promise<Rollout> {
     authorizeOperation(caller, `${what === 'rollback' ? 'rolling back' : what === 'pause' ? 'pausing' : 'resuming'} a rollout`);
     const held = await this.load(id);
+    // A settled record's layer is in sync; any other is repaired first. Either way the layer need not be read again.
     const repaired = needsDriver(held) ? await this.repair(held) : undefined;
-    return this.transition(id, (r) => command(r, what, caller.subject, this.clock()), repaired ?? held);
+    return this.transition(id, (r) => command(r, what, caller.subject, this.clock()), repaired ?? held, true);
   }
 
   /**
@@ -125,7 +128,9 @@ export class RolloutService {
           const alarm = r.alarm ? states.get(r.alarm) : undefined;
           // An alarm goes straight to the rollback, which writes the layer anyway; else a lagging layer is repaired first, and that is the tick.
           const repaired = alarm === 'ALARM' ? undefined : await this.repair(r);
-          const after = repaired ?? (await this.transition(r.id, (held) => tick(held, this.clock(), held.alarm ? states.get(held.alarm) : undefined), r));
+          const after =
+            repaired ??
+            (await this.transition(r.id, (held) => tick(held, this.clock(), held.alarm ? states.get(held.alarm) : undefined), r, alarm !== 'ALARM'));
           if (after.revision !== r.revision) changed.push({ id: after.id, state: after.state, wave: after.wave });
         } catch (error) {
           failed.push({ id: r.id, error: String(error) });
@@ -136,18 +141,23 @@ export class RolloutService {
     return { checked: active.length, changed, failed };
   }
 
-  /** Stores what `change` makes of the record (retrying on a concurrent change), then makes the layer match. */
-  private async transition(id: string, change: (r: Rollout) => Rollout, known?: Rollout): Promise<Rollout> {
+  /**
+   * Stores what `change` makes of the record (retrying on a concurrent change), then makes the
+   * layer match. `inSync`: the caller has just checked that the layer matches `known`, so an
+   * unchanged record needs no second read of it.
+   */
+  private async transition(id: string, change: (r: Rollout) => Rollout, known?: Rollout, inSync = false): Promise<Rollout> {
     let held = known ?? (await this.load(id));
     for (let attempt = 0; ; attempt++) {
       const next = change(held);
       try {
         if (next !== held) await this.deps.store.update(next);
-        await this.reconcile(next);
+        if (next !== held || !inSync) await this.reconcile(next);
         return isActive(next) || next.settled ? next : await this.settle(next);
       } catch (error) {
         if (!(error instanceof PreconditionFailedError) || attempt >= 3) throw error;
         held = await this.load(id);
+        inSync = false;
       }
     }
   }

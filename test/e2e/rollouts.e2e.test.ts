@@ -1,5 +1,5 @@
 /**
- * Rollouts end to end on the local system (issue 13, docs/design.md §8.3): a platform default
+ * Rollouts end to end on the local system (docs/design.md §8.3): a platform default
  * rolled out in waves to 80 registered tenants followed by one SDK client over one stream; mid
  * wave the API and the stream agree, tenant by tenant, with the bucket rule; pause holds the
  * wave, the local alarm in ALARM rolls every tenant back within the stated bound; history and
@@ -156,6 +156,15 @@ describe('rollouts on the local system', () => {
     expect(
       (await api.call('PUT', '/v1/defaults/tenantconfig:x', { token: operator, body: { value: { $rollout: { id: 'x', percent: 1, to: 1 } } } })).status,
     ).toBe(400);
+
+    // Old and new values must fit the tag's limit together: refused before anything is stored, so no stuck rollout is left behind.
+    expect((await api.put('/v1/defaults/tenantconfig:big', operator, 'o'.repeat(5000))).status).toBe(201);
+    const before = (await api.get('/v1/rollouts?limit=100', operator)).body.items.length;
+    const tooBig = await api.call('POST', '/v1/rollouts', { token: operator, body: { ...body, key: 'tenantconfig:big', value: 'n'.repeat(5000) } });
+    expect(tooBig.status).toBe(413);
+    expect(tooBig.body.detail).toContain('old and the new value together');
+    expect((await api.get('/v1/rollouts?limit=100', operator)).body.items.length).toBe(before);
+    expect((await api.put('/v1/defaults/tenantconfig:big', operator, 'still writable')).status).toBe(200);
 
     const first = await api.call('POST', '/v1/rollouts', {
       token: operator,
