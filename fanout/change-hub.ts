@@ -23,6 +23,7 @@ import type { FanoutMetrics } from './metrics';
 import type { GenericLogger } from '../core/logger';
 import { isLayerOwner } from '../core/layers';
 import type { ConfigItem } from '../core/item';
+import { rolloutOf } from '../core/rollout-value';
 import { ATTRIBUTES_KEY } from '../core/tenant-registry';
 import type { AttributesChange, FanoutLayers } from './fanout-layers';
 
@@ -39,8 +40,12 @@ export interface HubChange {
   layerMessages?: Map<string, WatchEvent>;
   /** A change of a layer: what it means for each distinct list of layers, worked out once (fanout/watch-stream.ts). */
   layerOutcomes?: Map<readonly unknown[], unknown>;
-  /** A change of a layer, live: the layer's item it replaced (absent when read from the log while catching up). */
-  previousLayerItem?: { readonly item?: ConfigItem };
+  /**
+   * A change of a layer, live, into, within or out of a rollout (core/rollout-value.ts): the
+   * layer's item it replaced, worked out once here for every stream (absent otherwise, and when
+   * read from the log while catching up).
+   */
+  rolloutReplaced?: { readonly item?: ConfigItem };
   /** A change of the tenant's attributes: its layers before and after. */
   attributes?: AttributesChange;
   /** A change of the tenant's attributes: its `@attributes` change, shared by the single-tenant streams that asked for attributes. */
@@ -180,8 +185,15 @@ export class ChangeHub {
 
   private dispatchLayer(event: ChangeEvent, cursor: ParsedCursor): void {
     if (!this.layers) return;
-    const { previous } = this.layers.applyLayerEvent(event);
-    const change: HubChange = { event, cursor, layerMessages: new Map(), layerOutcomes: new Map(), previousLayerItem: { item: previous } };
+    const { previous, item } = this.layers.applyLayerEvent(event);
+    const underRollout = rolloutOf(previous?.value) !== undefined || rolloutOf(item?.value) !== undefined;
+    const change: HubChange = {
+      event,
+      cursor,
+      layerMessages: new Map(),
+      layerOutcomes: new Map(),
+      ...(underRollout ? { rolloutReplaced: { item: previous } } : {}),
+    };
     for (const s of [...this.everyStream]) {
       try {
         s.onChange(change);

@@ -105,7 +105,7 @@ export class FanoutLayers {
   }
 
   /** A layer's change from the log: applied when newer than what is held. Returns the item it replaced (what the streams compare with under a rollout). */
-  applyLayerEvent(event: ChangeEvent): { readonly previous?: ConfigItem } {
+  applyLayerEvent(event: ChangeEvent): { readonly previous?: ConfigItem; readonly item?: ConfigItem } {
     if (!this.layers.has(event.tenant)) {
       this.deps.logger?.warn('change of a layer the schema does not define: ignored', { owner: event.tenant, key: event.key });
       return {};
@@ -121,7 +121,7 @@ export class FanoutLayers {
     }
     const previous = this.layers.get(event.tenant)?.items.get(event.key);
     this.offer(event.tenant, event.key, event.version, item);
-    return { previous };
+    return { previous, item };
   }
 
   item(layer: Layer, key: string): ConfigItem | undefined {

@@ -66,9 +66,7 @@ import type { GenericLogger } from '../core/logger';
 import { isLayerOwner, layerName, layerOfOwner, type EffectiveItem, type Layer, type Source } from '../core/layers';
 import type { TenantId } from '../core/tenant';
 import { ATTRIBUTES_KEY } from '../core/tenant-registry';
-import type { JsonValue } from '../core/item';
 import { rolloutBucket } from '../core/bucket';
-import { ROLLOUT_FIELD, rolloutOf } from '../core/rollout-value';
 import type { FanoutLayers } from './fanout-layers';
 import type { WatchEvent } from '../proto/generated/tenantconfig/v1/WatchEvent';
 
@@ -593,9 +591,9 @@ export class WatchStream implements HubSubscriber {
     const selection = this.selection;
     const tenants: Iterable<string> = selection.kind === 'one' ? [selection.tenant] : selection.kind === 'list' ? selection.tenants : this.ownKeys.keys();
     const outcomes = (change.layerOutcomes ??= new Map()) as Map<readonly Layer[], Map<number, DefaultOutcome>>;
-    const previous = change.previousLayerItem;
     // Under a rollout (before or after this change) a tenant whose value stays the same is sent nothing: a wave moves only its new tenants.
-    const rolloutChange = previous !== undefined && (rolloutOf(previous.item?.value) !== undefined || (!event.deleted && isRolloutJson(event.valueJson)));
+    const replaced = change.rolloutReplaced;
+    const rolloutChange = replaced !== undefined;
     const messages: WatchEvent[] = [];
     for (const tenant of tenants) {
       if (this.ownKeys.get(tenant)?.has(event.key)) continue;
@@ -612,7 +610,7 @@ export class WatchStream implements HubSubscriber {
         let affected = rank >= 0 && !(effective && layers.rankOf(tenantLayers, effective.source) < rank);
         const valueJson = effective ? JSON.stringify(effective.value) : '';
         if (affected && rolloutChange) {
-          const before = layers.effective(tenantLayers, event.key, tenant, { layer, item: previous.item });
+          const before = layers.effective(tenantLayers, event.key, tenant, { layer, item: replaced.item });
           affected = before?.source !== effective?.source || (before ? JSON.stringify(before.value) : '') !== valueJson;
         }
         outcome = { affected, effective, valueJson };
@@ -803,16 +801,6 @@ export class WatchStream implements HubSubscriber {
 }
 
 const versionKey = (tenant: string, key: string): string => `${tenant}\n${key}`;
-
-/** Whether a change's value JSON is a rollout's shape (core/rollout-value.ts); cheap for the common plain value. */
-function isRolloutJson(valueJson: string | undefined): boolean {
-  if (!valueJson || !valueJson.includes(ROLLOUT_FIELD)) return false;
-  try {
-    return rolloutOf(JSON.parse(valueJson) as JsonValue) !== undefined;
-  } catch {
-    return false;
-  }
-}
 
 /** What one default change means for tenants with one list of layers. */
 interface DefaultOutcome {
