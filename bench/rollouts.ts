@@ -1,6 +1,6 @@
 /**
  * Benchmark: rollback latency from ALARM to the last Watch stream switched back, with 5,000
- * tenants and 10,000 streams on one fanout process (issue 13), against the same revert made the
+ * tenants and 10,000 streams on one fanout process (docs/design.md §8.3), against the same revert made the
  * per-tenant way (a write of the old value into each changed tenant's own key).
  *
  * - Server: a child process (bench/support/rollouts-server-process.ts) running startFanoutServer

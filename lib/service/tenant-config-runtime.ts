@@ -102,41 +102,34 @@ export class TenantConfigRuntime extends Construct {
         : undefined;
     const audience = [...data.users.acceptedClientIds, ...(this.console ? [this.console.client.userPoolClientId] : [])];
 
-    this.api = new ConfigApi(this, 'ConfigApi', {
+    // What both functions that write configuration (the API and the rollout driver) are given alike.
+    const writer = {
       name: prefix,
       stage: config.stage,
       ssmRoot: config.ssmRoot,
       tableName: data.tenantTable.table.tableName,
       parameterKeyId: needs.secretParameters ? data.parameters.key.keyArn : undefined,
+      storeAccess: this.storeAccess,
+      cache,
+      vpc: props.vpc,
+      vpcSubnets: subnets.functions,
+      logRetention,
+    };
+    this.api = new ConfigApi(this, 'ConfigApi', {
+      ...writer,
       issuer,
       audience,
       tenantClaim: TENANT_CLAIM,
       adminGroup: ADMIN_GROUP,
       requireTenantRegistration: config.requireTenantRegistration,
-      storeAccess: this.storeAccess,
-      cache,
-      vpc: props.vpc,
-      vpcSubnets: subnets.functions,
       pageTokenSecretName: `tenant-config/${config.stage}/page-token`,
       domain: config.domainName && config.certificateArn ? { name: config.domainName, certificateArn: config.certificateArn } : undefined,
-      logRetention,
       corsAllowOrigins: this.console ? [this.console.origin] : undefined,
     });
     // Starting a rollout that names an alarm checks that the alarm exists.
     grantDescribeAlarms(this.api.handler.role);
 
-    this.rollouts = new RolloutDriver(this, 'Rollouts', {
-      name: prefix,
-      stage: config.stage,
-      ssmRoot: config.ssmRoot,
-      tableName: data.tenantTable.table.tableName,
-      parameterKeyId: needs.secretParameters ? data.parameters.key.keyArn : undefined,
-      storeAccess: this.storeAccess,
-      cache,
-      vpc: props.vpc,
-      vpcSubnets: subnets.functions,
-      logRetention,
-    });
+    this.rollouts = new RolloutDriver(this, 'Rollouts', writer);
 
     this.changes = new ChangeEvents(this, 'ChangeEvents', {
       name: prefix,

@@ -1,5 +1,5 @@
 /**
- * The rollout state machine as a model-based property (issue 13): any interleaving of time,
+ * The rollout state machine as a model-based property (docs/design.md "8.3 built: rollouts"): any interleaving of time,
  * alarms, pauses, resumes, rollbacks, driver restarts and a crash between storing the record
  * and writing the layer gives the documented outcome, checked against a model written apart
  * from core/rollout.ts and against what the API serves every tenant:
