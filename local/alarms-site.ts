@@ -5,7 +5,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ConfigError } from '../core/errors';
-import type { LocalSite } from './http-front';
+import { readBody, type LocalSite } from './http-front';
 import type { LocalAlarms } from './local-alarms';
 
 const PREFIX = '/local/alarms/';
@@ -43,24 +43,14 @@ export function alarmsSite(alarms: LocalAlarms): LocalSite {
   };
 }
 
-function readJson(req: IncomingMessage): Promise<unknown> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size <= MAX_BODY_BYTES) chunks.push(chunk);
-    });
-    req.on('error', reject);
-    req.on('end', () => {
-      if (size > MAX_BODY_BYTES) return reject(new Error(`body over ${MAX_BODY_BYTES} bytes: expected {"state": "ALARM" | "OK"}`));
-      try {
-        resolve(JSON.parse(Buffer.concat(chunks).toString('utf8')));
-      } catch {
-        reject(new Error('body is not JSON: expected {"state": "ALARM" | "OK"}'));
-      }
-    });
-  });
+async function readJson(req: IncomingMessage): Promise<unknown> {
+  const body = await readBody(req, MAX_BODY_BYTES);
+  if (body === 'too-large') throw new Error(`body over ${MAX_BODY_BYTES} bytes: expected {"state": "ALARM" | "OK"}`);
+  try {
+    return JSON.parse(body.toString('utf8'));
+  } catch {
+    throw new Error('body is not JSON: expected {"state": "ALARM" | "OK"}');
+  }
 }
 
 function send(res: ServerResponse, status: number, body: unknown): void {

@@ -188,7 +188,8 @@ function matchRoute(routes: readonly Route[], method: string, path: string): Rou
   return best;
 }
 
-async function readBody(req: IncomingMessage, maxBytes: number): Promise<Buffer | 'too-large'> {
+/** A request's body, or 'too-large' past `maxBytes` (the rest drained, so a keep-alive connection stays usable). */
+export async function readBody(req: IncomingMessage, maxBytes: number): Promise<Buffer | 'too-large'> {
   const declared = Number(req.headers['content-length'] ?? 0);
   if (declared > maxBytes) {
     req.resume();
