@@ -42,7 +42,7 @@ describe('local alarms site', () => {
     const res = await put('steady', body);
     expect(res.status).toBe(400);
     expect(res.headers.get('content-type')).toBe('application/problem+json');
-    expect((await res.json()).detail).toMatch(detail);
+    expect(((await res.json()) as { detail: string }).detail).toMatch(detail);
     expect((await alarms.statesOf(['steady'])).get('steady')).toBe('OK');
   });
 
